@@ -1,0 +1,144 @@
+"""The `siyu` command: `siyu demo`, `siyu run`, `siyu worker`, `siyu scheduler`, `siyu setup`,
+and every Django management command (`siyu migrate`, `siyu createsuperuser`, ...)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+USAGE = """usage: siyu <command> [options]
+
+  demo        set up, create the demo brand and start web + worker + scheduler (Ctrl-C stops all)
+  run         set up and start web + worker + scheduler
+  setup       migrate the database, compile translations, collect static files
+  worker      run a task worker
+  scheduler   run the scheduler (one leader at a time)
+  <django command>   any Django management command, e.g. `siyu migrate`, `siyu shell`
+"""
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siyu.settings")
+    import django
+
+    django.setup()
+
+
+def compile_translations() -> None:
+    """Compile the .po catalogues with Babel, so no GNU gettext is needed on the machine."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (Path(__file__).parent / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+def setup(verbosity: int = 0) -> None:
+    compile_translations()
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists() or os.environ.get("SIYU_COLLECTSTATIC"):
+        call_command("collectstatic", interactive=False, verbosity=verbosity)
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy())
+
+
+def serve(host: str, port: int, web_workers: int) -> int:
+    """Run web, worker and scheduler as one process group; stop all of them on Ctrl-C."""
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
+         "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-", "--log-level", "warning",
+         "--graceful-timeout", "5"],
+        env=os.environ.copy(),
+    )
+    children = {"web": web, "worker": _spawn(["worker"]), "scheduler": _spawn(["scheduler"])}
+    print(f"Siyu is running at http://{host}:{port}/  (Ctrl-C stops web, worker and scheduler)", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"siyu: {name} exited with {child.returncode}; stopping the rest", file=sys.stderr)
+                exit_code = child.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    print("siyu: stopped", flush=True)
+    return exit_code
+
+
+def _option(argv: list[str], name: str, default: str) -> str:
+    if name in argv:
+        i = argv.index(name)
+        if i + 1 < len(argv):
+            return argv[i + 1]
+    return os.environ.get(name.lstrip("-").upper().replace("-", "_"), default)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    command, rest = argv[0], argv[1:]
+    host = _option(rest, "--host", "127.0.0.1")
+    port = int(_option(rest, "--port", "8000"))
+    web_workers = int(_option(rest, "--web-workers", "2"))
+    if command == "setup":
+        setup(verbosity=1)
+        return 0
+    if command in {"demo", "run"}:
+        print("siyu: preparing the database and static files ...", flush=True)
+        setup()
+        if command == "demo":
+            from siyu.core.demo import ensure_demo_brand
+
+            demo = ensure_demo_brand()
+            print(
+                f"\n  Demo brand: {demo.workspace.name} ({demo.workspace.slug})\n"
+                f"  Sign in at http://{host}:{port}/login/ as  {demo.username} / {demo.password}\n",
+                flush=True,
+            )
+        return serve(host, port, web_workers)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siyu.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["siyu", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

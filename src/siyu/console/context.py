@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from siyu.console.navigation import business_modules
+from siyu.core import services
+from siyu.core.permissions import Action, Module, allows
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    seat = getattr(request, "membership", None)
+    if seat is None:
+        return {"LANGUAGES": settings.LANGUAGES}
+    role = seat.role
+    return {
+        "LANGUAGES": settings.LANGUAGES,
+        "nav_modules": business_modules(role),
+        "can": {
+            "team": allows(role, Module.TEAM, Action.VIEW),
+            "audit": allows(role, Module.AUDIT, Action.VIEW),
+            "system": allows(role, Module.SYSTEM, Action.VIEW),
+        },
+        "my_workspaces": [m.workspace for m in services.memberships_of(request.user)],
+    }

@@ -1,0 +1,42 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from siyu.core.permissions import Role
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=200)
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(label=_("Brand name"), max_length=80)
+    slug = forms.SlugField(
+        label=_("Short name"), max_length=40, required=False,
+        help_text=_("Latin letters, digits and hyphens; used in URLs such as the WeCom callback."),
+    )
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    note = forms.CharField(label=_("Who is it for"), max_length=80, required=False)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class JoinForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=200)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, max_length=200)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=60)

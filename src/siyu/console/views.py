@@ -1,0 +1,214 @@
+"""Console pages. Thin: parse the form, call a service, render; services check roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from siyu.console.forms import InviteForm, JoinForm, LoginForm, RoleForm, TokenForm, WorkspaceForm
+from siyu.core import services
+from siyu.core.middleware import SESSION_WORKSPACE_KEY
+from siyu.core.models import ApiToken, RunStatus
+from siyu.core.permissions import Action, Module, Role, allows
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or the form itself)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in and seated in a workspace; a refused permission renders the 403 page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.membership is None:  # type: ignore[attr-defined]
+            return render(request, "console/no_workspace.html", status=403)
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return render(request, "console/denied.html", {"reason": str(exc)}, status=403)
+
+    return wrapper
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_in(form.cleaned_data["username"], form.cleaned_data["password"], client_ip(request))
+        except services.LoginRefused as refused:
+            form.add_error(None, str(refused))
+            return render(request, "console/login.html", {"form": form}, status=429 if refused.locked else 200)
+        login(request, user)
+        return redirect(request.GET.get("next") or "console:home")
+    return render(request, "console/login.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("console:login")
+
+
+@member_page
+def home(request: HttpRequest) -> HttpResponse:
+    figures = services.overview(request.workspace, request.user)  # type: ignore[attr-defined]
+    chart = {"hours": [h for h, _ in figures.events_per_hour], "counts": [n for _, n in figures.events_per_hour]}
+    return render(request, "console/home.html", {"figures": figures, "chart": chart})
+
+
+@member_page
+@require_POST
+def switch_workspace(request: HttpRequest) -> HttpResponse:
+    seat = next((m for m in services.memberships_of(request.user) if str(m.workspace_id) == request.POST.get("workspace")), None)
+    if seat is not None:
+        request.session[SESSION_WORKSPACE_KEY] = seat.workspace_id
+    return redirect("console:home")
+
+
+@member_page
+def workspace_new(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace = services.create_workspace(request.user, form.cleaned_data["name"], form.cleaned_data["slug"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[SESSION_WORKSPACE_KEY] = workspace.pk
+            messages.success(request, _("Brand “%(name)s” created. You are its administrator.") % {"name": workspace.name})
+            return redirect("console:home")
+    return render(request, "console/workspace_new.html", {"form": form})
+
+
+@member_page
+def team(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    members = services.list_members(workspace, seat)
+    invite_form = InviteForm(request.POST or None) if request.method == "POST" else InviteForm()
+    new_link = None
+    if request.method == "POST" and invite_form.is_valid():
+        try:
+            invitation = services.invite_member(workspace, seat, invite_form.cleaned_data["role"], invite_form.cleaned_data["note"])
+        except ValidationError as exc:
+            apply_errors(invite_form, exc)
+        else:
+            new_link = request.build_absolute_uri(f"/join/{invitation.token}/")
+            invite_form = InviteForm()
+    return render(request, "console/team.html", {
+        "members": members,
+        "invitations": services.pending_invitations(workspace, seat),
+        "invite_form": invite_form,
+        "new_link": new_link,
+        "roles": Role.choices,
+        "can_edit": allows(seat.role, Module.TEAM, Action.EDIT),
+    })
+
+
+@member_page
+@require_POST
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_role(request.workspace, request.membership, member_id, form.cleaned_data["role"])  # type: ignore[attr-defined]
+            messages.success(request, _("Role changed."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("console:team")
+
+
+@member_page
+@require_POST
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        services.remove_member(request.workspace, request.membership, member_id)  # type: ignore[attr-defined]
+        messages.success(request, _("Member removed."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("console:team")
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.open_invitation(token)
+    except ValidationError as exc:
+        return render(request, "console/join_invalid.html", {"reason": " ".join(exc.messages)}, status=404)
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and (request.user.is_authenticated and "accept" in request.POST or form.is_valid()):
+        try:
+            seat = services.accept_invitation(
+                token, form.data.get("username", ""), form.data.get("password", ""), request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if not request.user.is_authenticated:
+                login(request, seat.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_WORKSPACE_KEY] = seat.workspace_id
+            return redirect("console:home")
+    return render(request, "console/join.html", {"form": form, "invitation": invitation})
+
+
+@member_page
+def audit(request: HttpRequest) -> HttpResponse:
+    entries = services.audit_log(request.workspace, request.membership)  # type: ignore[attr-defined]
+    return render(request, "console/audit.html", {"entries": entries})
+
+
+@member_page
+def tasks(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    runs = services.list_runs(request.workspace, request.membership, status if status in RunStatus.values else "")  # type: ignore[attr-defined]
+    return render(request, "console/tasks.html", {"runs": runs, "status": status, "statuses": RunStatus.choices})
+
+
+@member_page
+@require_POST
+def task_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        services.retry_failed_run(request.workspace, request.membership, run_id)  # type: ignore[attr-defined]
+        messages.success(request, _("Queued again."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("console:tasks")
+
+
+@member_page
+def tokens(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    form = TokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST":
+        if "delete" in request.POST:
+            services.delete_api_token(workspace, seat, int(request.POST["delete"]))
+            return redirect("console:tokens")
+        if form.is_valid():
+            try:
+                _token, new_key = services.create_api_token(workspace, seat, form.cleaned_data["name"])
+                form = TokenForm()
+            except ValidationError as exc:
+                apply_errors(form, exc)
+    my_tokens = ApiToken.objects.for_workspace(workspace).filter(user=request.user)
+    return render(request, "console/tokens.html", {"form": form, "tokens": my_tokens, "new_key": new_key})

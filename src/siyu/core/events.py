@@ -1,0 +1,151 @@
+"""The domain event bus.
+
+Apps declare typed events (pydantic models) and subscribe handlers to them. `publish` stores
+the event and one `SubscriberRun` per subscriber in the caller's transaction and enqueues each
+run after commit; a worker runs each subscriber on its own, with its own attempts, backoff and
+visible error. A handler may see the same event again after a crash (at-least-once), so
+handlers are written to be idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from siyu.core.models import EventRecord, SubscriberRun, Workspace
+
+logger = logging.getLogger("siyu.events")
+
+
+class DomainEvent(BaseModel):
+    """Base of every typed domain event. Subclasses set `name` ("app.what_happened")."""
+
+    model_config = ConfigDict(frozen=True)
+    name: ClassVar[str]
+    registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            DomainEvent.registry[cls.name] = cls
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[["Workspace", Any, "EventRecord"], None]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    event_name: str
+    handler: Handler
+    max_attempts: int
+
+
+_subscribers: dict[str, list[Subscriber]] = {}
+
+
+def subscribe(event_type: type[E], *, max_attempts: int | None = None) -> Callable[[Handler], Handler]:
+    """Register `handler(workspace, event, record)` for an event type; its name is its import path."""
+
+    def register(handler: Handler) -> Handler:
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        attempts = max_attempts or settings.SIYU["EVENT_MAX_ATTEMPTS"]
+        subscribers = _subscribers.setdefault(event_type.name, [])
+        subscribers[:] = [s for s in subscribers if s.name != name]
+        subscribers.append(Subscriber(name, event_type.name, handler, attempts))
+        return handler
+
+    return register
+
+
+def subscribers_of(event_name: str) -> list[Subscriber]:
+    return list(_subscribers.get(event_name, []))
+
+
+def find_subscriber(name: str) -> Subscriber | None:
+    return next((s for subs in _subscribers.values() for s in subs if s.name == name), None)
+
+
+def publish(
+    workspace: Workspace,
+    event: DomainEvent,
+    *,
+    dedupe_key: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> EventRecord:
+    """Store the event and its subscriber runs; enqueue the runs once the transaction commits.
+
+    With a `dedupe_key` already seen in this workspace, the stored event is returned and
+    nothing runs again.
+    """
+    from siyu.core.models import EventRecord, SubscriberRun
+
+    now = timezone.now()
+    with transaction.atomic():
+        if dedupe_key is not None:
+            existing = EventRecord.unscoped.filter(workspace=workspace, dedupe_key=dedupe_key).first()
+            if existing is not None:
+                return existing
+        record = EventRecord.unscoped.create(
+            workspace=workspace,
+            name=event.name,
+            payload=event.model_dump(mode="json"),
+            dedupe_key=dedupe_key,
+            occurred_at=occurred_at or now,
+        )
+        runs = SubscriberRun.unscoped.bulk_create(
+            SubscriberRun(workspace=workspace, event=record, subscriber=s.name, due_at=now)
+            for s in subscribers_of(event.name)
+        )
+        run_ids = [(run.pk, run.generation) for run in runs]
+        transaction.on_commit(lambda: _enqueue_all(run_ids))
+    return record
+
+
+def _enqueue_all(run_ids: list[tuple[int, int]]) -> None:
+    for run_id, generation in run_ids:
+        enqueue_run(run_id, generation)
+
+
+def enqueue_run(run_id: int, generation: int, *, run_after: dt.datetime | None = None) -> None:
+    from siyu.core.models import SubscriberRun
+    from siyu.core.tasks import run_subscriber
+
+    task = run_subscriber.using(run_after=run_after) if run_after else run_subscriber
+    result = task.enqueue(run_id, generation)
+    SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(task_id=str(result.id))
+
+
+def decode(record: EventRecord) -> DomainEvent:
+    event_type = DomainEvent.registry.get(record.name)
+    if event_type is None:
+        raise LookupError(f"no event type named {record.name!r}")
+    return event_type.model_validate(record.payload)
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """Seconds before retry N: 2, 8, 32, ... capped at one hour."""
+    return dt.timedelta(seconds=min(2 * 4 ** (attempt - 1), 3600))
+
+
+def retry_run(run: SubscriberRun) -> None:
+    """Queue a run again now (operator's retry, or a sweep that found its task gone)."""
+    from siyu.core.models import RunStatus, SubscriberRun
+
+    generation = run.generation + 1
+    with transaction.atomic():
+        updated = SubscriberRun.unscoped.filter(pk=run.pk, generation=run.generation).update(
+            generation=generation, status=RunStatus.PENDING, due_at=timezone.now(), task_id=""
+        )
+        if updated:
+            transaction.on_commit(lambda: enqueue_run(run.pk, generation))

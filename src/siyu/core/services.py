@@ -1,0 +1,349 @@
+"""Core services: brands, team and roles, invitations, sign-in, API tokens, the audit log.
+
+Plain functions with explicit arguments; permission checks happen here, not in views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from siyu.core import events
+from siyu.core.models import (
+    ApiToken,
+    AuditAction,
+    AuditEntry,
+    EventRecord,
+    Invitation,
+    Membership,
+    RunStatus,
+    SubscriberRun,
+    Workspace,
+)
+from siyu.core.permissions import Action, Module, Role, require
+
+logger = logging.getLogger("siyu.core")
+User = get_user_model()
+INVITATION_VALID_FOR = dt.timedelta(days=7)
+
+
+class WorkspaceCreated(events.DomainEvent):
+    name = "core.workspace_created"
+    workspace_id: int
+    slug: str
+
+
+class MemberJoined(events.DomainEvent):
+    name = "core.member_joined"
+    membership_id: int
+    user_id: int
+    role: str
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+def audit(
+    workspace: Workspace,
+    actor: Any,
+    action: AuditAction,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEntry:
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEntry.objects.create(
+        workspace=workspace,
+        actor=actor if is_user else None,
+        actor_name=actor.get_username() if is_user else str(actor or ""),
+        action=action,
+        target=target[:200],
+        detail=detail or {},
+        ip_address=ip_address,
+    )
+
+
+def audit_log(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[AuditEntry]:
+    require(membership and membership.role, Module.AUDIT, Action.VIEW)
+    return list(AuditEntry.objects.for_workspace(workspace).select_related("actor")[:limit])
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked
+
+
+def _failure_key(username: str, client: str) -> str:
+    digest = hashlib.sha256(f"{username.lower()}|{client}".encode()).hexdigest()
+    return f"login-failures:{digest}"
+
+
+def sign_in(username: str, password: str, client_ip: str | None) -> AbstractBaseUser:
+    """Check a password, with a lockout after repeated failures per (username, client)."""
+    limit = settings.SIYU["LOGIN_MAX_FAILURES"]
+    key = _failure_key(username, client_ip or "-")
+    failures = cache.get(key, 0)
+    memberships = Membership.unscoped.filter(user__username__iexact=username).select_related("workspace")
+    if failures >= limit:
+        for m in memberships:
+            audit(m.workspace, username, AuditAction.LOGIN_LOCKED, username, {"failures": failures}, client_ip)
+        raise LoginRefused(
+            _("Too many failed sign-ins. Try again in %(minutes)s minutes.")
+            % {"minutes": max(1, settings.SIYU["LOGIN_LOCKOUT_SECONDS"] // 60)},
+            locked=True,
+        )
+    user = authenticate(username=username, password=password)
+    if user is None:
+        cache.set(key, failures + 1, settings.SIYU["LOGIN_LOCKOUT_SECONDS"])
+        for m in memberships:
+            audit(m.workspace, username, AuditAction.LOGIN_FAILED, username, {"failures": failures + 1}, client_ip)
+        logger.info("failed sign-in for %r from %s", username, client_ip)
+        raise LoginRefused(_("Wrong username or password."))
+    cache.delete(key)
+    for m in Membership.unscoped.filter(user=user).select_related("workspace"):
+        audit(m.workspace, user, AuditAction.LOGIN, user.get_username(), ip_address=client_ip)
+    return user
+
+
+# --- workspaces and members ----------------------------------------------------------------
+
+def memberships_of(user: Any) -> list[Membership]:
+    return list(Membership.unscoped.filter(user=user).select_related("workspace").order_by("workspace__name"))
+
+
+def membership_in(user: Any, workspace: Workspace) -> Membership | None:
+    return Membership.unscoped.filter(user=user, workspace=workspace).first()
+
+
+def create_workspace(actor: Any, name: str, slug: str = "") -> Workspace:
+    """A new brand; its creator becomes its admin. Admins of an existing brand (or the
+    instance's superuser) may create brands."""
+    if not (actor.is_superuser or Membership.unscoped.filter(user=actor, role=Role.ADMIN).exists()):
+        raise PermissionDenied(_("Only an administrator may create a brand."))
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the brand a name.")})
+    slug = slugify(slug or name)
+    if not slug:
+        raise ValidationError({"slug": _("Give the brand a short name in Latin letters, digits or hyphens.")})
+    if Workspace.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("The short name “%(slug)s” is taken.") % {"slug": slug}})
+    with transaction.atomic():
+        workspace = Workspace.objects.create(name=name[:80], slug=slug[:40])
+        Membership.objects.create(workspace=workspace, user=actor, role=Role.ADMIN)
+        audit(workspace, actor, AuditAction.WORKSPACE_CREATED, slug)
+        events.publish(workspace, WorkspaceCreated(workspace_id=workspace.pk, slug=slug))
+    return workspace
+
+
+def list_members(workspace: Workspace, membership: Membership | None) -> list[Membership]:
+    require(membership and membership.role, Module.TEAM, Action.VIEW)
+    return list(Membership.objects.for_workspace(workspace).select_related("user"))
+
+
+def invite_member(workspace: Workspace, membership: Membership | None, role: str, note: str = "") -> Invitation:
+    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose one of the team roles.")})
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        token=secrets.token_urlsafe(32),
+        role=role,
+        note=note.strip()[:80],
+        invited_by=membership.user if membership else None,
+        expires_at=timezone.now() + INVITATION_VALID_FOR,
+    )
+    audit(workspace, membership.user if membership else None, AuditAction.MEMBER_INVITED, note, {"role": role})
+    return invitation
+
+
+def pending_invitations(workspace: Workspace, membership: Membership | None) -> list[Invitation]:
+    require(membership and membership.role, Module.TEAM, Action.VIEW)
+    return list(
+        Invitation.objects.for_workspace(workspace).filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+    )
+
+
+def open_invitation(token: str) -> Invitation:
+    invitation = Invitation.unscoped.select_related("workspace").filter(token=token).first()
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= timezone.now():
+        raise ValidationError(_("This invitation link is invalid, used or expired."))
+    return invitation
+
+
+def accept_invitation(token: str, username: str, password: str, user: Any = None) -> Membership:
+    """Join the invitation's brand, as a new user (username + password) or as the signed-in user."""
+    with transaction.atomic():
+        invitation = open_invitation(token)
+        if user is None or not user.is_authenticated:
+            username = username.strip()
+            if not username:
+                raise ValidationError({"username": _("Choose a username.")})
+            if User.objects.filter(username__iexact=username).exists():
+                raise ValidationError({"username": _("This username is taken.")})
+            candidate = User(username=username)
+            validate_password(password, candidate)
+            candidate.set_password(password)
+            candidate.save()
+            user = candidate
+        if Membership.unscoped.filter(workspace=invitation.workspace, user=user).exists():
+            raise ValidationError(_("You are already a member of this brand."))
+        claimed = Invitation.unscoped.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        if not claimed:
+            raise ValidationError(_("This invitation link is invalid, used or expired."))
+        seat = Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
+        audit(invitation.workspace, user, AuditAction.MEMBER_JOINED, user.get_username(), {"role": invitation.role})
+        events.publish(invitation.workspace, MemberJoined(membership_id=seat.pk, user_id=user.pk, role=seat.role))
+    return seat
+
+
+def _admins_left_after(workspace: Workspace, seat: Membership) -> int:
+    return Membership.objects.for_workspace(workspace).filter(role=Role.ADMIN).exclude(pk=seat.pk).count()
+
+
+def change_role(workspace: Workspace, membership: Membership | None, member_id: int, role: str) -> Membership:
+    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose one of the team roles.")})
+    seat = Membership.objects.for_workspace(workspace).select_related("user").get(pk=member_id)
+    if seat.role == Role.ADMIN and role != Role.ADMIN and _admins_left_after(workspace, seat) == 0:
+        raise ValidationError(_("A brand needs at least one administrator."))
+    old = seat.role
+    seat.role = role
+    seat.save(update_fields=["role"])
+    audit(workspace, membership.user if membership else None, AuditAction.ROLE_CHANGED,
+          seat.user.get_username(), {"from": old, "to": role})
+    return seat
+
+
+def remove_member(workspace: Workspace, membership: Membership | None, member_id: int) -> None:
+    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    seat = Membership.objects.for_workspace(workspace).select_related("user").get(pk=member_id)
+    if seat.role == Role.ADMIN and _admins_left_after(workspace, seat) == 0:
+        raise ValidationError(_("A brand needs at least one administrator."))
+    seat.delete()
+    audit(workspace, membership.user if membership else None, AuditAction.MEMBER_REMOVED,
+          seat.user.get_username(), {"role": seat.role})
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_token(workspace: Workspace, membership: Membership, name: str) -> tuple[ApiToken, str]:
+    """A token for the member in this workspace; the key is shown once and only its hash kept."""
+    if not name.strip():
+        raise ValidationError({"name": _("Name the token so you recognise it later.")})
+    key = f"siyu_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        workspace=workspace, user=membership.user, name=name.strip()[:60], prefix=key[:12], key_hash=_hash_key(key)
+    )
+    audit(workspace, membership.user, AuditAction.TOKEN_CREATED, token.name)
+    return token, key
+
+
+def delete_api_token(workspace: Workspace, membership: Membership, token_id: int) -> None:
+    token = ApiToken.objects.for_workspace(workspace).get(pk=token_id, user=membership.user)
+    token.delete()
+    audit(workspace, membership.user, AuditAction.TOKEN_DELETED, token.name)
+
+
+def authenticate_token(key: str) -> tuple[ApiToken, Membership] | None:
+    token = ApiToken.unscoped.select_related("workspace", "user").filter(key_hash=_hash_key(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    seat = membership_in(token.user, token.workspace)
+    if seat is None:
+        return None
+    ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token, seat
+
+
+# --- overview figures ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Overview:
+    members: int
+    workspaces: int
+    events_total: int
+    events_processed: int
+    runs_queued: int
+    runs_failed: int
+    events_per_hour: list[tuple[str, int]]
+
+
+def overview(workspace: Workspace, user: Any, now: dt.datetime | None = None) -> Overview:
+    """The home page's figures, all counted from the database."""
+    now = now or timezone.now()
+    since = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+    events_qs = EventRecord.objects.for_workspace(workspace)
+    per_hour = dict(
+        events_qs.filter(published_at__gte=since)
+        .annotate(hour=TruncHour("published_at"))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .values_list("hour", "n")
+    )
+    per_hour_local = {timezone.localtime(h).strftime("%H:00"): n for h, n in per_hour.items()}
+    hours = [timezone.localtime(since + dt.timedelta(hours=i)).strftime("%H:00") for i in range(24)]
+    runs = SubscriberRun.objects.for_workspace(workspace).aggregate(
+        queued=Count("id", filter=Q(status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.RETRYING])),
+        failed=Count("id", filter=Q(status=RunStatus.FAILED)),
+    )
+    processed = events_qs.exclude(runs__status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.RETRYING, RunStatus.FAILED]).count()
+    return Overview(
+        members=Membership.objects.for_workspace(workspace).count(),
+        workspaces=Membership.unscoped.filter(user=user).count(),
+        events_total=events_qs.count(),
+        events_processed=processed,
+        runs_queued=runs["queued"],
+        runs_failed=runs["failed"],
+        events_per_hour=[(h, per_hour_local.get(h, 0)) for h in hours],
+    )
+
+
+# --- task runs -------------------------------------------------------------------------------
+
+def list_runs(workspace: Workspace, membership: Membership | None, status: str = "", limit: int = 200) -> list[SubscriberRun]:
+    """Event deliveries of this brand: queued, running, failed (failed first), with errors."""
+    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    runs = SubscriberRun.objects.for_workspace(workspace).select_related("event")
+    if status:
+        runs = runs.filter(status=status)
+    else:
+        runs = runs.exclude(status=RunStatus.DONE)
+    return list(runs.order_by("-due_at", "-id")[:limit])
+
+
+def retry_failed_run(workspace: Workspace, membership: Membership | None, run_id: int) -> SubscriberRun:
+    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    run = SubscriberRun.objects.for_workspace(workspace).get(pk=run_id)
+    if run.status not in (RunStatus.FAILED, RunStatus.RETRYING):
+        raise ValidationError(_("Only a failed or waiting task can be retried."))
+    events.retry_run(run)
+    audit(workspace, membership.user if membership else None, AuditAction.TASK_RETRIED, run.subscriber, {"run": run.pk})
+    run.refresh_from_db()
+    return run

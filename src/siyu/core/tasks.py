@@ -1,0 +1,117 @@
+"""Background jobs of the core: running subscribers, and the sweeps that keep work from being lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tasks import TaskContext, task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from siyu.core import events
+from siyu.core.models import RunStatus, SubscriberRun, WorkerHeartbeat
+from siyu.core.tenancy import workspace_context
+
+logger = logging.getLogger("siyu.tasks")
+
+
+@task(takes_context=True)
+def run_subscriber(context: TaskContext, run_id: int, generation: int) -> str:
+    """Run one subscriber on one event. Claimed with a conditional UPDATE, so a stale or
+    duplicate task (older generation, or a run already done) does nothing."""
+    now = timezone.now()
+    claimed = (
+        SubscriberRun.unscoped.filter(pk=run_id, generation=generation)
+        .exclude(status__in=[RunStatus.DONE, RunStatus.FAILED])
+        .update(status=RunStatus.RUNNING, attempts=F("attempts") + 1, task_id=str(context.task_result.id))
+    )
+    if not claimed:
+        return "skipped"
+    run = SubscriberRun.unscoped.select_related("event", "workspace").get(pk=run_id)
+    subscriber = events.find_subscriber(run.subscriber)
+    try:
+        if subscriber is None:
+            raise LookupError(f"subscriber {run.subscriber!r} is not registered in this process")
+        with workspace_context(run.workspace), transaction.atomic():
+            subscriber.handler(run.workspace, events.decode(run.event), run.event)
+            SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
+                status=RunStatus.DONE, finished_at=timezone.now(), last_error=""
+            )
+        return "done"
+    except Exception as exc:
+        error = "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(limit=8)
+        max_attempts = subscriber.max_attempts if subscriber else 1
+        if run.attempts < max_attempts:
+            retry_at = now + events.backoff(run.attempts)
+            next_generation = generation + 1
+            SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
+                status=RunStatus.RETRYING, last_error=error, due_at=retry_at, generation=next_generation
+            )
+            events.enqueue_run(run_id, next_generation, run_after=retry_at)
+            logger.warning("subscriber %s failed (attempt %s), retrying at %s", run.subscriber, run.attempts, retry_at)
+            return "retrying"
+        SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
+            status=RunStatus.FAILED, last_error=error, finished_at=timezone.now()
+        )
+        logger.error("subscriber %s failed for good after %s attempts", run.subscriber, run.attempts)
+        return "failed"
+
+
+def requeue_orphaned_tasks(now: dt.datetime | None = None) -> int:
+    """Put back in the queue every task left RUNNING by a worker that has died."""
+    now = now or timezone.now()
+    dead_before = now - dt.timedelta(seconds=settings.SIYU["WORKER_DEAD_AFTER_SECONDS"])
+    alive = set(WorkerHeartbeat.objects.filter(last_seen__gte=dead_before).values_list("worker_id", flat=True))
+    requeued = 0
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids"):
+        if result.worker_ids and result.worker_ids[-1] in alive:
+            continue
+        # Conditional on the same worker list, so a task claimed again meanwhile is left alone.
+        requeued += DBTaskResult.objects.filter(
+            pk=result.pk, status=TaskResultStatus.RUNNING, worker_ids=result.worker_ids
+        ).update(status=TaskResultStatus.READY, started_at=None)
+    if requeued:
+        logger.warning("re-queued %s task(s) orphaned by dead workers", requeued)
+    WorkerHeartbeat.objects.filter(last_seen__lt=now - dt.timedelta(days=1)).delete()
+    return requeued
+
+
+def requeue_lost_runs(now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(seconds=60)) -> int:
+    """Re-enqueue subscriber runs whose task is gone: the after-commit enqueue was lost, or the
+    task ended without settling the run."""
+    now = now or timezone.now()
+    stale = SubscriberRun.unscoped.filter(
+        status__in=[RunStatus.PENDING, RunStatus.RETRYING, RunStatus.RUNNING], due_at__lt=now - grace
+    )
+    live_tasks = {
+        str(pk)
+        for pk in DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        ).values_list("id", flat=True)
+    }
+    count = 0
+    for run in stale.filter(Q(task_id="") | ~Q(task_id__in=live_tasks)).only("id", "generation"):
+        events.retry_run(run)
+        count += 1
+    return count
+
+
+@task()
+def sweep() -> dict[str, int]:
+    """The recovery sweep the scheduler fires every minute."""
+    return {"orphaned_tasks": requeue_orphaned_tasks(), "lost_runs": requeue_lost_runs()}
+
+
+@task()
+def prune_finished_tasks(keep_days: int = 14) -> int:
+    cutoff = timezone.now() - dt.timedelta(days=keep_days)
+    deleted, _ = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL], finished_at__lt=cutoff
+    ).delete()
+    return deleted
