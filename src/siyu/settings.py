@@ -114,6 +114,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = Path(envstr("SIYU_NODE_MODULES", str(REPO_DIR / "node_modules")))
 # Front-end packages come from npm (package.json + lockfile); only their dist folders are served.
 STATICFILES_DIRS = [

@@ -10,8 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -48,6 +48,9 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             return view(request, *args, **kwargs)
         except PermissionDenied as exc:
             return render(request, "console/denied.html", {"reason": str(exc)}, status=403)
+        except ObjectDoesNotExist as exc:
+            # Rows of other brands are not found, not forbidden: their existence is not revealed.
+            raise Http404 from exc
 
     return wrapper
 

@@ -20,11 +20,13 @@ logger = logging.getLogger("siyu.worker")
 
 
 class HeartbeatWorker(Worker):
-    def __init__(self, *, interval: float = 0.5, max_tasks: int | None = None, worker_id: str | None = None) -> None:
+    def __init__(
+        self, *, interval: float = 0.5, max_tasks: int | None = None, worker_id: str | None = None, batch: bool = False
+    ) -> None:
         super().__init__(
             queue_names=["*"],
             interval=interval,
-            batch=False,
+            batch=batch,
             backend_name="default",
             startup_delay=False,
             max_tasks=max_tasks,

@@ -1,0 +1,131 @@
+"""Standing fixtures: two brands, each with an admin and members of other roles, and an outsider."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from siyu.cli import compile_translations
+
+    compile_translations()
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests render pages without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class Brand:
+    workspace: Any
+    admin: Any
+    members: dict[str, Any]
+
+
+def make_member(workspace: Any, username: str, role: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from siyu.core.models import Membership
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    Membership.objects.create(workspace=workspace, user=user, role=role)
+    return user
+
+
+def make_brand(slug: str) -> Brand:
+    from siyu.core.models import Workspace
+    from siyu.core.permissions import Role
+
+    workspace = Workspace.objects.create(name=f"Brand {slug}", slug=slug)
+    members = {role: make_member(workspace, f"{slug}-{role}", role) for role in Role.values}
+    return Brand(workspace, members[Role.ADMIN], members)
+
+
+@pytest.fixture
+def brand_a(db: None) -> Brand:
+    return make_brand("alpha")
+
+
+@pytest.fixture
+def brand_b(db: None) -> Brand:
+    return make_brand("beta")
+
+
+def seat(user: Any, workspace: Any) -> Any:
+    from siyu.core.models import Membership
+
+    return Membership.objects.for_workspace(workspace).get(user=user)
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    def _login(user: Any) -> Any:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- real processes ------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url_of_test_db() -> str:
+    """The URL of the database the tests run on, for worker/scheduler subprocesses
+    (the test must use `transactional_db` so they see committed rows)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def siyu_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "siyu.cli", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
+
+
+def wait_for(predicate: Any, timeout: float = 30, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def process_env(transactional_db: None) -> Iterator[dict[str, str]]:
+    from django.conf import settings
+
+    yield {"DATABASE_URL": database_url_of_test_db(), "SIYU_DATA_DIR": str(settings.DATA_DIR)}
