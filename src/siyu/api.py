@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader, SessionAuth
 from siyu.core import services
 from siyu.core.tenancy import switch_request_workspace
 
+
 class WorkspaceSession(SessionAuth):
     """Session sign-in; the workspace is the session's current one (CurrentWorkspaceMiddleware)."""
 

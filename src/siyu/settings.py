@@ -126,7 +126,7 @@ STATICFILES_DIRS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "siyu.console.storage.ConsoleStaticStorage"},
 }
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 

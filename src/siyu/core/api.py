@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from siyu.core import services
 from siyu.core.permissions import PERMISSIONS, Role
@@ -95,8 +96,8 @@ def workspaces(request: HttpRequest) -> list[WorkspaceOut]:
 
 
 @router.post("/workspaces", response={201: WorkspaceOut})
-def create_workspace(request: HttpRequest, body: WorkspaceIn) -> tuple[int, WorkspaceOut]:
-    return 201, _workspace_out(services.create_workspace(request.user, body.name, body.slug))
+def create_workspace(request: HttpRequest, body: WorkspaceIn) -> Status[WorkspaceOut]:
+    return Status(201, _workspace_out(services.create_workspace(request.user, body.name, body.slug)))
 
 
 @router.get("/members", response=list[MemberOut])
@@ -112,9 +113,9 @@ def change_role(request: HttpRequest, member_id: int, body: RoleIn) -> MemberOut
 
 
 @router.post("/invitations", response={201: InvitationOut})
-def invite(request: HttpRequest, body: InvitationIn) -> tuple[int, InvitationOut]:
+def invite(request: HttpRequest, body: InvitationIn) -> Status[InvitationOut]:
     inv = services.invite_member(request.workspace, request.membership, body.role, body.note)  # type: ignore[attr-defined]
-    return 201, InvitationOut(id=inv.pk, role=inv.role, note=inv.note, token=inv.token, expires_at=inv.expires_at)
+    return Status(201, InvitationOut(id=inv.pk, role=inv.role, note=inv.note, token=inv.token, expires_at=inv.expires_at))
 
 
 @router.get("/audit-log", response=list[AuditOut])

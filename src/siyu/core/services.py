@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
@@ -331,10 +331,7 @@ def list_runs(workspace: Workspace, membership: Membership | None, status: str =
     """Event deliveries of this brand: queued, running, failed (failed first), with errors."""
     require(membership and membership.role, Module.SYSTEM, Action.VIEW)
     runs = SubscriberRun.objects.for_workspace(workspace).select_related("event")
-    if status:
-        runs = runs.filter(status=status)
-    else:
-        runs = runs.exclude(status=RunStatus.DONE)
+    runs = runs.filter(status=status) if status else runs.exclude(status=RunStatus.DONE)
     return list(runs.order_by("-due_at", "-id")[:limit])
 
 

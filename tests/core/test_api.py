@@ -1,0 +1,56 @@
+from siyu.core import services
+from tests.conftest import seat
+
+
+def test_openapi_document_is_served(db, client):
+    doc = client.get("/api/openapi.json").json()
+    assert doc["info"]["title"] == "Siyu API"
+    assert "/api/members" in doc["paths"]
+
+
+def test_api_requires_authentication(db, client):
+    assert client.get("/api/me").status_code == 401
+
+
+def test_session_auth_uses_the_current_brand(brand_a, login):
+    me = login(brand_a.members["planner"]).get("/api/me").json()
+    assert me["workspace"]["slug"] == "alpha"
+    assert me["role"] == "planner"
+    assert me["permissions"]["fission"] == ["e", "v"]
+
+
+def test_token_auth_and_a_revoked_token(brand_a, client):
+    member = seat(brand_a.members["data_analyst"], brand_a.workspace)
+    token, key = services.create_api_token(brand_a.workspace, member, "bi tool")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/me", headers=headers).json()["role"] == "data_analyst"
+    services.delete_api_token(brand_a.workspace, member, token.pk)
+    assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_a_forged_token_is_refused(brand_a, client):
+    assert client.get("/api/me", headers={"Authorization": "Bearer siyu_forged"}).status_code == 401
+
+
+def test_invalid_role_gets_a_reason(brand_a, client):
+    _, key = services.create_api_token(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), "t")
+    response = client.post("/api/invitations", {"role": "boss"}, content_type="application/json",
+                           headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422
+    assert "role" in response.json()["errors"]
+
+
+def test_malformed_json_is_rejected_with_422(brand_a, client):
+    _, key = services.create_api_token(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), "t")
+    response = client.post("/api/workspaces", "{not json", content_type="application/json",
+                           headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code in (400, 422)
+
+
+def test_admin_creates_a_brand_through_the_api(brand_a, client):
+    _, key = services.create_api_token(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), "t")
+    headers = {"Authorization": f"Bearer {key}"}
+    response = client.post("/api/workspaces", {"name": "Gamma", "slug": "gamma"}, content_type="application/json",
+                           headers=headers)
+    assert response.status_code == 201
+    assert {w["slug"] for w in client.get("/api/workspaces", headers=headers).json()} == {"alpha", "gamma"}

@@ -1,0 +1,83 @@
+"""A brand admin's first session in a real browser: sign in, switch language, read the home
+chart, create a brand, invite a member with a role; the member signs up and is refused what
+the role may not do."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, make_brand
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("form.card button[type=submit]").click()
+
+
+def test_admin_builds_a_team_and_a_member_is_refused_by_role(transactional_db, live_server, page, browser):
+    make_brand("alpha")
+    base = live_server.url
+
+    # Chinese by default, even though the browser asks for English.
+    sign_in(page, base, "alpha-admin", "wrong-password")
+    expect(page.get_by_text("用户名或密码错误")).to_be_visible()
+    sign_in(page, base, "alpha-admin", PASSWORD)
+    expect(page.get_by_role("heading", name=re.compile("概览"))).to_be_visible()
+
+    # The home chart is drawn by ECharts from the database's figures.
+    expect(page.locator("#events-chart canvas")).to_have_count(1)
+    expect(page.locator("#events-chart")).to_have_attribute("data-rendered", "true")
+    expect(page.get_by_test_id("fig-members")).to_have_text("7")
+
+    # Switch to English; the choice is remembered across pages.
+    page.get_by_test_id("lang-en").click()
+    expect(page.get_by_role("heading", name=re.compile("Overview"))).to_be_visible()
+    page.goto(f"{base}/team/")
+    expect(page.get_by_role("heading", name="Team & roles")).to_be_visible()
+
+    # Create a second brand; its creator becomes its admin and lands in it.
+    page.get_by_role("link", name="New brand").click()
+    page.locator("form.card button[type=submit]").click()  # empty: the form explains
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    page.fill("#id_name", "Xiaowanzi Store Two")
+    page.fill("#id_slug", "store-two")
+    page.locator("form.card button[type=submit]").click()
+    expect(page.locator("#workspace-switch option:checked")).to_have_text("Xiaowanzi Store Two")
+
+    # Invite a copywriter to the new brand.
+    page.goto(f"{base}/team/")
+    page.select_option("#id_role", "copywriter")
+    page.fill("#id_note", "Xiao Li")
+    page.get_by_role("button", name="Create invitation link").click()
+    link = page.get_by_test_id("invite-link").input_value()
+    assert "/join/" in link
+
+    # The invitee, in another browser, joins with that link.
+    other = browser.new_context(locale="zh-CN")
+    member = other.new_page()
+    member.goto(link)
+    member.fill("#id_username", "xiaoli")
+    member.fill("#id_password", "s3cure-pass-99")
+    member.fill("#id_password2", "s3cure-pass-99")
+    member.locator("form.card button[type=submit]").click()
+    expect(member.get_by_test_id("whoami")).to_contain_text("文案编辑")
+
+    # The copywriter has no team or audit pages, and is refused when going there directly.
+    expect(member.get_by_role("link", name="团队与权限")).to_have_count(0)
+    member.goto(f"{base}/team/")
+    expect(member.get_by_test_id("denied")).to_be_visible()
+    member.goto(f"{base}/audit/")
+    expect(member.get_by_test_id("denied")).to_be_visible()
+    other.close()
+
+    # The admin sees the new member, and the audit log has the story.
+    page.goto(f"{base}/team/")
+    expect(page.get_by_test_id("members")).to_contain_text("xiaoli")
+    page.goto(f"{base}/audit/")
+    expect(page.get_by_test_id("audit")).to_contain_text("Member joined")
+    expect(page.get_by_test_id("audit")).to_contain_text("Brand created")
