@@ -43,3 +43,18 @@ def persistent_secret_key(directory: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
         key_file.chmod(0o600)
     return key_file.read_text(encoding="utf-8").strip()
+
+
+def encryption_keys(directory: Path) -> list[str]:
+    """Fernet keys for secrets at rest: `SIYU_ENCRYPTION_KEYS` (comma-separated, newest first),
+    else one generated on first run and kept in the data dir."""
+    configured = envstr("SIYU_ENCRYPTION_KEYS")
+    if configured:
+        return [k.strip() for k in configured.split(",") if k.strip()]
+    key_file = directory / "encryption_key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        key_file.write_text(Fernet.generate_key().decode(), encoding="utf-8")
+        key_file.chmod(0o600)
+    return [key_file.read_text(encoding="utf-8").strip()]

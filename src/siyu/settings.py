@@ -7,13 +7,14 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from siyu.env import data_dir, envbool, envint, envstr, persistent_secret_key
+from siyu.env import data_dir, encryption_keys, envbool, envint, envstr, persistent_secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
 DATA_DIR = data_dir()
 
 SECRET_KEY = persistent_secret_key(DATA_DIR)
+SIYU_ENCRYPTION_KEYS = encryption_keys(DATA_DIR)
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "siyu.core",
+    "siyu.wecom",
     "siyu.console",
 ]
 

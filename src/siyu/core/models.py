@@ -84,6 +84,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("Export")
     DELETION = "deletion", _("Deletion")
     TASK_RETRIED = "task_retried", _("Task retried")
+    SETTINGS_CHANGED = "settings_changed", _("Settings changed")
 
 
 class AuditEntry(WorkspaceScoped):

@@ -1,0 +1,45 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from siyu.core.models import Workspace
+from siyu.core.permissions import Role
+from siyu.wecom import services
+from siyu.wecom.models import WECOM_API_BASE
+
+
+class _Operator:
+    """The command line acts with the instance operator's authority (an admin seat)."""
+
+    role = Role.ADMIN
+    user = None
+
+
+class Command(BaseCommand):
+    help = "WeCom connector: `siyu wecom configure --workspace SLUG --corp-id ... --agent-id ... --secret ... --token ... --aes-key ... [--api-base URL]`"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        configure = sub.add_parser("configure", help="save a brand's WeCom settings")
+        configure.add_argument("--workspace", required=True, help="the brand's short name (slug)")
+        configure.add_argument("--corp-id", required=True)
+        configure.add_argument("--agent-id", required=True)
+        configure.add_argument("--secret", required=True)
+        configure.add_argument("--token", required=True)
+        configure.add_argument("--aes-key", required=True)
+        configure.add_argument("--api-base", default=WECOM_API_BASE)
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        workspace = Workspace.objects.filter(slug=options["workspace"]).first()
+        if workspace is None:
+            raise CommandError(f"no brand with the short name {options['workspace']!r}")
+        try:
+            services.configure(
+                workspace, _Operator(),  # type: ignore[arg-type]
+                corp_id=options["corp_id"], agent_id=options["agent_id"], secret=options["secret"],
+                token=options["token"], aes_key=options["aes_key"], api_base=options["api_base"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+        self.stdout.write(f"WeCom settings saved for {workspace.slug}; callback path: /wecom/callback/{workspace.slug}/")

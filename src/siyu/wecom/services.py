@@ -1,0 +1,301 @@
+"""The connector's services: configuration, the callback inbox, and processing into domain events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, F, Max, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from siyu.core import events
+from siyu.core.models import AuditAction, Membership, Workspace
+from siyu.core.permissions import Action, Module, require
+from siyu.core.services import audit
+from siyu.wecom import parsing
+from siyu.wecom.crypto import CallbackCipher, CallbackCryptoError
+from siyu.wecom.models import (
+    WECOM_API_BASE,
+    ApiCall,
+    CallbackRejection,
+    InboundEvent,
+    InboundStatus,
+    WeComConnection,
+)
+
+logger = logging.getLogger("siyu.wecom")
+MAX_CALLBACK_BYTES = 64 * 1024
+# WeCom signs the delivery time; a delivery this far from our clock is treated as a replay.
+MAX_CALLBACK_SKEW = dt.timedelta(hours=24)
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+def configure(
+    workspace: Workspace,
+    membership: Membership | None,
+    *,
+    corp_id: str,
+    agent_id: str,
+    secret: str,
+    token: str,
+    aes_key: str,
+    api_base: str = WECOM_API_BASE,
+) -> WeComConnection:
+    """Save the brand's WeCom settings (secrets encrypted at rest). WECOM.md §2: the token is
+    at most 32 letters or digits and the EncodingAESKey exactly 43 characters."""
+    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    errors: dict[str, str] = {}
+    if not corp_id.strip():
+        errors["corp_id"] = _("Enter the corp ID (企业ID).")
+    if not agent_id.strip():
+        errors["agent_id"] = _("Enter the app's AgentId.")
+    if not secret.strip():
+        errors["secret"] = _("Enter the app secret.")
+    if not _TOKEN_RE.match(token):
+        errors["token"] = _("The callback token is 1 to 32 letters or digits.")
+    if len(aes_key) != 43:
+        errors["aes_key"] = _("The EncodingAESKey is exactly 43 characters.")
+    else:
+        try:
+            CallbackCipher(token if _TOKEN_RE.match(token) else "x", aes_key, corp_id or "x")
+        except CallbackCryptoError:
+            errors["aes_key"] = _("This EncodingAESKey is not valid base64.")
+    if not api_base.endswith("/"):
+        api_base += "/"
+    if errors:
+        raise ValidationError(errors)
+    connection = WeComConnection.objects.for_workspace(workspace).first() or WeComConnection(workspace=workspace)
+    connection.corp_id, connection.agent_id, connection.api_base = corp_id.strip(), agent_id.strip(), api_base
+    connection.set_secrets(secret=secret.strip(), token=token, aes_key=aes_key)
+    connection.save()
+    audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED, "wecom",
+          {"corp_id": connection.corp_id, "api_base": api_base})
+    return connection
+
+
+def connection_of(workspace: Workspace) -> WeComConnection | None:
+    return WeComConnection.objects.for_workspace(workspace).first()
+
+
+@lru_cache(maxsize=256)
+def _cipher(connection_id: int, updated_at: dt.datetime, token: str, aes_key: str, corp_id: str) -> CallbackCipher:
+    return CallbackCipher(token, aes_key, corp_id)
+
+
+def cipher_for(connection: WeComConnection) -> CallbackCipher:
+    return _cipher(connection.pk, connection.updated_at, connection.token, connection.aes_key, connection.corp_id)
+
+
+# --- the callback inbox ------------------------------------------------------------------------
+
+class CallbackRefused(Exception):
+    def __init__(self, status: int, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+@dataclass(frozen=True)
+class Accepted:
+    event_id: int
+    duplicate: bool
+
+
+def _find_connection(slug: str) -> WeComConnection:
+    connection = WeComConnection.unscoped.select_related("workspace").filter(workspace__slug=slug).first()
+    if connection is None:
+        raise CallbackRefused(404, "unknown_workspace", slug[:60])
+    return connection
+
+
+def _refuse(connection: WeComConnection, reason: str, detail: str, remote_addr: str | None, status: int = 400) -> CallbackRefused:
+    CallbackRejection.unscoped.create(
+        workspace=connection.workspace, reason=reason, detail=detail[:300], remote_addr=remote_addr
+    )
+    logger.warning("refused callback for %s: %s (%s)", connection.workspace.slug, reason, detail)
+    return CallbackRefused(status, reason, detail)
+
+
+def _timestamp_problem(timestamp: str, now: dt.datetime) -> str | None:
+    try:
+        sent = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "timestamp is not a number"
+    if abs(now - sent) > MAX_CALLBACK_SKEW:
+        return "timestamp is too far from now (a replay?)"
+    return None
+
+
+def verify_url(slug: str, msg_signature: str, timestamp: str, nonce: str, echostr: str, remote_addr: str | None) -> str:
+    """WeCom's URL check (WECOM.md §2): the decrypted echostr, answered as the whole body."""
+    connection = _find_connection(slug)
+    try:
+        return cipher_for(connection).verify_url(msg_signature, timestamp, nonce, echostr)
+    except CallbackCryptoError as exc:
+        raise _refuse(connection, str(exc.reason), str(exc), remote_addr) from exc
+
+
+def receive_callback(
+    slug: str,
+    msg_signature: str,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+    remote_addr: str | None,
+    now: dt.datetime | None = None,
+) -> Accepted:
+    """Verify, decrypt and store one callback, and enqueue its processing after commit.
+
+    A repeat delivery (same dedupe key) is counted and acknowledged without a second effect."""
+    connection = _find_connection(slug)
+    problem = _timestamp_problem(timestamp, now or timezone.now())
+    if problem:
+        raise _refuse(connection, "stale_timestamp", problem, remote_addr)
+    try:
+        inner = cipher_for(connection).decrypt_event(msg_signature, timestamp, nonce, body, MAX_CALLBACK_BYTES)
+        callback = parsing.read_callback(inner)
+    except CallbackCryptoError as exc:
+        status = 413 if str(exc.reason) == "too_large" else 400
+        raise _refuse(connection, str(exc.reason), str(exc), remote_addr, status) from exc
+    except parsing.MalformedCallback as exc:
+        raise _refuse(connection, "malformed_event", str(exc), remote_addr) from exc
+
+    workspace = connection.workspace
+    try:
+        with transaction.atomic():
+            stored = InboundEvent.unscoped.create(
+                workspace=workspace,
+                dedupe_key=callback.dedupe_key,
+                kind=callback.kind[:80],
+                raw_xml=inner.decode("utf-8", errors="replace"),
+                parsed=callback.fields,
+            )
+            transaction.on_commit(lambda: _enqueue(stored.pk))
+    except IntegrityError:
+        InboundEvent.unscoped.filter(workspace=workspace, dedupe_key=callback.dedupe_key).update(
+            deliveries=F("deliveries") + 1
+        )
+        existing = InboundEvent.unscoped.only("id").get(workspace=workspace, dedupe_key=callback.dedupe_key)
+        return Accepted(existing.pk, duplicate=True)
+    return Accepted(stored.pk, duplicate=False)
+
+
+def _enqueue(event_id: int) -> None:
+    from siyu.wecom.tasks import process_inbound
+
+    result = process_inbound.enqueue(event_id)
+    InboundEvent.unscoped.filter(pk=event_id).update(task_id=str(result.id))
+
+
+def process_inbound_event(event_id: int) -> str:
+    """Parse a stored callback into its typed domain event and publish it on the bus.
+
+    Safe to run twice: the bus deduplicates on the inbox key, so subscribers see one event."""
+    stored = InboundEvent.unscoped.select_related("workspace").filter(pk=event_id).first()
+    if stored is None or stored.status == InboundStatus.PROCESSED:
+        return "skipped"
+    try:
+        callback = parsing.read_callback(stored.raw_xml.encode())
+        domain_event = parsing.to_domain_event(callback)
+    except parsing.MalformedCallback as exc:
+        InboundEvent.unscoped.filter(pk=event_id).update(status=InboundStatus.FAILED, error=str(exc))
+        return "failed"
+    if domain_event is None:
+        InboundEvent.unscoped.filter(pk=event_id).update(status=InboundStatus.UNKNOWN, processed_at=timezone.now())
+        return "unknown"
+    with transaction.atomic():
+        events.publish(
+            stored.workspace, domain_event, dedupe_key=f"wecom:{stored.dedupe_key}", occurred_at=domain_event.occurred_at
+        )
+        InboundEvent.unscoped.filter(pk=event_id).update(
+            status=InboundStatus.PROCESSED, processed_at=timezone.now(), error=""
+        )
+    return "processed"
+
+
+def requeue_unprocessed(now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(seconds=60)) -> int:
+    """Re-enqueue stored callbacks whose processing task is gone (lost enqueue, failed task)."""
+    now = now or timezone.now()
+    live = {
+        str(pk)
+        for pk in DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING], task_path="siyu.wecom.tasks.process_inbound"
+        ).values_list("id", flat=True)
+    }
+    stale = InboundEvent.unscoped.filter(status=InboundStatus.RECEIVED, received_at__lt=now - grace)
+    ids = [pk for pk, task_id in stale.values_list("id", "task_id") if task_id not in live]
+    for event_id in ids:
+        _enqueue(event_id)
+    return len(ids)
+
+
+# --- console ---------------------------------------------------------------------------------
+
+def reprocess(workspace: Workspace, membership: Membership | None, event_id: int) -> InboundEvent:
+    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    stored = InboundEvent.objects.for_workspace(workspace).get(pk=event_id)
+    InboundEvent.unscoped.filter(pk=stored.pk).update(status=InboundStatus.RECEIVED, error="")
+    transaction.on_commit(lambda: _enqueue(stored.pk))
+    return stored
+
+
+def inbound_events(
+    workspace: Workspace, membership: Membership | None, kind: str = "", status: str = "", limit: int = 100
+) -> list[InboundEvent]:
+    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    qs = InboundEvent.objects.for_workspace(workspace)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return list(qs[:limit])
+
+
+def inbound_kinds(workspace: Workspace) -> list[str]:
+    return list(InboundEvent.objects.for_workspace(workspace).values_list("kind", flat=True).distinct().order_by("kind"))
+
+
+def api_calls(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[ApiCall]:
+    """Outbound calls, errors first."""
+    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    failed_first = Case(When(errcode=0, then=Value(0)), default=Value(1))
+    return list(ApiCall.objects.for_workspace(workspace).order_by(failed_first.desc(), "-at")[:limit])
+
+
+@dataclass(frozen=True)
+class Health:
+    configured: bool
+    last_event_at: dt.datetime | None
+    events_last_hour: int
+    rejections_last_hour: int
+    calls_last_hour: int
+    call_error_rate: float | None
+
+
+def health(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None) -> Health:
+    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    now = now or timezone.now()
+    hour_ago = now - dt.timedelta(hours=1)
+    inbox = InboundEvent.objects.for_workspace(workspace).aggregate(
+        last=Max("received_at"), recent=Count("id", filter=Q(received_at__gte=hour_ago))
+    )
+    calls = ApiCall.objects.for_workspace(workspace).filter(at__gte=hour_ago).aggregate(
+        total=Count("id"), failed=Count("id", filter=~Q(errcode=0))
+    )
+    return Health(
+        configured=connection_of(workspace) is not None,
+        last_event_at=inbox["last"],
+        events_last_hour=inbox["recent"],
+        rejections_last_hour=CallbackRejection.objects.for_workspace(workspace).filter(at__gte=hour_ago).count(),
+        calls_last_hour=calls["total"],
+        call_error_rate=(calls["failed"] / calls["total"]) if calls["total"] else None,
+    )

@@ -1,0 +1,24 @@
+"""Background work of the connector: turning stored callbacks into domain events."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from siyu.core.schedule import register_job
+
+
+@task()
+def process_inbound(event_id: int) -> str:
+    from siyu.wecom.services import process_inbound_event
+
+    return process_inbound_event(event_id)
+
+
+@task()
+def sweep_inbox() -> int:
+    from siyu.wecom.services import requeue_unprocessed
+
+    return requeue_unprocessed()
+
+
+register_job("wecom.sweep_inbox", "* * * * *", sweep_inbox)
