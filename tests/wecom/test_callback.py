@@ -112,7 +112,7 @@ def test_an_unknown_event_kind_is_kept_and_shown(transactional_db, connected, cl
 def test_forged_callbacks_are_refused_with_a_reason(connected, client, tamper, status, reason):
     xml = contact_xml()
     if tamper == "signature":
-        response = client.post("/wecom/callback/alpha/?msg_signature=abc&timestamp=%d&nonce=1" % time.time(),
+        response = client.post(f"/wecom/callback/alpha/?msg_signature=abc&timestamp={int(time.time())}&nonce=1",
                                CallbackCipher(TOKEN, AES_KEY, CORP_ID).encrypt_event(xml, "1", "1", "1")[1],
                                content_type="text/xml")
     elif tamper == "receive_id":
