@@ -17,6 +17,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 setup: $(BIN)/siyu node_modules/.package-lock.json
+	@$(BIN)/python -c 'from siyu.cli import compile_translations; compile_translations()'
 
 demo: setup
 	$(BIN)/siyu demo

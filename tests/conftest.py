@@ -23,7 +23,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     compile_translations()
     from django.conf import settings
+    from django.utils.translation import trans_real
 
+    # A catalogue looked up before it was compiled stays cached as missing; forget it.
+    trans_real._translations.clear()
+    trans_real._default = None
+
+    settings.SIYU = {**settings.SIYU, "INBOX_DRAIN_DELAY_MS": 0}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render pages without running collectstatic first.
     settings.STORAGES = {

@@ -142,6 +142,8 @@ SIYU = {
     "SCHEDULER_TICK_SECONDS": envint("SIYU_SCHEDULER_TICK_SECONDS", 1),
     "SCHEDULER_LEASE_SECONDS": envint("SIYU_SCHEDULER_LEASE_SECONDS", 15),
     "EVENT_MAX_ATTEMPTS": envint("SIYU_EVENT_MAX_ATTEMPTS", 5),
+    # Callbacks stored within this window share one inbox-draining task (per web process).
+    "INBOX_DRAIN_DELAY_MS": envint("SIYU_INBOX_DRAIN_DELAY_MS", 200),
 }
 
 LOGGING = {

@@ -184,7 +184,7 @@ def test_a_worker_killed_between_storing_and_processing_leaves_the_event_process
 
     post_callback(client, contact_xml())
     # A worker claimed the processing task and died (no heartbeat) before finishing it.
-    DBTaskResult.objects.filter(task_path="siyu.wecom.tasks.process_inbound").update(
+    DBTaskResult.objects.filter(task_path="siyu.wecom.tasks.drain_inbox").update(
         status="RUNNING", worker_ids=["dead-worker"]
     )
     drain()
@@ -201,7 +201,7 @@ def test_a_callback_whose_enqueue_was_lost_is_found_by_the_inbox_sweep(transacti
 
     from django.utils import timezone
 
-    monkeypatch.setattr(services, "_enqueue", lambda event_id: None)
+    monkeypatch.setattr(services, "schedule_drain", lambda: None)
     post_callback(client, contact_xml())
     monkeypatch.undo()
     assert services.requeue_unprocessed(timezone.now() + dt.timedelta(minutes=5)) == 1

@@ -57,6 +57,17 @@ class MemberJoined(events.DomainEvent):
     role: str
 
 
+@dataclass(frozen=True)
+class OperatorSeat:
+    """The instance operator acting from the command line (`siyu ...`): an admin seat, no user."""
+
+    role: str = Role.ADMIN
+    user: None = None
+
+
+OPERATOR = OperatorSeat()
+
+
 # --- audit ---------------------------------------------------------------------------------
 
 def audit(

@@ -69,7 +69,6 @@ class InboundEvent(WorkspaceScoped):
     )
     error = models.TextField(blank=True)
     deliveries = models.PositiveIntegerField(default=1)
-    task_id = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
@@ -179,7 +179,7 @@ def receive_callback(
                 raw_xml=inner.decode("utf-8", errors="replace"),
                 parsed=callback.fields,
             )
-            transaction.on_commit(lambda: _enqueue(stored.pk))
+            transaction.on_commit(schedule_drain)
     except IntegrityError:
         InboundEvent.unscoped.filter(workspace=workspace, dedupe_key=callback.dedupe_key).update(
             deliveries=F("deliveries") + 1
@@ -189,53 +189,75 @@ def receive_callback(
     return Accepted(stored.pk, duplicate=False)
 
 
-def _enqueue(event_id: int) -> None:
-    from siyu.wecom.tasks import process_inbound
-
-    result = process_inbound.enqueue(event_id)
-    InboundEvent.unscoped.filter(pk=event_id).update(task_id=str(result.id))
+_next_drain = 0.0
 
 
-def process_inbound_event(event_id: int) -> str:
-    """Parse a stored callback into its typed domain event and publish it on the bus.
+def schedule_drain() -> None:
+    """Ask a worker to drain the inbox, at most once per window per process.
 
-    Safe to run twice: the bus deduplicates on the inbox key, so subscribers see one event."""
-    stored = InboundEvent.unscoped.select_related("workspace").filter(pk=event_id).first()
-    if stored is None or stored.status == InboundStatus.PROCESSED:
-        return "skipped"
+    The task runs no earlier than the window's end, so every callback stored in this process
+    during the window is committed before the task looks: one task serves many callbacks."""
+    global _next_drain
+    from siyu.wecom.tasks import drain_inbox
+
+    delay = settings.SIYU["INBOX_DRAIN_DELAY_MS"] / 1000
+    now = time.monotonic()
+    if now < _next_drain:
+        return
+    _next_drain = now + delay
+    task = drain_inbox.using(run_after=timezone.now() + dt.timedelta(seconds=delay)) if delay else drain_inbox
+    task.enqueue()
+
+
+def _process(stored: InboundEvent) -> InboundStatus:
     try:
         callback = parsing.read_callback(stored.raw_xml.encode())
         domain_event = parsing.to_domain_event(callback)
     except parsing.MalformedCallback as exc:
-        InboundEvent.unscoped.filter(pk=event_id).update(status=InboundStatus.FAILED, error=str(exc))
-        return "failed"
+        stored.error = str(exc)
+        return InboundStatus.FAILED
     if domain_event is None:
-        InboundEvent.unscoped.filter(pk=event_id).update(status=InboundStatus.UNKNOWN, processed_at=timezone.now())
-        return "unknown"
-    with transaction.atomic():
-        events.publish(
-            stored.workspace, domain_event, dedupe_key=f"wecom:{stored.dedupe_key}", occurred_at=domain_event.occurred_at
-        )
-        InboundEvent.unscoped.filter(pk=event_id).update(
-            status=InboundStatus.PROCESSED, processed_at=timezone.now(), error=""
-        )
-    return "processed"
+        return InboundStatus.UNKNOWN
+    # The bus deduplicates on the inbox key, so a batch replayed after a crash publishes nothing twice.
+    events.publish(
+        stored.workspace, domain_event, dedupe_key=f"wecom:{stored.dedupe_key}", occurred_at=domain_event.occurred_at
+    )
+    return InboundStatus.PROCESSED
+
+
+def drain(batch_size: int = 200) -> int:
+    """Turn stored callbacks into domain events, oldest first, a batch per transaction.
+
+    Rows are locked with SKIP LOCKED on PostgreSQL, so several workers drain side by side."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                InboundEvent.unscoped.select_for_update(skip_locked=True, of=("self",))
+                .select_related("workspace")
+                .filter(status=InboundStatus.RECEIVED)
+                .order_by("id")[:batch_size]
+            )
+            if not batch:
+                return done
+            now = timezone.now()
+            for stored in batch:
+                stored.status = _process(stored)
+                stored.processed_at = now
+            InboundEvent.unscoped.bulk_update(batch, ["status", "error", "processed_at"])
+        done += len(batch)
 
 
 def requeue_unprocessed(now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(seconds=60)) -> int:
-    """Re-enqueue stored callbacks whose processing task is gone (lost enqueue, failed task)."""
+    """The sweep: callbacks still waiting after the grace period (a lost or failed drain task)
+    get a new drain task."""
     now = now or timezone.now()
-    live = {
-        str(pk)
-        for pk in DBTaskResult.objects.filter(
-            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING], task_path="siyu.wecom.tasks.process_inbound"
-        ).values_list("id", flat=True)
-    }
-    stale = InboundEvent.unscoped.filter(status=InboundStatus.RECEIVED, received_at__lt=now - grace)
-    ids = [pk for pk, task_id in stale.values_list("id", "task_id") if task_id not in live]
-    for event_id in ids:
-        _enqueue(event_id)
-    return len(ids)
+    waiting = InboundEvent.unscoped.filter(status=InboundStatus.RECEIVED, received_at__lt=now - grace).count()
+    if waiting:
+        from siyu.wecom.tasks import drain_inbox
+
+        drain_inbox.enqueue()
+    return waiting
 
 
 # --- console ---------------------------------------------------------------------------------
@@ -244,7 +266,7 @@ def reprocess(workspace: Workspace, membership: Membership | None, event_id: int
     require(membership and membership.role, Module.SYSTEM, Action.EDIT)
     stored = InboundEvent.objects.for_workspace(workspace).get(pk=event_id)
     InboundEvent.unscoped.filter(pk=stored.pk).update(status=InboundStatus.RECEIVED, error="")
-    transaction.on_commit(lambda: _enqueue(stored.pk))
+    transaction.on_commit(schedule_drain)
     return stored
 
 

@@ -8,10 +8,10 @@ from siyu.core.schedule import register_job
 
 
 @task()
-def process_inbound(event_id: int) -> str:
-    from siyu.wecom.services import process_inbound_event
+def drain_inbox() -> int:
+    from siyu.wecom.services import drain
 
-    return process_inbound_event(event_id)
+    return drain()
 
 
 @task()

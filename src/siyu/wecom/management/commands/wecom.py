@@ -4,16 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from siyu.core.models import Workspace
-from siyu.core.permissions import Role
+from siyu.core.services import OPERATOR
 from siyu.wecom import services
 from siyu.wecom.models import WECOM_API_BASE
-
-
-class _Operator:
-    """The command line acts with the instance operator's authority (an admin seat)."""
-
-    role = Role.ADMIN
-    user = None
 
 
 class Command(BaseCommand):
@@ -36,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"no brand with the short name {options['workspace']!r}")
         try:
             services.configure(
-                workspace, _Operator(),  # type: ignore[arg-type]
+                workspace, OPERATOR,  # type: ignore[arg-type]
                 corp_id=options["corp_id"], agent_id=options["agent_id"], secret=options["secret"],
                 token=options["token"], aes_key=options["aes_key"], api_base=options["api_base"],
             )

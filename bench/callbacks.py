@@ -1,0 +1,187 @@
+"""Callback throughput: sustained encrypted WeCom callbacks POSTed over loopback to the real
+server process (gunicorn), processed by real worker processes.
+
+Prints acknowledged events/s, ack latency p50/p99, events processed/s by the workers, and the
+lost and duplicated counts (5% of deliveries are repeats, as WeCom retries).
+
+    .venv/bin/python bench/callbacks.py --events 5000                     # SQLite in a temp dir
+    .venv/bin/python bench/callbacks.py --events 5000 --postgres          # PostgreSQL 127.0.0.1:5432
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN, CORP_ID, AES_KEY = "QDG6eK", "wx5823bf96d3bd56c7", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
+def prepare_database(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
+    env = {"SIYU_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "siyu.settings"}
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS siyu_bench")
+            conn.execute("CREATE DATABASE siyu_bench")
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/siyu_bench"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    os.environ.update(env)
+    return env
+
+
+def build_deliveries(n: int, duplicate_share: float, port: int) -> list[tuple[str, bytes]]:
+    from siyu.wecom.crypto import CallbackCipher
+
+    cipher = CallbackCipher(TOKEN, AES_KEY, CORP_ID)
+    now = int(time.time())
+    unique = []
+    for i in range(n):
+        inner = (
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
+            f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            "<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>"
+            f"<UserID><![CDATA[staff{i % 20:02d}]]></UserID><ExternalUserID><![CDATA[wmBench{i:08d}]]></ExternalUserID>"
+            f"<State><![CDATA[ch{i % 6}]]></State><WelcomeCode><![CDATA[W{i}]]></WelcomeCode></xml>"
+        ).encode()
+        nonce = str(random.randint(10**8, 10**9))
+        signature, body = cipher.encrypt_event(inner, str(now), nonce, "1000002")
+        query = urllib.parse.urlencode({"msg_signature": signature, "timestamp": now, "nonce": nonce})
+        unique.append((f"http://127.0.0.1:{port}/wecom/callback/bench/?{query}", body))
+    repeats = random.Random(7).sample(unique, int(n * duplicate_share))
+    deliveries = unique + repeats
+    random.Random(8).shuffle(deliveries)
+    return deliveries
+
+
+async def send_all(deliveries: list[tuple[str, bytes]], concurrency: int) -> tuple[list[float], int, float]:
+    import httpx
+
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for d in deliveries:
+        queue.put_nowait(d)
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        while not queue.empty():
+            url, body = queue.get_nowait()
+            started = time.perf_counter()
+            try:
+                response = await client.post(url, content=body, headers={"Content-Type": "text/xml"})
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            failures += not ok
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(sender(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, failures, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--task-workers", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="siyu-bench-"))
+    env = {**os.environ, **prepare_database(args, data_dir)}
+    sys.path.insert(0, str(REPO / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from siyu.core.models import EventRecord, Workspace
+    from siyu.core.services import OPERATOR
+    from siyu.wecom import services
+    from siyu.wecom.models import InboundEvent, InboundStatus
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    workspace = Workspace.objects.create(name="Bench", slug="bench")
+    services.configure(workspace, OPERATOR, corp_id=CORP_ID, agent_id="1000002", secret="bench", token=TOKEN,  # type: ignore[arg-type]
+                       aes_key=AES_KEY)
+    connection.close()
+
+    port = 18000 + random.randint(0, 999)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
+        env=env, cwd=REPO,
+    )
+    workers = [subprocess.Popen([sys.executable, "-m", "siyu.cli", "worker", "--interval", "0.05"], env=env, cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.task_workers)]
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/login/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        deliveries = build_deliveries(args.events, 0.05, port)
+        latencies, failures, elapsed = asyncio.run(send_all(deliveries, args.concurrency))
+        send_done = time.time()
+
+        deadline = time.time() + 900
+        while time.time() < deadline:
+            pending = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.RECEIVED).count()
+            if pending == 0:
+                break
+            time.sleep(0.5)
+        drained = time.time()
+        stored = InboundEvent.objects.for_workspace(workspace).count()
+        processed = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.PROCESSED).count()
+        published = EventRecord.objects.for_workspace(workspace).filter(name="wecom.friend_added").count()
+        first = InboundEvent.objects.for_workspace(workspace).order_by("received_at").first()
+        last = InboundEvent.objects.for_workspace(workspace).order_by("-processed_at").first()
+        span = (last.processed_at - first.received_at).total_seconds() if first and last and last.processed_at else 0
+    finally:
+        web.terminate()
+        for w in workers:
+            w.terminate()
+        web.wait()
+        for w in workers:
+            w.wait()
+
+    latencies.sort()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"database: {connection.vendor}; web workers: {args.web_workers} x 4 threads; task workers: {args.task_workers}; "
+          f"client concurrency: {args.concurrency}")
+    print(f"deliveries sent: {len(deliveries)} ({args.events} unique + {len(deliveries) - args.events} repeats); "
+          f"non-200 answers: {failures}")
+    print(f"acknowledged: {len(deliveries) / elapsed:,.0f} events/s over {elapsed:.1f}s; "
+          f"ack latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
+    print(f"processed by workers: {processed} in {span:.1f}s from first receipt = {processed / span if span else 0:,.0f} events/s "
+          f"(queue drained {drained - send_done:.1f}s after the last ack)")
+    print(f"lost: {args.events - stored}; duplicated: {stored - args.events + max(0, published - processed)} "
+          f"(stored {stored}, domain events {published})")
+
+
+if __name__ == "__main__":
+    main()
