@@ -68,7 +68,9 @@ TEMPLATES = [
 
 # SQLite (WAL) in the data directory unless DATABASE_URL names another database.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'siyu.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE transactions and a busy timeout let web, worker and scheduler share one file.
