@@ -1,0 +1,161 @@
+"""The twin as a WSGI application: `/cgi-bin/<api>` as WeCom, `/twin/<action>` for tests and demos.
+
+State lives in memory, so serve it from one process (gunicorn `--workers 1 --threads 8`, or
+`serve()` here); requests are served in threads and the world is guarded by one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qsl
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from siyu.simulator import admin, api
+from siyu.simulator.callbacks import CallbackDispatcher
+from siyu.simulator.config import TwinConfig
+from siyu.simulator.world import BAD_JSON, REQUIRE_GET, REQUIRE_POST, ApiError, World
+
+logger = logging.getLogger("siyu.simulator")
+
+StartResponse = Callable[..., Any]
+MAX_BODY_BYTES = 1024 * 1024
+CGI_PREFIX = "/cgi-bin/"
+ADMIN_PREFIX = "/twin/"
+
+
+class TwinApp:
+    """The WSGI callable. `world` and `callbacks` are open for in-process inspection."""
+
+    def __init__(self, config: TwinConfig) -> None:
+        self.config = config
+        self.world = World(config)
+        self.callbacks = CallbackDispatcher(config, self.world.clock.now)
+        self.twin = admin.Twin(self.world, self.callbacks)
+
+    def close(self) -> None:
+        self.callbacks.close()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "/")
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        body = _read_body(environ)
+        if path.startswith(CGI_PREFIX):
+            status, payload = self._cgi(method, path.removeprefix(CGI_PREFIX), query, body)
+        elif path.startswith(ADMIN_PREFIX):
+            status, payload = self._admin(method, path.removeprefix(ADMIN_PREFIX).rstrip("/"), body)
+        else:
+            status, payload = 404, {"error": "not found"}
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        start_response(
+            f"{status} {_REASONS.get(status, 'Status')}",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(data))),
+            ],
+        )
+        return [data]
+
+    def _cgi(
+        self, method: str, name: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        endpoint = api.ENDPOINTS.get(name)
+        if endpoint is None:
+            return 404, {"errcode": 404, "errmsg": f"no such api: {name} (twin)"}
+        with self.world.lock:
+            try:
+                if method != endpoint.method:
+                    raise ApiError(
+                        REQUIRE_GET if endpoint.method == "GET" else REQUIRE_POST,
+                        f"require {endpoint.method} method",
+                    )
+                if endpoint.needs_token:
+                    self.world.authenticate(query.get("access_token", ""))
+                    self.world.count_call(name)
+                result = endpoint.handler(
+                    self.world, query, _json_body(body) if method == "POST" else {}
+                )
+            except ApiError as exc:
+                return 200, {"errcode": exc.errcode, "errmsg": exc.errmsg}
+        return 200, {"errcode": 0, "errmsg": "ok", **result}
+
+    def _admin(self, method: str, name: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        handler = admin.ROUTES.get((method, name))
+        if handler is None:
+            return 404, {"error": f"no such admin action: {method} /twin/{name}"}
+        try:
+            payload = json.loads(body) if body.strip() else {}
+            if not isinstance(payload, dict):
+                raise admin.AdminError(400, "the body must be a JSON object")
+            return handler(self.twin, payload)
+        except json.JSONDecodeError:
+            return 400, {"error": "the body is not JSON"}
+        except admin.AdminError as exc:
+            return exc.status, {"error": exc.message}
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    400: "Bad Request",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+}
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(min(length, MAX_BODY_BYTES)) if length > 0 else b""
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body) if body.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(BAD_JSON, "data format error") from None
+    if not isinstance(payload, dict):
+        raise ApiError(BAD_JSON, "data format error")
+    return payload
+
+
+def create_app(config: TwinConfig) -> TwinApp:
+    return TwinApp(config)
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's signature
+        logger.debug("%s " + format, self.address_string(), *args)
+
+
+def make_twin_server(
+    host: str, port: int, config: TwinConfig
+) -> tuple[ThreadingWSGIServer, TwinApp]:
+    """A threaded HTTP server for the twin, bound but not yet serving (port 0 picks a free one)."""
+    app = create_app(config)
+    server = make_server(
+        host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+    )
+    return server, app  # type: ignore[return-value]
+
+
+def serve(host: str, port: int, config: TwinConfig) -> None:
+    """Serve the twin until interrupted (for `siyu twin`)."""
+    server, app = make_twin_server(host, port, config)
+    logger.info("WeCom twin for corp %s on http://%s:%s/", config.corp_id, host, server.server_port)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        app.close()
