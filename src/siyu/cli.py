@@ -17,6 +17,7 @@ USAGE = """usage: siyu <command> [options]
   setup       migrate the database, compile translations, collect static files
   worker      run a task worker
   scheduler   run the scheduler (one leader at a time)
+  twin        run the WeCom twin, a local stand-in for WeCom (`siyu twin --help`)
   <django command>   any Django management command, e.g. `siyu migrate`, `siyu shell`
 """
 
@@ -59,15 +60,18 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy())
 
 
-def serve(host: str, port: int, web_workers: int) -> int:
-    """Run web, worker and scheduler as one process group; stop all of them on Ctrl-C."""
+def serve(host: str, port: int, web_workers: int, twin: list[str] | None = None) -> int:
+    """Run web, worker and scheduler (and, for the demo, the WeCom twin) as one process group;
+    stop all of them on Ctrl-C."""
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
-         "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-", "--log-level", "warning",
+         "--workers", str(web_workers), "--threads", "4", "--log-level", "warning",
          "--graceful-timeout", "5"],
         env=os.environ.copy(),
     )
     children = {"web": web, "worker": _spawn(["worker"]), "scheduler": _spawn(["scheduler"])}
+    if twin is not None:
+        children["twin"] = _spawn(["twin", *twin])
     print(f"Siyu is running at http://{host}:{port}/  (Ctrl-C stops web, worker and scheduler)", flush=True)
 
     stopping = False
@@ -114,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "twin":
+        from siyu.simulator.demo import main as twin_main
+
+        return twin_main(rest)
     host = _option(rest, "--host", "127.0.0.1")
     port = int(_option(rest, "--port", "8000"))
     web_workers = int(_option(rest, "--web-workers", "2"))
@@ -123,16 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"demo", "run"}:
         print("siyu: preparing the database and static files ...", flush=True)
         setup()
+        twin = None
         if command == "demo":
-            from siyu.core.demo import ensure_demo_brand
+            from siyu.core.demo import connect_demo_to_twin, ensure_demo_brand
 
             demo = ensure_demo_brand()
+            twin_port = int(_option(rest, "--twin-port", "8001"))
+            twin = connect_demo_to_twin(demo.workspace, f"http://{host}:{port}", twin_port)
             print(
                 f"\n  Demo brand: {demo.workspace.name} ({demo.workspace.slug})\n"
-                f"  Sign in at http://{host}:{port}/login/ as  {demo.username} / {demo.password}\n",
+                f"  Sign in at http://{host}:{port}/login/ as  {demo.username} / {demo.password}\n"
+                f"  WeCom twin at http://127.0.0.1:{twin_port}/twin/state (customers arrive within a minute)\n",
                 flush=True,
             )
-        return serve(host, port, web_workers)
+        return serve(host, port, web_workers, twin)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siyu.settings")
     from django.core.management import execute_from_command_line
 

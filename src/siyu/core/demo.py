@@ -47,3 +47,38 @@ def ensure_demo_brand() -> DemoBrand:
         if created:
             events.publish(workspace, WorkspaceCreated(workspace_id=workspace.pk, slug=workspace.slug))
     return DemoBrand(workspace, DEMO_USERNAME, password)
+
+
+def connect_demo_to_twin(workspace: Workspace, platform_url: str, twin_port: int) -> list[str]:
+    """Point the demo brand's WeCom connection at a local twin, with secrets generated once
+    and kept in the data directory; returns the `siyu twin` arguments (secrets go by env)."""
+    import base64
+    import json
+    import os
+
+    from siyu.core.services import OPERATOR
+    from siyu.wecom import services as wecom
+
+    path = settings.DATA_DIR / "demo_twin.json"
+    if not path.exists():
+        path.write_text(json.dumps({
+            "corp_id": "wwdemo" + secrets.token_hex(5),
+            "secret": secrets.token_urlsafe(24),
+            "token": secrets.token_hex(8),
+            "aes_key": base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+        }), encoding="utf-8")
+        path.chmod(0o600)
+    corp = json.loads(path.read_text(encoding="utf-8"))
+    wecom.configure(
+        workspace, OPERATOR,  # type: ignore[arg-type]
+        corp_id=corp["corp_id"], agent_id="1000002", secret=corp["secret"], token=corp["token"],
+        aes_key=corp["aes_key"], api_base=f"http://127.0.0.1:{twin_port}/cgi-bin/",
+    )
+    os.environ.update(
+        SIYU_TWIN_SECRET=corp["secret"], SIYU_TWIN_TOKEN=corp["token"], SIYU_TWIN_AES_KEY=corp["aes_key"],
+        SIYU_TWIN_CORP_ID=corp["corp_id"],
+    )
+    return [
+        "--port", str(twin_port), "--population", "demo",
+        "--callback-url", f"{platform_url}/wecom/callback/{workspace.slug}/",
+    ]

@@ -1,0 +1,60 @@
+"""End to end over real HTTP: the twin delivers an encrypted callback to the platform's live
+server, a real worker turns it into a domain event, and the console shows it."""
+
+import threading
+
+import httpx
+import pytest
+
+from siyu.core.models import EventRecord
+from siyu.core.services import OPERATOR
+from siyu.core.worker import HeartbeatWorker
+from siyu.simulator.app import make_twin_server
+from siyu.simulator.config import TwinConfig
+from siyu.wecom import services
+from siyu.wecom.models import InboundEvent, InboundStatus
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def twin(transactional_db, live_server, brand_a):
+    config = TwinConfig(corp_id="wwe2e0001", callback_token="E2eToken", callback_url=f"{live_server.url}/wecom/callback/alpha/")
+    server, app = make_twin_server("127.0.0.1", 0, config)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    services.configure(brand_a.workspace, OPERATOR, corp_id=config.corp_id, agent_id=config.agent_id,
+                       secret=config.corp_secret, token=config.callback_token, aes_key=config.encoding_aes_key,
+                       api_base=f"{url}/cgi-bin/")
+    yield url
+    server.shutdown()
+    server.server_close()
+    app.close()
+
+
+def test_a_customer_added_in_the_twin_shows_up_in_the_console(twin, brand_a, login):
+    with httpx.Client(base_url=twin) as http:
+        http.post("/twin/staff", json={"userid": "xiaowanzi01", "name": "小完子01"}).raise_for_status()
+        http.post("/twin/customers/add", json={"external_userid": "wmE2E01", "name": "王小雨",
+                                               "staff_userid": "xiaowanzi01", "state": "store"}).raise_for_status()
+        http.post("/twin/customers/delete-staff", json={"external_userid": "wmE2E01",
+                                                        "staff_userid": "xiaowanzi01"}).raise_for_status()
+    wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).count() == 2, timeout=20)
+    HeartbeatWorker(interval=0, batch=True).run()
+
+    stored = InboundEvent.objects.for_workspace(brand_a.workspace)
+    assert {e.status for e in stored} == {InboundStatus.PROCESSED}
+    added = EventRecord.objects.for_workspace(brand_a.workspace).get(name="wecom.friend_added")
+    assert (added.payload["external_userid"], added.payload["state"]) == ("wmE2E01", "store")
+    assert EventRecord.objects.for_workspace(brand_a.workspace).filter(name="wecom.customer_deleted_staff").count() == 1
+
+    html = login(brand_a.admin).get("/wecom/events/").content.decode()
+    assert "change_external_contact/add_external_contact" in html
+    assert "change_external_contact/del_follow_user" in html
+    with httpx.Client(base_url=twin) as http:
+        deliveries = http.get("/twin/state").json()["callbacks"]
+    assert [(d["kind"], d["status"], len(d["attempts"])) for d in deliveries] == [
+        ("change_external_contact/add_external_contact", "delivered", 1),
+        ("change_external_contact/del_follow_user", "delivered", 1),
+    ]
