@@ -41,3 +41,12 @@ def post_callback(client, inner: bytes, slug: str = "alpha", timestamp: str | No
     signature, body = cipher.encrypt_event(inner, timestamp, "263014780", "1000002")
     query = urllib.parse.urlencode({"msg_signature": signature, "timestamp": timestamp, "nonce": "263014780"})
     return client.post(f"/wecom/callback/{slug}/?{query}", body, content_type="text/xml")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connection_cache():
+    # Brands are recreated per test with the same short names; the web-process cache must not
+    # carry one test's connection into the next.
+    services.forget_cached_connections()
+    yield
+    services.forget_cached_connections()

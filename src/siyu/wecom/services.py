@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Max, Q, Value, When
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Case, Count, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +79,7 @@ def configure(
     connection.corp_id, connection.agent_id, connection.api_base = corp_id.strip(), agent_id.strip(), api_base
     connection.set_secrets(secret=secret.strip(), token=token, aes_key=aes_key)
     connection.save()
+    _connections.pop(workspace.slug, None)
     audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED, "wecom",
           {"corp_id": connection.corp_id, "api_base": api_base})
     return connection
@@ -85,15 +87,6 @@ def configure(
 
 def connection_of(workspace: Workspace) -> WeComConnection | None:
     return WeComConnection.objects.for_workspace(workspace).first()
-
-
-@lru_cache(maxsize=256)
-def _cipher(connection_id: int, updated_at: dt.datetime, token: str, aes_key: str, corp_id: str) -> CallbackCipher:
-    return CallbackCipher(token, aes_key, corp_id)
-
-
-def cipher_for(connection: WeComConnection) -> CallbackCipher:
-    return _cipher(connection.pk, connection.updated_at, connection.token, connection.aes_key, connection.corp_id)
 
 
 # --- the callback inbox ------------------------------------------------------------------------
@@ -110,11 +103,27 @@ class Accepted:
     duplicate: bool
 
 
-def _find_connection(slug: str) -> WeComConnection:
+# Callbacks are the hot path: each web process keeps a brand's connection and cipher for a few
+# seconds instead of querying and decrypting the settings on every delivery.
+CONNECTION_CACHE_SECONDS = 5.0
+_connections: dict[str, tuple[float, WeComConnection, CallbackCipher]] = {}
+
+
+def _find_connection(slug: str) -> tuple[WeComConnection, CallbackCipher]:
+    now = time.monotonic()
+    cached = _connections.get(slug)
+    if cached and cached[0] > now:
+        return cached[1], cached[2]
     connection = WeComConnection.unscoped.select_related("workspace").filter(workspace__slug=slug).first()
     if connection is None:
         raise CallbackRefused(404, "unknown_workspace", slug[:60])
-    return connection
+    cipher = CallbackCipher(connection.token, connection.aes_key, connection.corp_id)
+    _connections[slug] = (now + CONNECTION_CACHE_SECONDS, connection, cipher)
+    return connection, cipher
+
+
+def forget_cached_connections() -> None:
+    _connections.clear()
 
 
 def _refuse(connection: WeComConnection, reason: str, detail: str, remote_addr: str | None, status: int = 400) -> CallbackRefused:
@@ -137,9 +146,9 @@ def _timestamp_problem(timestamp: str, now: dt.datetime) -> str | None:
 
 def verify_url(slug: str, msg_signature: str, timestamp: str, nonce: str, echostr: str, remote_addr: str | None) -> str:
     """WeCom's URL check (WECOM.md §2): the decrypted echostr, answered as the whole body."""
-    connection = _find_connection(slug)
+    connection, cipher = _find_connection(slug)
     try:
-        return cipher_for(connection).verify_url(msg_signature, timestamp, nonce, echostr)
+        return cipher.verify_url(msg_signature, timestamp, nonce, echostr)
     except CallbackCryptoError as exc:
         raise _refuse(connection, str(exc.reason), str(exc), remote_addr) from exc
 
@@ -156,12 +165,12 @@ def receive_callback(
     """Verify, decrypt and store one callback, and enqueue its processing after commit.
 
     A repeat delivery (same dedupe key) is counted and acknowledged without a second effect."""
-    connection = _find_connection(slug)
+    connection, cipher = _find_connection(slug)
     problem = _timestamp_problem(timestamp, now or timezone.now())
     if problem:
         raise _refuse(connection, "stale_timestamp", problem, remote_addr)
     try:
-        inner = cipher_for(connection).decrypt_event(msg_signature, timestamp, nonce, body, MAX_CALLBACK_BYTES)
+        inner = cipher.decrypt_event(msg_signature, timestamp, nonce, body, MAX_CALLBACK_BYTES)
         callback = parsing.read_callback(inner)
     except CallbackCryptoError as exc:
         status = 413 if str(exc.reason) == "too_large" else 400
@@ -169,24 +178,34 @@ def receive_callback(
     except parsing.MalformedCallback as exc:
         raise _refuse(connection, "malformed_event", str(exc), remote_addr) from exc
 
-    workspace = connection.workspace
-    try:
-        with transaction.atomic():
-            stored = InboundEvent.unscoped.create(
-                workspace=workspace,
-                dedupe_key=callback.dedupe_key,
-                kind=callback.kind[:80],
-                raw_xml=inner.decode("utf-8", errors="replace"),
-                parsed=callback.fields,
-            )
-            transaction.on_commit(schedule_drain)
-    except IntegrityError:
-        InboundEvent.unscoped.filter(workspace=workspace, dedupe_key=callback.dedupe_key).update(
-            deliveries=F("deliveries") + 1
-        )
-        existing = InboundEvent.unscoped.only("id").get(workspace=workspace, dedupe_key=callback.dedupe_key)
-        return Accepted(existing.pk, duplicate=True)
-    return Accepted(stored.pk, duplicate=False)
+    event_id, deliveries = _store(connection.workspace_id, callback, inner)
+    if deliveries == 1:
+        transaction.on_commit(schedule_drain)
+    return Accepted(event_id, duplicate=deliveries > 1)
+
+
+def _store(workspace_id: int, callback: parsing.Callback, inner: bytes) -> tuple[int, int]:
+    """Insert the callback, or count one more delivery of it, in one statement (an upsert on the
+    dedupe key), so concurrent repeats cannot race."""
+    table = InboundEvent._meta.db_table
+    vendor = db_connection.vendor
+    parsed = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
+    # The table name is the model's, never input.
+    sql = (
+        f"INSERT INTO {table} (workspace_id, dedupe_key, kind, raw_xml, parsed, status, error, deliveries, received_at) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, {parsed}, %s, '', 1, %s) "
+        f"ON CONFLICT (workspace_id, dedupe_key) DO UPDATE SET deliveries = {table}.deliveries + 1 "
+        "RETURNING id, deliveries"
+    )
+    params = [
+        workspace_id, callback.dedupe_key, callback.kind[:80], inner.decode("utf-8", errors="replace"),
+        json.dumps(callback.fields, ensure_ascii=False), InboundStatus.RECEIVED,
+        db_connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_id, deliveries = cursor.fetchone()
+    return event_id, deliveries
 
 
 _next_drain = 0.0
