@@ -58,3 +58,22 @@ def test_a_customer_added_in_the_twin_shows_up_in_the_console(twin, brand_a, log
         ("change_external_contact/add_external_contact", "delivered", 1),
         ("change_external_contact/del_follow_user", "delivered", 1),
     ]
+
+
+def test_test_connection_fetches_a_token_from_the_twin_and_health_shows_it(twin, brand_a, login):
+    client = login(brand_a.admin)
+    page = client.post("/wecom/settings/test/", follow=True).content.decode()
+    assert "7200" in page
+    assert "access_token" not in page
+    from siyu.wecom.models import ApiCall
+
+    assert ApiCall.objects.for_workspace(brand_a.workspace).filter(endpoint="gettoken", errcode=0).count() == 1
+    assert "—" not in client.get("/wecom/settings/").content.decode().split("data-testid=\"health\"")[1].split("</tr>")[1]
+
+
+def test_test_connection_with_a_wrong_secret_says_what_wecom_answered(twin, brand_a, login):
+    connection = services.connection_of(brand_a.workspace)
+    services.configure(brand_a.workspace, OPERATOR, corp_id=connection.corp_id, agent_id="1", secret="wrong",
+                       token=connection.token, aes_key=connection.aes_key, api_base=connection.api_base)
+    page = login(brand_a.admin).post("/wecom/settings/test/", follow=True).content.decode()
+    assert "40001" in page

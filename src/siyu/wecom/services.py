@@ -244,7 +244,7 @@ def _process(stored: InboundEvent) -> InboundStatus:
     return InboundStatus.PROCESSED
 
 
-def drain(batch_size: int = 200) -> int:
+def drain(batch_size: int = 100) -> int:
     """Turn stored callbacks into domain events, oldest first, a batch per transaction.
 
     Rows are locked with SKIP LOCKED on PostgreSQL, so several workers drain side by side."""
@@ -312,9 +312,28 @@ def api_calls(workspace: Workspace, membership: Membership | None, limit: int = 
     return list(ApiCall.objects.for_workspace(workspace).order_by(failed_first.desc(), "-at")[:limit])
 
 
+def test_connection(workspace: Workspace, membership: Membership | None) -> str:
+    """Fetch an access token with the saved settings: the quickest proof they work."""
+    from siyu.wecom.client import WeComClient, WeComError
+
+    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    connection = connection_of(workspace)
+    if connection is None:
+        raise ValidationError(_("Save the WeCom settings first."))
+    try:
+        with WeComClient(connection) as client:
+            token = client.get_token()
+    except WeComError as exc:
+        raise ValidationError(
+            _("WeCom refused: errcode %(errcode)s, %(errmsg)s") % {"errcode": exc.errcode, "errmsg": exc.errmsg}
+        ) from exc
+    return _("Connected: WeCom issued an access token valid for %(seconds)s seconds.") % {"seconds": token.expires_in}
+
+
 @dataclass(frozen=True)
 class Health:
     configured: bool
+    token_fetched_at: dt.datetime | None
     last_event_at: dt.datetime | None
     events_last_hour: int
     rejections_last_hour: int
@@ -332,8 +351,10 @@ def health(workspace: Workspace, membership: Membership | None, now: dt.datetime
     calls = ApiCall.objects.for_workspace(workspace).filter(at__gte=hour_ago).aggregate(
         total=Count("id"), failed=Count("id", filter=~Q(errcode=0))
     )
+    last_token = ApiCall.objects.for_workspace(workspace).filter(endpoint="gettoken", errcode=0).order_by("-at").first()
     return Health(
         configured=connection_of(workspace) is not None,
+        token_fetched_at=last_token.at if last_token else None,
         last_event_at=inbox["last"],
         events_last_hour=inbox["recent"],
         rejections_last_hour=CallbackRejection.objects.for_workspace(workspace).filter(at__gte=hour_ago).count(),

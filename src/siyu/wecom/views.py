@@ -64,6 +64,16 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
+@require_POST
+def test_connection(request: HttpRequest) -> HttpResponse:
+    try:
+        messages.success(request, services.test_connection(request.workspace, request.membership))  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("wecom:settings")
+
+
+@member_page
 def inbound_page(request: HttpRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
     kind, status = request.GET.get("kind", ""), request.GET.get("status", "")
