@@ -103,12 +103,13 @@ def publish(
             dedupe_key=dedupe_key,
             occurred_at=occurred_at or now,
         )
-        runs = SubscriberRun.unscoped.bulk_create(
-            SubscriberRun(workspace=workspace, event=record, subscriber=s.name, due_at=now)
-            for s in subscribers_of(event.name)
-        )
-        run_ids = [(run.pk, run.generation) for run in runs]
-        transaction.on_commit(lambda: _enqueue_all(run_ids))
+        subscribers = subscribers_of(event.name)
+        if subscribers:
+            runs = SubscriberRun.unscoped.bulk_create(
+                SubscriberRun(workspace=workspace, event=record, subscriber=s.name, due_at=now) for s in subscribers
+            )
+            run_ids = [(run.pk, run.generation) for run in runs]
+            transaction.on_commit(lambda: _enqueue_all(run_ids))
     return record
 
 

@@ -259,11 +259,17 @@ def drain(batch_size: int = 100) -> int:
             )
             if not batch:
                 return done
-            now = timezone.now()
+            outcomes: dict[str, list[int]] = {}
             for stored in batch:
-                stored.status = _process(stored)
-                stored.processed_at = now
-            InboundEvent.unscoped.bulk_update(batch, ["status", "error", "processed_at"])
+                status = _process(stored)
+                if status == InboundStatus.FAILED:
+                    InboundEvent.unscoped.filter(pk=stored.pk).update(status=status, error=stored.error)
+                else:
+                    outcomes.setdefault(status, []).append(stored.pk)
+            # One UPDATE per outcome: bulk_update's per-row CASE costs more than the work itself.
+            now = timezone.now()
+            for status, ids in outcomes.items():
+                InboundEvent.unscoped.filter(pk__in=ids).update(status=status, processed_at=now)
         done += len(batch)
 
 
