@@ -54,3 +54,25 @@ def test_admin_creates_a_brand_through_the_api(brand_a, client):
                            headers=headers)
     assert response.status_code == 201
     assert {w["slug"] for w in client.get("/api/workspaces", headers=headers).json()} == {"alpha", "gamma"}
+
+
+def test_tokens_page_creates_shows_once_and_deletes(brand_a, login):
+    client = login(brand_a.members["planner"])
+    html = client.post("/tokens/", {"name": "BI"}).content.decode()
+    key = html.split('readonly value="')[1].split('"')[0]
+    assert key.startswith("siyu_")
+    assert key not in client.get("/tokens/").content.decode()
+    from siyu.core.models import ApiToken
+
+    token = ApiToken.objects.for_workspace(brand_a.workspace).get()
+    assert client.post("/tokens/", {"delete": "not-a-number"}).status_code == 200
+    assert client.post("/tokens/", {"delete": str(token.pk)}).status_code == 302
+    assert not ApiToken.objects.for_workspace(brand_a.workspace).exists()
+
+
+def test_a_member_cannot_delete_another_members_token(brand_a, login):
+    token, _ = services.create_api_token(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), "admin's")
+    assert login(brand_a.members["planner"]).post("/tokens/", {"delete": str(token.pk)}).status_code == 404
+    from siyu.core.models import ApiToken
+
+    assert ApiToken.objects.for_workspace(brand_a.workspace).filter(pk=token.pk).exists()

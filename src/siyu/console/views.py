@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from siyu.console.forms import InviteForm, JoinForm, LoginForm, RoleForm, TokenForm, WorkspaceForm
 from siyu.core import services
 from siyu.core.middleware import SESSION_WORKSPACE_KEY
-from siyu.core.models import ApiToken, RunStatus
+from siyu.core.models import RunStatus
 from siyu.core.permissions import Action, Module, Role, allows
 
 
@@ -204,8 +204,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST":
-        if "delete" in request.POST:
+        if request.POST.get("delete", "").isdigit():
             services.delete_api_token(workspace, seat, int(request.POST["delete"]))
+            messages.success(request, _("Token deleted."))
             return redirect("console:tokens")
         if form.is_valid():
             try:
@@ -213,5 +214,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 form = TokenForm()
             except ValidationError as exc:
                 apply_errors(form, exc)
-    my_tokens = ApiToken.objects.for_workspace(workspace).filter(user=request.user)
-    return render(request, "console/tokens.html", {"form": form, "tokens": my_tokens, "new_key": new_key})
+    return render(request, "console/tokens.html", {
+        "form": form, "tokens": services.api_tokens_of(workspace, seat), "new_key": new_key,
+    })

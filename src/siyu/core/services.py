@@ -276,6 +276,10 @@ def create_api_token(workspace: Workspace, membership: Membership, name: str) ->
     return token, key
 
 
+def api_tokens_of(workspace: Workspace, membership: Membership) -> list[ApiToken]:
+    return list(ApiToken.objects.for_workspace(workspace).filter(user=membership.user))
+
+
 def delete_api_token(workspace: Workspace, membership: Membership, token_id: int) -> None:
     token = ApiToken.objects.for_workspace(workspace).get(pk=token_id, user=membership.user)
     token.delete()
