@@ -135,3 +135,18 @@ def test_a_stale_task_of_an_older_generation_does_nothing(transactional_db, bran
 def test_events_are_decoded_back_into_their_type(transactional_db, brand_a):
     record = events.publish(brand_a.workspace, ParcelScanned(parcel=11))
     assert events.decode(record) == ParcelScanned(parcel=11)
+
+
+def test_publish_many_keeps_order_and_dedupes_within_and_across_batches(transactional_db, brand_a):
+    first = events.publish(brand_a.workspace, ParcelScanned(parcel=1), dedupe_key="k1")
+    records = events.publish_many(brand_a.workspace, [
+        events.Publication(ParcelScanned(parcel=2)),
+        events.Publication(ParcelScanned(parcel=1), "k1"),   # seen in an earlier batch
+        events.Publication(ParcelScanned(parcel=3), "k3"),
+        events.Publication(ParcelScanned(parcel=3), "k3"),   # repeated inside this batch
+        events.Publication(ParcelScanned(parcel=4)),
+    ])
+    assert [events.decode(r).parcel for r in records] == [2, 1, 3, 3, 4]
+    assert records[1].pk == first.pk and records[2].pk == records[3].pk
+    drain()
+    assert sorted(p for kind, p in seen if kind == "count") == [1, 2, 3, 4]

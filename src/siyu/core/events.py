@@ -76,6 +76,13 @@ def find_subscriber(name: str) -> Subscriber | None:
     return next((s for subs in _subscribers.values() for s in subs if s.name == name), None)
 
 
+@dataclass(frozen=True)
+class Publication:
+    event: DomainEvent
+    dedupe_key: str | None = None
+    occurred_at: dt.datetime | None = None
+
+
 def publish(
     workspace: Workspace,
     event: DomainEvent,
@@ -88,29 +95,45 @@ def publish(
     With a `dedupe_key` already seen in this workspace, the stored event is returned and
     nothing runs again.
     """
+    return publish_many(workspace, [Publication(event, dedupe_key, occurred_at)])[0]
+
+
+def publish_many(workspace: Workspace, publications: list[Publication]) -> list[EventRecord]:
+    """`publish` for a batch, in a handful of queries (the inbox drain publishes hundreds at once)."""
     from siyu.core.models import EventRecord, SubscriberRun
 
     now = timezone.now()
+    keys = [p.dedupe_key for p in publications if p.dedupe_key is not None]
     with transaction.atomic():
-        if dedupe_key is not None:
-            existing = EventRecord.unscoped.filter(workspace=workspace, dedupe_key=dedupe_key).first()
-            if existing is not None:
-                return existing
-        record = EventRecord.unscoped.create(
-            workspace=workspace,
-            name=event.name,
-            payload=event.model_dump(mode="json"),
-            dedupe_key=dedupe_key,
-            occurred_at=occurred_at or now,
+        existing = (
+            {r.dedupe_key: r for r in EventRecord.unscoped.filter(workspace=workspace, dedupe_key__in=keys)}
+            if keys else {}
         )
-        subscribers = subscribers_of(event.name)
-        if subscribers:
-            runs = SubscriberRun.unscoped.bulk_create(
-                SubscriberRun(workspace=workspace, event=record, subscriber=s.name, due_at=now) for s in subscribers
+        seen: dict[str, EventRecord] = dict(existing)
+        new_records: list[EventRecord] = []
+        results: list[EventRecord] = []
+        for p in publications:
+            if p.dedupe_key is not None and p.dedupe_key in seen:
+                results.append(seen[p.dedupe_key])
+                continue
+            record = EventRecord(
+                workspace=workspace, name=p.event.name, payload=p.event.model_dump(mode="json"),
+                dedupe_key=p.dedupe_key, occurred_at=p.occurred_at or now,
             )
+            new_records.append(record)
+            results.append(record)
+            if p.dedupe_key is not None:
+                seen[p.dedupe_key] = record
+        EventRecord.unscoped.bulk_create(new_records)
+        runs = SubscriberRun.unscoped.bulk_create(
+            SubscriberRun(workspace=workspace, event=record, subscriber=s.name, due_at=now)
+            for record in new_records
+            for s in subscribers_of(record.name)
+        )
+        if runs:
             run_ids = [(run.pk, run.generation) for run in runs]
             transaction.on_commit(lambda: _enqueue_all(run_ids))
-    return record
+    return results
 
 
 def _enqueue_all(run_ids: list[tuple[int, int]]) -> None:

@@ -21,6 +21,7 @@ from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require
 from siyu.core.services import audit
+from siyu.wecom import events as ev
 from siyu.wecom import parsing
 from siyu.wecom.crypto import CallbackCipher, CallbackCryptoError
 from siyu.wecom.models import (
@@ -228,26 +229,21 @@ def schedule_drain() -> None:
     task.enqueue()
 
 
-def _process(stored: InboundEvent) -> InboundStatus:
+def _read(stored: InboundEvent) -> ev.WeComEvent | InboundStatus:
+    """The callback's domain event, or why there is none (FAILED with `stored.error` set, or UNKNOWN)."""
     try:
-        callback = parsing.read_callback(stored.raw_xml.encode())
-        domain_event = parsing.to_domain_event(callback)
+        domain_event = parsing.to_domain_event(parsing.read_callback(stored.raw_xml.encode()))
     except parsing.MalformedCallback as exc:
         stored.error = str(exc)
         return InboundStatus.FAILED
-    if domain_event is None:
-        return InboundStatus.UNKNOWN
-    # The bus deduplicates on the inbox key, so a batch replayed after a crash publishes nothing twice.
-    events.publish(
-        stored.workspace, domain_event, dedupe_key=f"wecom:{stored.dedupe_key}", occurred_at=domain_event.occurred_at
-    )
-    return InboundStatus.PROCESSED
+    return InboundStatus.UNKNOWN if domain_event is None else domain_event
 
 
 def drain(batch_size: int = 100) -> int:
     """Turn stored callbacks into domain events, oldest first, a batch per transaction.
 
-    Rows are locked with SKIP LOCKED on PostgreSQL, so several workers drain side by side."""
+    Rows are locked with SKIP LOCKED on PostgreSQL, so several workers drain side by side. The bus
+    deduplicates on the inbox key, so a batch replayed after a crash publishes nothing twice."""
     done = 0
     while True:
         with transaction.atomic():
@@ -260,12 +256,22 @@ def drain(batch_size: int = 100) -> int:
             if not batch:
                 return done
             outcomes: dict[str, list[int]] = {}
+            to_publish: dict[int, list[events.Publication]] = {}
+            workspaces = {}
             for stored in batch:
-                status = _process(stored)
-                if status == InboundStatus.FAILED:
-                    InboundEvent.unscoped.filter(pk=stored.pk).update(status=status, error=stored.error)
-                else:
-                    outcomes.setdefault(status, []).append(stored.pk)
+                result = _read(stored)
+                if result == InboundStatus.FAILED:
+                    InboundEvent.unscoped.filter(pk=stored.pk).update(status=result, error=stored.error)
+                    continue
+                if isinstance(result, ev.WeComEvent):
+                    workspaces[stored.workspace_id] = stored.workspace
+                    to_publish.setdefault(stored.workspace_id, []).append(
+                        events.Publication(result, f"wecom:{stored.dedupe_key}", result.occurred_at)
+                    )
+                    result = InboundStatus.PROCESSED
+                outcomes.setdefault(result, []).append(stored.pk)
+            for workspace_id, publications in to_publish.items():
+                events.publish_many(workspaces[workspace_id], publications)
             # One UPDATE per outcome: bulk_update's per-row CASE costs more than the work itself.
             now = timezone.now()
             for status, ids in outcomes.items():
