@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
 from siyu.simulator.app import TwinApp, make_twin_server
 from siyu.simulator.config import TwinConfig
+from siyu.wecom.crypto import CallbackCipher
 
 CORP_ID = "wwtwintest000001"
 SECRET = "s3cret-for-tests"
@@ -68,6 +70,10 @@ class RunningTwin:
             return self.admin.get(f"/cgi-bin/{name}", params=params).json()
         return self.admin.post(f"/cgi-bin/{name}", params=params, json=json).json()
 
+    def api(self, name: str, json: dict[str, Any] | None = None, **params: str) -> dict[str, Any]:
+        """`call` with a token valid now, for tests that move the twin's clock past 2 h."""
+        return self.call(name, self.token(), json, **params)
+
     def advance(self, seconds: float) -> None:
         self.admin.post("/twin/clock/advance", json={"seconds": seconds}).raise_for_status()
 
@@ -99,6 +105,15 @@ class Captured:
     query: str
     body: bytes
     at: float
+
+
+def decrypt_xml(captured: Captured) -> bytes:
+    """The inner XML of a captured callback, decrypted as the platform decrypts it."""
+    query = {k: v[0] for k, v in parse_qs(captured.query).items()}
+    cipher = CallbackCipher(TOKEN, AES_KEY, CORP_ID)
+    return cipher.decrypt_event(
+        query["msg_signature"], query["timestamp"], query["nonce"], captured.body
+    )
 
 
 @dataclass

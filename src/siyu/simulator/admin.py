@@ -38,11 +38,15 @@ class Twin:
     world: World
     callbacks: CallbackDispatcher
 
+    def emit(self, events: list[tuple[str, bytes]]) -> list[int]:
+        """Queue callbacks built under the world's lock; call it after releasing the lock."""
+        return [self.callbacks.enqueue(kind, xml).id for kind, xml in events]
+
 
 AdminHandler = Callable[[Twin, Body], tuple[int, dict[str, Any]]]
 
 
-def _field(body: Body, key: str) -> Any:
+def need(body: Body, key: str) -> Any:
     value = body.get(key)
     if value in (None, ""):
         raise AdminError(400, f"{key} is required")
@@ -58,7 +62,7 @@ def state(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
 def put_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     """Create a staff member, or update one's name, departments or friend capacity."""
     world = twin.world
-    userid = str(_field(body, "userid"))
+    userid = str(need(body, "userid"))
     with world.lock:
         existing = world.staff.get(userid)
         staff = Staff(
@@ -74,6 +78,7 @@ def put_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
                 or (existing.capacity if existing else world.config.default_capacity)
             ),
         )
+        staff.resigned_at = existing.resigned_at if existing else None
         world.staff[userid] = staff
     return (200 if existing else 201), {"userid": userid, "capacity": staff.capacity}
 
@@ -95,7 +100,26 @@ def _staff_for_add(world: World, body: Body) -> tuple[Staff, str]:
         userid = members[way.next_pick % len(members)]
         way.next_pick += 1
         return world.staff[userid], way.state
-    staff = world.staff.get(str(_field(body, "staff_userid")))
+    if body.get("link_id"):
+        link = world.links.get(body["link_id"])
+        if link is None:
+            raise AdminError(404, "no such acquisition link")
+        channel = str(body.get("customer_channel") or "")
+        # WECOM.md §7: customer_channel <= 64 bytes comes back as the add event's State.
+        if len(channel.encode("utf-8")) > 64:
+            raise AdminError(400, "customer_channel is longer than 64 bytes")
+        members = list(link.user_list) + [
+            s.userid
+            for s in world.staff.values()
+            if set(s.department) & set(link.department_list) and s.userid not in link.user_list
+        ]
+        members = [u for u in members if world.staff[u].active]
+        if not members:
+            raise AdminError(409, "the link has no active members")
+        userid = members[link.next_pick % len(members)]
+        link.next_pick += 1
+        return world.staff[userid], channel
+    staff = world.staff.get(str(need(body, "staff_userid")))
     if staff is None:
         raise AdminError(404, "no such staff")
     return staff, str(body.get("state") or "")
@@ -104,7 +128,7 @@ def _staff_for_add(world: World, body: Body) -> tuple[Staff, str]:
 def add_customer(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     """A customer adds a staff member (by a contact way, or directly)."""
     world = twin.world
-    name = str(_field(body, "name"))
+    name = str(need(body, "name"))
     with world.lock:
         staff, add_state = _staff_for_add(world, body)
         external_userid = str(body.get("external_userid") or world.new_id("wm", 30))
@@ -124,6 +148,8 @@ def add_customer(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
                     "name",
                     "staff_userid",
                     "config_id",
+                    "link_id",
+                    "customer_channel",
                     "state",
                     "welcome",
                     "gender",
@@ -169,8 +195,8 @@ def customer_deletes_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]
     """A customer deletes a staff member (churn): WeCom sends `del_follow_user`."""
     world = twin.world
     userid, external_userid = (
-        str(_field(body, "staff_userid")),
-        str(_field(body, "external_userid")),
+        str(need(body, "staff_userid")),
+        str(need(body, "external_userid")),
     )
     with world.lock:
         if world.friendships.pop((userid, external_userid), None) is None:
@@ -190,7 +216,7 @@ def invalidate_tokens(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
 
 def advance_clock(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     try:
-        seconds = float(_field(body, "seconds"))
+        seconds = float(need(body, "seconds"))
         with twin.world.lock:
             twin.world.clock.advance(seconds)
             return 200, {"now": twin.world.clock.now(), "offset": twin.world.clock.offset}

@@ -53,6 +53,8 @@ class Endpoint:
     method: str
     handler: Handler
     needs_token: bool = True
+    # False: the handler gets {"content": raw bytes, "content_type": ...} (media uploads).
+    json_body: bool = True
 
 
 # --- access token ----------------------------------------------------------------------------
@@ -236,7 +238,36 @@ def del_contact_way(world: World, query: Query, body: Body) -> dict[str, Any]:
     return {}
 
 
+def close_temp_chat(world: World, query: Query, body: Body) -> dict[str, Any]:
+    """Ends the temporary chat a temporary contact way opened (WECOM.md §3)."""
+    world.friendship(
+        required(body.get("userid"), "userid"),
+        required(body.get("external_userid"), "external_userid"),
+    )
+    return {}
+
+
 # --- welcome message (WECOM.md §3) -----------------------------------------------------------
+
+
+def message_content(body: Body) -> tuple[str, list[dict[str, Any]]]:
+    """A message's text and attachments, checked as WeCom checks welcome and mass messages
+    (WECOM.md §3, §5): text <= 4000 bytes, <= 9 attachments of the known kinds, not empty."""
+    text = (body.get("text") or {}).get("content", "")
+    if not isinstance(text, str):
+        raise ApiError(INVALID_PARAMETER, "invalid text")
+    if len(text.encode("utf-8")) > MAX_WELCOME_TEXT_BYTES:
+        raise ApiError(CONTENT_TOO_LONG, "text content over 4000 bytes")
+    attachments = body.get("attachments") or []
+    if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
+        raise ApiError(INVALID_PARAMETER, "more than 9 attachments")
+    for item in attachments:
+        kind = item.get("msgtype") if isinstance(item, dict) else None
+        if kind not in ATTACHMENT_TYPES or not isinstance(item.get(kind), dict):
+            raise ApiError(INVALID_PARAMETER, "invalid attachment")
+    if not text and not attachments:
+        raise ApiError(INVALID_PARAMETER, "empty message")
+    return text, attachments
 
 
 def send_welcome_msg(world: World, query: Query, body: Body) -> dict[str, Any]:
@@ -246,18 +277,7 @@ def send_welcome_msg(world: World, query: Query, body: Body) -> dict[str, Any]:
         raise ApiError(WELCOME_CODE_UNUSABLE, "welcome_code used or invalid")
     if world.clock.now() - code.issued_at > world.config.welcome_window_seconds:
         raise ApiError(WELCOME_CODE_UNUSABLE, "welcome_code expired")
-    text = (body.get("text") or {}).get("content", "")
-    if len(text.encode("utf-8")) > MAX_WELCOME_TEXT_BYTES:
-        raise ApiError(CONTENT_TOO_LONG, "text content over 4000 bytes")
-    attachments = body.get("attachments") or []
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise ApiError(INVALID_PARAMETER, "more than 9 attachments")
-    for item in attachments:
-        kind = item.get("msgtype") if isinstance(item, dict) else None
-        if kind not in ATTACHMENT_TYPES or not isinstance(item.get(kind), dict):
-            raise ApiError(INVALID_PARAMETER, "invalid attachment")
-    if not text and not attachments:
-        raise ApiError(INVALID_PARAMETER, "empty welcome message")
+    text, attachments = message_content(body)
     code.used = True
     world.messages.append(
         ReceivedMessage(
@@ -395,6 +415,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "externalcontact/list_contact_way": Endpoint("POST", list_contact_way),
     "externalcontact/update_contact_way": Endpoint("POST", update_contact_way),
     "externalcontact/del_contact_way": Endpoint("POST", del_contact_way),
+    "externalcontact/close_temp_chat": Endpoint("POST", close_temp_chat),
     "externalcontact/send_welcome_msg": Endpoint("POST", send_welcome_msg),
     "externalcontact/get": Endpoint("GET", externalcontact_get),
     "externalcontact/list": Endpoint("GET", externalcontact_list),

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from siyu.simulator import admin, api
+from siyu.simulator import acquisition, admin, api, groups, mass, moments, page, transfers
 from siyu.simulator.callbacks import CallbackDispatcher
 from siyu.simulator.config import TwinConfig
 from siyu.simulator.world import BAD_JSON, REQUIRE_GET, REQUIRE_POST, ApiError, World
@@ -25,6 +25,22 @@ StartResponse = Callable[..., Any]
 MAX_BODY_BYTES = 1024 * 1024
 CGI_PREFIX = "/cgi-bin/"
 ADMIN_PREFIX = "/twin/"
+
+ENDPOINTS: dict[str, api.Endpoint] = (
+    api.ENDPOINTS
+    | groups.ENDPOINTS
+    | mass.ENDPOINTS
+    | moments.ENDPOINTS
+    | acquisition.ENDPOINTS
+    | transfers.ENDPOINTS
+)
+ADMIN_ROUTES: dict[tuple[str, str], admin.AdminHandler] = (
+    admin.ROUTES
+    | groups.ADMIN_ROUTES
+    | mass.ADMIN_ROUTES
+    | moments.ADMIN_ROUTES
+    | transfers.ADMIN_ROUTES
+)
 
 
 class TwinApp:
@@ -44,26 +60,42 @@ class TwinApp:
         path = environ.get("PATH_INFO", "/")
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         body = _read_body(environ)
-        if path.startswith(CGI_PREFIX):
-            status, payload = self._cgi(method, path.removeprefix(CGI_PREFIX), query, body)
-        elif path.startswith(ADMIN_PREFIX):
-            status, payload = self._admin(method, path.removeprefix(ADMIN_PREFIX).rstrip("/"), body)
+        self._pass_time()
+        content_type = "application/json; charset=utf-8"
+        if method == "GET" and path in ("/twin", ADMIN_PREFIX):
+            status, content_type = 200, "text/html; charset=utf-8"
+            data = page.render(admin.state(self.twin, {})[1]).encode("utf-8")
         else:
-            status, payload = 404, {"error": "not found"}
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            if path.startswith(CGI_PREFIX):
+                name = path.removeprefix(CGI_PREFIX)
+                status, payload = self._cgi(
+                    method, name, query, body, environ.get("CONTENT_TYPE", "")
+                )
+            elif path.startswith(ADMIN_PREFIX):
+                name = path.removeprefix(ADMIN_PREFIX).rstrip("/")
+                status, payload = self._admin(method, name, body)
+            else:
+                status, payload = 404, {"error": "not found"}
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._pass_time()
         start_response(
             f"{status} {_REASONS.get(status, 'Status')}",
-            [
-                ("Content-Type", "application/json; charset=utf-8"),
-                ("Content-Length", str(len(data))),
-            ],
+            [("Content-Type", content_type), ("Content-Length", str(len(data)))],
         )
         return [data]
 
+    def _pass_time(self) -> None:
+        """Things that happen when time passes (transfers falling due) happen on the next
+        request after their moment, and their callbacks go out then."""
+        with self.world.lock:
+            due = transfers.settle_due(self.world)
+        if due:
+            self.twin.emit(due)
+
     def _cgi(
-        self, method: str, name: str, query: dict[str, str], body: bytes
+        self, method: str, name: str, query: dict[str, str], body: bytes, content_type: str
     ) -> tuple[int, dict[str, Any]]:
-        endpoint = api.ENDPOINTS.get(name)
+        endpoint = ENDPOINTS.get(name)
         if endpoint is None:
             return 404, {"errcode": 404, "errmsg": f"no such api: {name} (twin)"}
         with self.world.lock:
@@ -76,15 +108,19 @@ class TwinApp:
                 if endpoint.needs_token:
                     self.world.authenticate(query.get("access_token", ""))
                     self.world.count_call(name)
-                result = endpoint.handler(
-                    self.world, query, _json_body(body) if method == "POST" else {}
-                )
+                if method != "POST":
+                    payload: dict[str, Any] = {}
+                elif endpoint.json_body:
+                    payload = _json_body(body)
+                else:
+                    payload = {"content": body, "content_type": content_type}
+                result = endpoint.handler(self.world, query, payload)
             except ApiError as exc:
                 return 200, {"errcode": exc.errcode, "errmsg": exc.errmsg}
         return 200, {"errcode": 0, "errmsg": "ok", **result}
 
     def _admin(self, method: str, name: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        handler = admin.ROUTES.get((method, name))
+        handler = ADMIN_ROUTES.get((method, name))
         if handler is None:
             return 404, {"error": f"no such admin action: {method} /twin/{name}"}
         try:

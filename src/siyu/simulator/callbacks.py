@@ -56,6 +56,47 @@ def contact_event_xml(
     return ("<xml>" + "".join(parts) + "</xml>").encode("utf-8")
 
 
+def chat_event_xml(
+    corp_id: str,
+    create_time: int,
+    chat_id: str,
+    change_type: str,
+    *,
+    update_detail: str = "",
+    join_scene: int | None = None,
+    quit_scene: int | None = None,
+    members: list[str] | None = None,
+    last_version: str = "",
+    current_version: str = "",
+) -> bytes:
+    """The inner XML of a `change_external_chat` event (WECOM.md §4), in WeCom's field order:
+    numbers bare, text in CDATA, changed members as `<MemChangeList><Item>…</Item></MemChangeList>`.
+    `create` and `dismiss` carry only the ChatId; `update` carries the detail."""
+    parts = [
+        f"<ToUserName>{_cdata(corp_id)}</ToUserName>",
+        f"<FromUserName>{_cdata('sys')}</FromUserName>",
+        f"<CreateTime>{create_time}</CreateTime>",
+        f"<MsgType>{_cdata('event')}</MsgType>",
+        f"<Event>{_cdata('change_external_chat')}</Event>",
+        f"<ChatId>{_cdata(chat_id)}</ChatId>",
+        f"<ChangeType>{_cdata(change_type)}</ChangeType>",
+    ]
+    if change_type == "update":
+        parts.append(f"<UpdateDetail>{_cdata(update_detail)}</UpdateDetail>")
+        if join_scene is not None:
+            parts.append(f"<JoinScene>{int(join_scene)}</JoinScene>")
+        if quit_scene is not None:
+            parts.append(f"<QuitScene>{int(quit_scene)}</QuitScene>")
+        if members is not None:
+            items = "".join(f"<Item>{_cdata(m)}</Item>" for m in members)
+            parts.append(f"<MemChangeCnt>{len(members)}</MemChangeCnt>")
+            parts.append(f"<MemChangeList>{items}</MemChangeList>")
+        if last_version or current_version:
+            parts.append(f"<LastMemVer>{_cdata(last_version)}</LastMemVer>")
+            parts.append(f"<CurMemVer>{_cdata(current_version)}</CurMemVer>")
+    return ("<xml>" + "".join(parts) + "</xml>").encode("utf-8")
+
+
 @dataclass
 class Attempt:
     number: int

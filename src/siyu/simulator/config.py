@@ -30,3 +30,19 @@ class TwinConfig:
     callback_attempts: int = 3
     callback_retry_delay_seconds: float = 0.0
     seed: int = 0  # seeds generated ids and tokens, so a run is reproducible
+    # WECOM.md §4 [sdk]: a group holds at most 500; past 200 members QR joins stop working.
+    group_max_members: int = 500
+    group_qr_join_max_members: int = 200
+    # WECOM.md §5: mass messages a customer (or group) receives a month. None: as many as the
+    # month has days (doc 92135, 2025); the older rule was 4. Months are Asia/Shanghai months.
+    mass_receive_limit_per_month: int | None = None
+    mass_reminders_per_day: int = 3  # WECOM.md §5: remind_groupmsg_send <= 3 per 24 h
+    mass_reminder_limit_errcode: int = 45009  # [?] WECOM.md does not give the code
+    # WECOM.md §8: an on-job or resigned transfer takes effect after 24 h; at most 2 in 90 days.
+    transfer_delay_seconds: float = 24 * 3600
+    transfer_max_per_customer: int = 2
+    transfer_window_days: int = 90
+    transfer_limit_errcode: int = 40128  # [?] the per-customer code is not in WECOM.md
+    # [?] WECOM.md is silent on whether the takeover staff gets an add_external_contact event.
+    transfer_sends_add_event: bool = False
+    media_ttl_seconds: int = 3 * 24 * 3600  # WECOM.md §6: uploaded attachments last 3 days

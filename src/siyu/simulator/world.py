@@ -13,9 +13,16 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from siyu.simulator.config import TwinConfig
+
+if TYPE_CHECKING:
+    from siyu.simulator.acquisition import AcquisitionLink
+    from siyu.simulator.groups import Group, JoinWay
+    from siyu.simulator.mass import MassTask
+    from siyu.simulator.moments import Media, Moment
+    from siyu.simulator.transfers import Transfer
 
 # WeCom global error codes used by the twin (WECOM.md §1 and the API's error-code table).
 OK = 0
@@ -38,6 +45,8 @@ RATE_LIMITED = 45009
 BAD_JSON = 47001
 NOT_EXTERNAL_CONTACT = 84061
 DEPARTMENT_NOT_FOUND = 60003
+INVALID_CHAT_ID = 40050
+INVALID_MEDIA_ID = 40007
 
 ROOT_DEPARTMENT = 1
 
@@ -72,6 +81,11 @@ class Staff:
     name: str
     department: list[int]
     capacity: int
+    resigned_at: float | None = None  # set when the staff member leaves the corp (WECOM.md §8)
+
+    @property
+    def active(self) -> bool:
+        return self.resigned_at is None
 
 
 @dataclass
@@ -151,14 +165,17 @@ class WelcomeCode:
 
 @dataclass
 class ReceivedMessage:
-    """A message the customer received, e.g. a welcome message."""
+    """A message a customer (or, for group mass messages, a group) received: a welcome message,
+    a mass message, a transfer notice."""
 
-    kind: str
+    kind: str  # "welcome" | "mass" | "transfer"
     userid: str
     external_userid: str
     text: str
     attachments: list[dict[str, Any]]
     received_at: float
+    chat_id: str = ""
+    msgid: str = ""
 
 
 @dataclass
@@ -186,6 +203,14 @@ class World:
         self.tag_groups: dict[str, TagGroup] = {}
         self.welcome_codes: dict[str, WelcomeCode] = {}
         self.messages: list[ReceivedMessage] = []
+        self.groups: dict[str, Group] = {}
+        self.join_ways: dict[str, JoinWay] = {}
+        self.mass_tasks: dict[str, MassTask] = {}
+        self.transfers: list[Transfer] = []
+        self.links: dict[str, AcquisitionLink] = {}
+        self.moments: dict[str, Moment] = {}
+        self.moment_jobs: dict[str, str] = {}  # jobid -> moment_id
+        self.media: dict[str, Media] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.gettoken_calls = 0
         self.api_calls: dict[str, int] = {}
@@ -267,6 +292,12 @@ class World:
             raise ApiError(INVALID_USERID, f"invalid userid {userid!r}")
         return staff
 
+    def active_staff(self, userid: str) -> Staff:
+        staff = self.staff_member(userid)
+        if not staff.active:
+            raise ApiError(INVALID_USERID, f"userid {userid!r} has resigned")
+        return staff
+
     def friendship(self, userid: str, external_userid: str) -> Friendship:
         friendship = self.friendships.get((userid, external_userid))
         if friendship is None:
@@ -296,6 +327,12 @@ class World:
             "tag_groups": [asdict(g) for g in self.tag_groups.values()],
             "welcome_codes": [asdict(w) for w in self.welcome_codes.values()],
             "messages": [asdict(m) for m in self.messages],
+            "groups": [asdict(g) | {"member_count": len(g.members)} for g in self.groups.values()],
+            "join_ways": [asdict(w) for w in self.join_ways.values()],
+            "mass_tasks": [asdict(t) for t in self.mass_tasks.values()],
+            "transfers": [asdict(t) for t in self.transfers],
+            "links": [asdict(link) for link in self.links.values()],
+            "moments": [asdict(m) for m in self.moments.values()],
             "gettoken_calls": self.gettoken_calls,
             "api_calls": dict(self.api_calls),
             "tokens": [

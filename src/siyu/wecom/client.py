@@ -1,4 +1,4 @@
-"""企业微信 API 客户端 — the connector's typed client for WeCom's server API (WECOM.md §1, §3).
+"""企业微信 API 客户端 — the connector's typed client for WeCom's server API (WECOM.md §1, §3-§8).
 
 The same code talks to real WeCom and to the WeCom twin; only `WeComConnection.api_base` differs.
 What it takes care of, so callers never do:
@@ -11,7 +11,8 @@ What it takes care of, so callers never do:
 - a timeout on every request;
 - an `ApiCall` row for every HTTP exchange, retries included, in the connection's workspace.
 
-Each endpoint is one small method below; add new ones the same way.
+Each endpoint is one small method below; add new ones the same way. The wire shapes live in
+`siyu.wecom.schemas` and the ones callers use are re-exported here.
 """
 
 from __future__ import annotations
@@ -25,12 +26,64 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 from django.core.cache import cache
-from pydantic import BaseModel, ConfigDict
 
 from siyu.wecom.models import ApiCall, WeComConnection
+from siyu.wecom.schemas import (
+    AccessToken,
+    AcquisitionLink,
+    Attachment,
+    ConfigRef,
+    ContactWay,
+    ContactWayCreated,
+    ContactWayPage,
+    ContactWaySpec,
+    ContactWayUpdate,
+    CustomerDetail,
+    CustomerIds,
+    CustomerPage,
+    CustomerTransferOutcome,
+    CustomerTransferOutcomes,
+    Department,
+    Departments,
+    Empty,
+    FailedChat,
+    FailedChats,
+    GroupChat,
+    GroupChatPage,
+    JoinWay,
+    JoinWaySpec,
+    JoinWayUpdate,
+    MassMessageCreated,
+    MassMessagePage,
+    MassMessageSpec,
+    MassSendPage,
+    MassTaskPage,
+    MediaUpload,
+    MomentComments,
+    MomentCustomerPage,
+    MomentJob,
+    MomentJobResult,
+    MomentPage,
+    MomentSpec,
+    MomentTaskPage,
+    NewTag,
+    OneAcquisitionLink,
+    OneContactWay,
+    OneGroupChat,
+    OneJoinWay,
+    OneTagGroup,
+    StaffMember,
+    StaffPage,
+    TagGroup,
+    TagGroups,
+    TransferResultPage,
+    UnassignedPage,
+    WeComModel,
+)
 
 __all__ = [
     "AccessToken",
+    "AcquisitionLink",
     "Attachment",
     "ClientOptions",
     "ContactWay",
@@ -40,11 +93,32 @@ __all__ = [
     "ContactWayUpdate",
     "CustomerDetail",
     "CustomerPage",
+    "CustomerTransferOutcome",
     "Department",
+    "FailedChat",
+    "GroupChat",
+    "GroupChatPage",
+    "JoinWay",
+    "JoinWaySpec",
+    "JoinWayUpdate",
+    "MassMessageCreated",
+    "MassMessagePage",
+    "MassMessageSpec",
+    "MassSendPage",
+    "MassTaskPage",
+    "MediaUpload",
+    "MomentComments",
+    "MomentCustomerPage",
+    "MomentJobResult",
+    "MomentPage",
+    "MomentSpec",
+    "MomentTaskPage",
     "NewTag",
     "StaffMember",
     "StaffPage",
     "TagGroup",
+    "TransferResultPage",
+    "UnassignedPage",
     "WeComClient",
     "WeComError",
     "WeComUnavailable",
@@ -80,247 +154,6 @@ class ClientOptions:
     # processes calling WeCom give each `calls_per_minute = 10_000 // N`.
     calls_per_minute: int = 10_000
     sleep: Callable[[float], None] = time.sleep
-
-
-# --- typed requests and responses ------------------------------------------------------------
-
-
-class WeComModel(BaseModel):
-    """Base of the wire shapes: unknown fields WeCom adds later are ignored."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    def wire(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, by_alias=True)
-
-
-class AccessToken(WeComModel):
-    access_token: str
-    expires_in: int
-
-
-class DeptUser(WeComModel):
-    userid: str
-    department: int
-
-
-class StaffPage(WeComModel):
-    dept_user: list[DeptUser] = []
-    next_cursor: str = ""
-
-
-class StaffMember(WeComModel):
-    userid: str
-    name: str = ""
-    department: list[int] = []
-    position: str = ""
-    status: int | None = None
-
-
-class Department(WeComModel):
-    id: int
-    name: str = ""
-    parentid: int = 0
-    order: int = 0
-    department_leader: list[str] = []
-
-
-class ContactWaySpec(WeComModel):
-    """联系我 — a contact way to create (WECOM.md §3: state and remark <= 30 characters)."""
-
-    type: Literal[1, 2]  # 1 a single member, 2 several
-    scene: Literal[1, 2]  # 1 mini-program, 2 QR code
-    style: int | None = None
-    remark: str | None = None
-    skip_verify: bool | None = None
-    state: str | None = None
-    user: list[str] | None = None
-    party: list[int] | None = None
-    is_temp: bool | None = None
-    expires_in: int | None = None
-    chat_expires_in: int | None = None
-    unionid: str | None = None
-    is_exclusive: bool | None = None
-    conclusions: dict[str, Any] | None = None
-
-
-class ContactWayUpdate(WeComModel):
-    """Changes to a contact way; a given `user` / `party` list replaces the old one."""
-
-    config_id: str
-    remark: str | None = None
-    skip_verify: bool | None = None
-    style: int | None = None
-    state: str | None = None
-    user: list[str] | None = None
-    party: list[int] | None = None
-    expires_in: int | None = None
-    chat_expires_in: int | None = None
-    unionid: str | None = None
-    conclusions: dict[str, Any] | None = None
-
-
-class ContactWayCreated(WeComModel):
-    config_id: str
-    qr_code: str = ""  # scene 2 only
-
-
-class ContactWay(WeComModel):
-    config_id: str
-    type: int
-    scene: int
-    style: int | None = None
-    remark: str = ""
-    skip_verify: bool = True
-    state: str = ""
-    qr_code: str = ""
-    user: list[str] = []
-    party: list[int] = []
-    is_temp: bool = False
-    expires_in: int | None = None
-    chat_expires_in: int | None = None
-    unionid: str = ""
-    conclusions: dict[str, Any] | None = None
-
-
-class ConfigRef(WeComModel):
-    config_id: str
-
-
-class ContactWayPage(WeComModel):
-    contact_way: list[ConfigRef] = []
-    next_cursor: str = ""
-
-
-class Attachment(WeComModel):
-    """One welcome-message attachment, in WeCom's shape: `{"msgtype": kind, kind: {...}}`."""
-
-    msgtype: Literal["image", "link", "miniprogram", "video", "file"]
-    image: dict[str, str] | None = None
-    link: dict[str, str] | None = None
-    miniprogram: dict[str, str] | None = None
-    video: dict[str, str] | None = None
-    file: dict[str, str] | None = None
-
-    @classmethod
-    def of_image(cls, media_id: str) -> Attachment:
-        return cls(msgtype="image", image={"media_id": media_id})
-
-    @classmethod
-    def of_link(cls, title: str, url: str, picurl: str = "", desc: str = "") -> Attachment:
-        link = (
-            {"title": title, "url": url}
-            | ({"picurl": picurl} if picurl else {})
-            | ({"desc": desc} if desc else {})
-        )
-        return cls(msgtype="link", link=link)
-
-    @classmethod
-    def of_miniprogram(cls, title: str, pic_media_id: str, appid: str, page: str) -> Attachment:
-        return cls(
-            msgtype="miniprogram",
-            miniprogram={
-                "title": title,
-                "pic_media_id": pic_media_id,
-                "appid": appid,
-                "page": page,
-            },
-        )
-
-
-class ExternalContact(WeComModel):
-    external_userid: str
-    name: str = ""
-    type: int = 1  # 1 WeChat user, 2 WeCom user
-    gender: int = 0
-    avatar: str = ""
-    unionid: str = ""
-    corp_name: str = ""
-
-
-class FollowTag(WeComModel):
-    tag_id: str = ""
-    tag_name: str = ""
-    group_name: str = ""
-    type: int = 1
-
-
-class FollowUser(WeComModel):
-    """A staff member's side of the friendship (remark, tags, how and by which state added)."""
-
-    userid: str
-    remark: str = ""
-    description: str = ""
-    createtime: int = 0
-    tags: list[FollowTag] = []
-    tag_id: list[str] = []  # batch/get_by_user gives ids only
-    remark_corp_name: str = ""
-    remark_mobiles: list[str] = []
-    add_way: int = 0
-    oper_userid: str = ""
-    state: str = ""
-
-
-class CustomerDetail(WeComModel):
-    external_contact: ExternalContact
-    follow_user: list[FollowUser] = []
-    next_cursor: str = ""
-
-
-class CustomerOfStaff(WeComModel):
-    external_contact: ExternalContact
-    follow_info: FollowUser
-
-
-class CustomerPage(WeComModel):
-    external_contact_list: list[CustomerOfStaff] = []
-    next_cursor: str = ""
-
-
-class _CustomerIds(WeComModel):
-    external_userid: list[str] = []
-
-
-class CorpTag(WeComModel):
-    id: str
-    name: str
-    create_time: int = 0
-    order: int = 0
-    deleted: bool = False
-
-
-class TagGroup(WeComModel):
-    group_id: str
-    group_name: str
-    create_time: int = 0
-    order: int = 0
-    deleted: bool = False
-    tag: list[CorpTag] = []
-
-
-class NewTag(WeComModel):
-    name: str
-    order: int | None = None
-
-
-class _TagGroups(WeComModel):
-    tag_group: list[TagGroup] = []
-
-
-class _OneTagGroup(WeComModel):
-    tag_group: TagGroup
-
-
-class _Departments(WeComModel):
-    department: list[Department] = []
-
-
-class _OneContactWay(WeComModel):
-    contact_way: ContactWay
-
-
-class _Empty(WeComModel):
-    pass
 
 
 ModelT = TypeVar("ModelT", bound=WeComModel)
@@ -418,7 +251,7 @@ class WeComClient:
 
     def list_departments(self, department_id: int | None = None) -> list[Department]:
         params = {"id": str(department_id)} if department_id is not None else {}
-        return self._get("department/list", params, _Departments).department
+        return self._get("department/list", params, Departments).department
 
     # -- contact ways (联系我, WECOM.md §3) --
 
@@ -427,7 +260,7 @@ class WeComClient:
 
     def get_contact_way(self, config_id: str) -> ContactWay:
         return self._post(
-            "externalcontact/get_contact_way", {"config_id": config_id}, _OneContactWay
+            "externalcontact/get_contact_way", {"config_id": config_id}, OneContactWay
         ).contact_way
 
     def list_contact_ways(
@@ -445,10 +278,10 @@ class WeComClient:
         return self._post("externalcontact/list_contact_way", body, ContactWayPage)
 
     def update_contact_way(self, update: ContactWayUpdate) -> None:
-        self._post("externalcontact/update_contact_way", update.wire(), _Empty)
+        self._post("externalcontact/update_contact_way", update.wire(), Empty)
 
     def delete_contact_way(self, config_id: str) -> None:
-        self._post("externalcontact/del_contact_way", {"config_id": config_id}, _Empty)
+        self._post("externalcontact/del_contact_way", {"config_id": config_id}, Empty)
 
     # -- welcome message (WECOM.md §3: within 20 s of the event, once) --
 
@@ -460,7 +293,7 @@ class WeComClient:
             body["text"] = {"content": text}
         if attachments:
             body["attachments"] = [a.wire() for a in attachments]
-        self._post("externalcontact/send_welcome_msg", body, _Empty)
+        self._post("externalcontact/send_welcome_msg", body, Empty)
 
     # -- customers --
 
@@ -469,7 +302,7 @@ class WeComClient:
         return self._get("externalcontact/get", params, CustomerDetail)
 
     def list_customer_ids(self, userid: str) -> list[str]:
-        return self._get("externalcontact/list", {"userid": userid}, _CustomerIds).external_userid
+        return self._get("externalcontact/list", {"userid": userid}, CustomerIds).external_userid
 
     def customers_of_staff(
         self, userids: Sequence[str], cursor: str = "", limit: int = 100
@@ -500,7 +333,7 @@ class WeComClient:
         body = {"userid": userid, "external_userid": external_userid} | {
             k: v for k, v in fields.items() if v is not None
         }
-        self._post("externalcontact/remark", body, _Empty)
+        self._post("externalcontact/remark", body, Empty)
 
     # -- corp tags --
 
@@ -508,7 +341,7 @@ class WeComClient:
         self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()
     ) -> list[TagGroup]:
         body = {"tag_id": list(tag_ids), "group_id": list(group_ids)}
-        return self._post("externalcontact/get_corp_tag_list", body, _TagGroups).tag_group
+        return self._post("externalcontact/get_corp_tag_list", body, TagGroups).tag_group
 
     def add_corp_tags(
         self,
@@ -524,7 +357,7 @@ class WeComClient:
         for key, value in (("group_id", group_id), ("group_name", group_name), ("order", order)):
             if value is not None:
                 body[key] = value
-        return self._post("externalcontact/add_corp_tag", body, _OneTagGroup).tag_group
+        return self._post("externalcontact/add_corp_tag", body, OneTagGroup).tag_group
 
     def edit_corp_tag(
         self, tag_or_group_id: str, *, name: str | None = None, order: int | None = None
@@ -534,13 +367,13 @@ class WeComClient:
             body["name"] = name
         if order is not None:
             body["order"] = order
-        self._post("externalcontact/edit_corp_tag", body, _Empty)
+        self._post("externalcontact/edit_corp_tag", body, Empty)
 
     def delete_corp_tags(self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> None:
         self._post(
             "externalcontact/del_corp_tag",
             {"tag_id": list(tag_ids), "group_id": list(group_ids)},
-            _Empty,
+            Empty,
         )
 
     def mark_tags(
@@ -553,7 +386,220 @@ class WeComClient:
             "add_tag": list(add),
             "remove_tag": list(remove),
         }
-        self._post("externalcontact/mark_tag", body, _Empty)
+        self._post("externalcontact/mark_tag", body, Empty)
+
+    def close_temp_chat(self, userid: str, external_userid: str) -> None:
+        """Ends the temporary chat a temporary contact way opened (WECOM.md §3)."""
+        body = {"userid": userid, "external_userid": external_userid}
+        self._post("externalcontact/close_temp_chat", body, Empty)
+
+    # -- customer groups and join ways (客户群, 群活码; WECOM.md §4) --
+
+    def list_groups(
+        self, status_filter: int = 0, owners: Sequence[str] = (), cursor: str = "", limit: int = 100
+    ) -> GroupChatPage:
+        body: dict[str, Any] = {"status_filter": status_filter, "cursor": cursor, "limit": limit}
+        if owners:
+            body["owner_filter"] = {"userid_list": list(owners)}
+        return self._post("externalcontact/groupchat/list", body, GroupChatPage)
+
+    def get_group(self, chat_id: str, need_name: bool = False) -> GroupChat:
+        """WECOM.md §4: the data may lag the event; re-fetch ~2 s later if a member is missing."""
+        body = {"chat_id": chat_id, "need_name": int(need_name)}
+        return self._post("externalcontact/groupchat/get", body, OneGroupChat).group_chat
+
+    def add_join_way(self, spec: JoinWaySpec) -> str:
+        """The new join way's config_id; its QR code comes from `get_join_way`."""
+        return self._post("externalcontact/groupchat/add_join_way", spec.wire(), ConfigRef).config_id
+
+    def get_join_way(self, config_id: str) -> JoinWay:
+        body = {"config_id": config_id}
+        return self._post("externalcontact/groupchat/get_join_way", body, OneJoinWay).join_way
+
+    def update_join_way(self, update: JoinWayUpdate) -> None:
+        self._post("externalcontact/groupchat/update_join_way", update.wire(), Empty)
+
+    def delete_join_way(self, config_id: str) -> None:
+        self._post("externalcontact/groupchat/del_join_way", {"config_id": config_id}, Empty)
+
+    def transfer_groups(
+        self, chat_ids: Sequence[str], new_owner: str, *, resigned: bool = False
+    ) -> list[FailedChat]:
+        """`groupchat/onjob_transfer`, or `groupchat/transfer` for a resigned owner (WECOM.md §8);
+        the groups that could not be given."""
+        endpoint = "groupchat/transfer" if resigned else "groupchat/onjob_transfer"
+        body = {"chat_id_list": list(chat_ids), "new_owner": new_owner}
+        return self._post(f"externalcontact/{endpoint}", body, FailedChats).failed_chat_list
+
+    # -- mass messages (企业群发; WECOM.md §5: staff confirm each task in their client) --
+
+    def add_mass_message(self, spec: MassMessageSpec) -> MassMessageCreated:
+        return self._post("externalcontact/add_msg_template", spec.wire(), MassMessageCreated)
+
+    def list_mass_messages(
+        self,
+        start_time: int,
+        end_time: int,
+        *,
+        chat_type: Literal["single", "group"] = "single",
+        creator: str | None = None,
+        filter_type: int = 2,
+        cursor: str = "",
+        limit: int = 50,
+    ) -> MassMessagePage:
+        """`get_groupmsg_list_v2`: a span of at most one month (WECOM.md §5)."""
+        body: dict[str, Any] = {
+            "chat_type": chat_type,
+            "start_time": start_time,
+            "end_time": end_time,
+            "filter_type": filter_type,
+            "cursor": cursor,
+            "limit": limit,
+        } | ({"creator": creator} if creator else {})
+        return self._post("externalcontact/get_groupmsg_list_v2", body, MassMessagePage)
+
+    def get_mass_message_tasks(
+        self, msgid: str, cursor: str = "", limit: int = 500
+    ) -> MassTaskPage:
+        body = {"msgid": msgid, "cursor": cursor, "limit": limit}
+        return self._post("externalcontact/get_groupmsg_task", body, MassTaskPage)
+
+    def get_mass_message_results(
+        self, msgid: str, userid: str, cursor: str = "", limit: int = 500
+    ) -> MassSendPage:
+        body = {"msgid": msgid, "userid": userid, "cursor": cursor, "limit": limit}
+        return self._post("externalcontact/get_groupmsg_send_result", body, MassSendPage)
+
+    def remind_mass_message(self, msgid: str) -> None:
+        """WECOM.md §5: at most 3 reminders per task in 24 h."""
+        self._post("externalcontact/remind_groupmsg_send", {"msgid": msgid}, Empty)
+
+    def cancel_mass_message(self, msgid: str) -> None:
+        self._post("externalcontact/cancel_groupmsg_send", {"msgid": msgid}, Empty)
+
+    # -- moments (客户朋友圈; WECOM.md §6) --
+
+    def upload_attachment(
+        self, media_type: Literal["image", "video", "file"], filename: str, content: bytes
+    ) -> MediaUpload:
+        """`media/upload_attachment` for moments (attachment_type 1); the media lasts 3 days."""
+        params = {"media_type": media_type, "attachment_type": "1"}
+        files = {"media": (filename, content)}
+        data = self._call("POST", "media/upload_attachment", params, None, files)
+        return MediaUpload.model_validate(data)
+
+    def add_moment_task(self, spec: MomentSpec) -> str:
+        """The job id; `get_moment_task_result` gives the moment_id once the job is done."""
+        return self._post("externalcontact/add_moment_task", spec.wire(), MomentJob).jobid
+
+    def get_moment_task_result(self, jobid: str) -> MomentJobResult:
+        return self._get(
+            "externalcontact/get_moment_task_result", {"jobid": jobid}, MomentJobResult
+        )
+
+    def list_moments(
+        self,
+        start_time: int,
+        end_time: int,
+        *,
+        creator: str | None = None,
+        filter_type: int = 2,
+        cursor: str = "",
+        limit: int = 20,
+    ) -> MomentPage:
+        """`get_moment_list`: a span of at most 30 days, at most 20 a page (WECOM.md §6)."""
+        body: dict[str, Any] = {
+            "start_time": start_time,
+            "end_time": end_time,
+            "filter_type": filter_type,
+            "cursor": cursor,
+            "limit": limit,
+        } | ({"creator": creator} if creator else {})
+        return self._post("externalcontact/get_moment_list", body, MomentPage)
+
+    def get_moment_tasks(
+        self, moment_id: str, cursor: str = "", limit: int = 500
+    ) -> MomentTaskPage:
+        body = {"moment_id": moment_id, "cursor": cursor, "limit": limit}
+        return self._post("externalcontact/get_moment_task", body, MomentTaskPage)
+
+    def get_moment_customers(
+        self, moment_id: str, userid: str, cursor: str = "", limit: int = 500
+    ) -> MomentCustomerPage:
+        body = {"moment_id": moment_id, "userid": userid, "cursor": cursor, "limit": limit}
+        return self._post("externalcontact/get_moment_customer_list", body, MomentCustomerPage)
+
+    def get_moment_send_result(
+        self, moment_id: str, userid: str, cursor: str = "", limit: int = 500
+    ) -> MomentCustomerPage:
+        body = {"moment_id": moment_id, "userid": userid, "cursor": cursor, "limit": limit}
+        return self._post("externalcontact/get_moment_send_result", body, MomentCustomerPage)
+
+    def get_moment_comments(self, moment_id: str, userid: str) -> MomentComments:
+        body = {"moment_id": moment_id, "userid": userid}
+        return self._post("externalcontact/get_moment_comments", body, MomentComments)
+
+    # -- acquisition links (获客助手; WECOM.md §7) --
+
+    def create_acquisition_link(
+        self,
+        link_name: str,
+        *,
+        users: Sequence[str] = (),
+        departments: Sequence[int] = (),
+        skip_verify: bool = True,
+        priority_option: dict[str, Any] | None = None,
+    ) -> AcquisitionLink:
+        """Append `customer_channel=XXX` (<= 64 bytes) to the URL: it comes back as `State`."""
+        body: dict[str, Any] = {
+            "link_name": link_name,
+            "range": {"user_list": list(users), "department_list": list(departments)},
+            "skip_verify": skip_verify,
+        } | ({"priority_option": priority_option} if priority_option else {})
+        path = "externalcontact/customer_acquisition/create_link"
+        return self._post(path, body, OneAcquisitionLink).link
+
+    # -- transfers (在职继承 / 离职继承; WECOM.md §8) --
+
+    def transfer_customers(
+        self,
+        handover_userid: str,
+        takeover_userid: str,
+        external_userids: Sequence[str],
+        *,
+        resigned: bool = False,
+        transfer_success_msg: str | None = None,
+    ) -> list[CustomerTransferOutcome]:
+        """Up to 100 customers; each takes effect after 24 h unless refused. Per-customer
+        errcodes say who was not accepted (e.g. transferred twice in 90 days)."""
+        endpoint = "resigned/transfer_customer" if resigned else "transfer_customer"
+        body: dict[str, Any] = {
+            "handover_userid": handover_userid,
+            "takeover_userid": takeover_userid,
+            "external_userid": list(external_userids),
+        } | ({"transfer_success_msg": transfer_success_msg} if transfer_success_msg else {})
+        return self._post(f"externalcontact/{endpoint}", body, CustomerTransferOutcomes).customer
+
+    def transfer_result(
+        self,
+        handover_userid: str,
+        takeover_userid: str,
+        cursor: str = "",
+        *,
+        resigned: bool = False,
+    ) -> TransferResultPage:
+        endpoint = "resigned/transfer_result" if resigned else "transfer_result"
+        body = {
+            "handover_userid": handover_userid,
+            "takeover_userid": takeover_userid,
+            "cursor": cursor,
+        }
+        return self._post(f"externalcontact/{endpoint}", body, TransferResultPage)
+
+    def list_unassigned(self, cursor: str = "", page_size: int = 1000) -> UnassignedPage:
+        """Customers of resigned staff not yet given to anyone."""
+        body = {"cursor": cursor, "page_size": page_size}
+        return self._post("externalcontact/get_unassigned_list", body, UnassignedPage)
 
     # -- transport --
 
@@ -564,22 +610,27 @@ class WeComClient:
         return model.model_validate(self._call("POST", endpoint, {}, body))
 
     def _call(
-        self, method: str, endpoint: str, params: dict[str, str], body: dict[str, Any] | None
+        self,
+        method: str,
+        endpoint: str,
+        params: dict[str, str],
+        body: dict[str, Any] | None,
+        files: dict[str, tuple[str, bytes]] | None = None,
     ) -> dict[str, Any]:
         """One API call with the token and limit rules of WECOM.md §1: at most one retry."""
         data = self._exchange(
-            method, endpoint, params | {"access_token": self.access_token()}, body, 1
+            method, endpoint, params | {"access_token": self.access_token()}, body, 1, files
         )
         errcode = data.get("errcode", 0)
         if errcode in TOKEN_ERRORS:
             self.forget_token()
             data = self._exchange(
-                method, endpoint, params | {"access_token": self.access_token()}, body, 2
+                method, endpoint, params | {"access_token": self.access_token()}, body, 2, files
             )
         elif errcode in LIMIT_ERRORS:
             self.options.sleep(self.options.limit_backoff_seconds)
             data = self._exchange(
-                method, endpoint, params | {"access_token": self.access_token()}, body, 2
+                method, endpoint, params | {"access_token": self.access_token()}, body, 2, files
             )
         return self._checked(endpoint, data)
 
@@ -606,6 +657,7 @@ class WeComClient:
         params: dict[str, str],
         body: dict[str, Any] | None,
         attempt: int,
+        files: dict[str, tuple[str, bytes]] | None = None,
     ) -> dict[str, Any]:
         """One HTTP request, paced by the rate limiter and recorded as an ApiCall."""
         wait = RATE_LIMITER.reserve(
@@ -621,6 +673,7 @@ class WeComClient:
                 self.base + endpoint,
                 params=params,
                 json=body,
+                files=files,
                 timeout=self.options.timeout_seconds,
             )
             status = response.status_code
