@@ -1,11 +1,16 @@
 import time
 import urllib.parse
+from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 
 from siyu.wecom import services
+from siyu.wecom.client import ClientOptions, WeComClient
 from siyu.wecom.crypto import CallbackCipher
 from tests.conftest import seat
+from tests.simulator.twin import RunningTwin, running_twin, twin_config
+from tests.wecom.client_support import BACKOFF, Sleeps, connect
 
 TOKEN = "QDG6eK"
 CORP_ID = "wx5823bf96d3bd56c7"
@@ -50,3 +55,35 @@ def _fresh_connection_cache():
     services.forget_cached_connections()
     yield
     services.forget_cached_connections()
+
+
+# --- the API client against a twin (test_client*.py) -------------------------------------------
+
+
+@pytest.fixture
+def local_cache(settings) -> Iterator[None]:
+    """Token caching in process memory (the database cache is not what these tests are about)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_twin() -> Iterator[RunningTwin]:
+    with running_twin(twin_config()) as twin:
+        twin.add_staff("zhangsan")
+        twin.add_staff("lisi")
+        yield twin
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def api_client(db, local_cache, api_twin, sleeps) -> Iterator[WeComClient]:
+    options = ClientOptions(limit_backoff_seconds=BACKOFF, sleep=sleeps, timeout_seconds=5)
+    with WeComClient(connect(api_twin.api_base), options=options) as client:
+        yield client

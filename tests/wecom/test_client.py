@@ -1,14 +1,10 @@
-"""The WeCom API client against the WeCom twin over real HTTP: tokens, retries, limits, the call
+"""The WeCom API client against the WeCom api_twin over real HTTP: tokens, retries, limits, the call
 log and typed answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.core.cache import cache
 
-from siyu.core.models import Workspace
 from siyu.wecom.client import (
     Attachment,
     ClientOptions,
@@ -22,117 +18,69 @@ from siyu.wecom.client import (
     WeComError,
     WeComUnavailable,
 )
-from siyu.wecom.models import ApiCall, WeComConnection
+from siyu.wecom.models import ApiCall
 from tests.conftest import free_port
 from tests.simulator.twin import (
-    AES_KEY,
-    CORP_ID,
     SECRET,
-    TOKEN,
-    RunningTwin,
     running_twin,
     twin_config,
 )
-
-BACKOFF = 0.25
-
-
-@pytest.fixture(autouse=True)
-def local_cache(settings) -> Iterator[None]:
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def twin() -> Iterator[RunningTwin]:
-    with running_twin(twin_config()) as twin:
-        twin.add_staff("zhangsan")
-        twin.add_staff("lisi")
-        yield twin
-
-
-def connect(api_base: str, secret: str = SECRET, slug: str = "alpha") -> WeComConnection:
-    workspace = Workspace.objects.create(name=f"Brand {slug}", slug=slug)
-    connection = WeComConnection(
-        workspace=workspace, corp_id=CORP_ID, agent_id="1000002", api_base=api_base
-    )
-    connection.set_secrets(secret=secret, token=TOKEN, aes_key=AES_KEY)
-    connection.save()
-    return connection
-
-
-class Sleeps(list[float]):
-    """Records the client's sleeps instead of sleeping."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def client(db, twin, sleeps) -> Iterator[WeComClient]:
-    options = ClientOptions(limit_backoff_seconds=BACKOFF, sleep=sleeps, timeout_seconds=5)
-    with WeComClient(connect(twin.api_base), options=options) as client:
-        yield client
-
-
-def calls(client: WeComClient) -> list[tuple[str, int | None, int]]:
-    rows = ApiCall.objects.for_workspace(client.connection.workspace).order_by("id")
-    return [(c.endpoint, c.errcode, c.attempt) for c in rows]
-
+from tests.wecom.client_support import BACKOFF, calls, connect
 
 # --- tokens ----------------------------------------------------------------------------------
 
+pytestmark = pytest.mark.usefixtures("local_cache")
 
-def test_the_token_is_fetched_once_and_reused(client, twin):
+
+@pytest.fixture
+def client(api_client):
+    """In these modules `client` is the WeCom API client, not Django's test client."""
+    return api_client
+
+
+def test_the_token_is_fetched_once_and_reused(client, api_twin):
     client.get_staff("zhangsan")
     client.get_staff("lisi")
     with WeComClient(client.connection) as second:  # another client shares the cached token
         second.list_departments()
-    assert twin.state()["gettoken_calls"] == 1
+    assert api_twin.state()["gettoken_calls"] == 1
     assert calls(client) == [("gettoken", 0, 1), ("user/get", 0, 1), ("user/get", 0, 1)] + [
         ("department/list", 0, 1)
     ]
 
 
 def test_a_token_within_the_refresh_margin_is_not_reused(db, sleeps):
-    with running_twin(twin_config(token_ttl_seconds=60)) as twin:
-        twin.add_staff("zhangsan")
-        with WeComClient(connect(twin.api_base)) as client:
+    with running_twin(twin_config(token_ttl_seconds=60)) as api_twin:
+        api_twin.add_staff("zhangsan")
+        with WeComClient(connect(api_twin.api_base)) as client:
             client.get_staff("zhangsan")
             client.get_staff("zhangsan")
-        assert twin.state()["gettoken_calls"] == 2
+        assert api_twin.state()["gettoken_calls"] == 2
 
 
-def test_an_invalidated_token_is_replaced_and_the_call_retried_once(client, twin):
+def test_an_invalidated_token_is_replaced_and_the_call_retried_once(client, api_twin):
     client.get_staff("zhangsan")
-    twin.admin.post("/twin/tokens/invalidate", json={}).raise_for_status()
+    api_twin.admin.post("/twin/tokens/invalidate", json={}).raise_for_status()
     assert client.get_staff("zhangsan").userid == "zhangsan"
     assert calls(client)[2:] == [("user/get", 40014, 1), ("gettoken", 0, 1), ("user/get", 0, 2)]
-    assert twin.state()["gettoken_calls"] == 2
+    assert api_twin.state()["gettoken_calls"] == 2
 
 
-def test_an_expired_token_is_replaced_and_the_call_retried_once(client, twin):
+def test_an_expired_token_is_replaced_and_the_call_retried_once(client, api_twin):
     client.get_staff("zhangsan")
-    twin.advance(7201)
+    api_twin.advance(7201)
     client.get_staff("zhangsan")
     assert calls(client)[2:] == [("user/get", 42001, 1), ("gettoken", 0, 1), ("user/get", 0, 2)]
 
 
-def test_a_wrong_secret_raises_40001_without_retrying(db, twin):
+def test_a_wrong_secret_raises_40001_without_retrying(db, api_twin):
     with (
-        WeComClient(connect(twin.api_base, secret="wrong")) as client,
+        WeComClient(connect(api_twin.api_base, secret="wrong")) as client,
         pytest.raises(WeComError) as raised,
     ):
         client.get_staff("zhangsan")
     assert (raised.value.errcode, raised.value.endpoint) == (40001, "gettoken")
-    assert twin.state()["gettoken_calls"] == 1
+    assert api_twin.state()["gettoken_calls"] == 1
     assert calls(client) == [("gettoken", 40001, 1)]
 
 
@@ -140,10 +88,10 @@ def test_a_wrong_secret_raises_40001_without_retrying(db, twin):
 
 
 def test_a_frequency_limit_backs_off_retries_once_then_raises(db, sleeps):
-    with running_twin(twin_config(rate_limit_per_minute=2)) as twin:
-        twin.add_staff("zhangsan")
+    with running_twin(twin_config(rate_limit_per_minute=2)) as api_twin:
+        api_twin.add_staff("zhangsan")
         options = ClientOptions(limit_backoff_seconds=BACKOFF, sleep=sleeps)
-        with WeComClient(connect(twin.api_base), options=options) as client:
+        with WeComClient(connect(api_twin.api_base), options=options) as client:
             client.get_staff("zhangsan")
             client.get_staff("zhangsan")
             with pytest.raises(WeComError) as raised:
@@ -153,9 +101,9 @@ def test_a_frequency_limit_backs_off_retries_once_then_raises(db, sleeps):
     assert calls(client)[-2:] == [("user/get", 45009, 1), ("user/get", 45009, 2)]
 
 
-def test_the_client_paces_itself_below_the_per_api_limit(db, twin, sleeps):
+def test_the_client_paces_itself_below_the_per_api_limit(db, api_twin, sleeps):
     options = ClientOptions(calls_per_minute=2, sleep=sleeps)
-    with WeComClient(connect(twin.api_base), options=options) as client:
+    with WeComClient(connect(api_twin.api_base), options=options) as client:
         for _ in range(3):
             client.get_staff("lisi")
     # A 2-a-minute bucket holds two calls; the third waits about 30 s for a refill.
@@ -207,21 +155,21 @@ def test_contact_ways_are_typed_end_to_end(client):
     assert (raised.value.errcode, raised.value.errmsg) == (40058, "invalid state")
 
 
-def test_a_welcome_message_is_sent_once(client, twin):
-    code = twin.admin.post(
+def test_a_welcome_message_is_sent_once(client, api_twin):
+    code = api_twin.admin.post(
         "/twin/customers/add", json={"name": "王小雨", "staff_userid": "zhangsan"}
     ).json()["welcome_code"]
     link = Attachment.of_link("新客礼", "https://example.com/gift")
     client.send_welcome_message(code, "欢迎!", [link])
-    [message] = twin.state()["messages"]
+    [message] = api_twin.state()["messages"]
     assert message["text"] == "欢迎!" and message["attachments"] == [link.wire()]
     with pytest.raises(WeComError) as raised:
         client.send_welcome_message(code, "again")
     assert raised.value.errcode == 41051
 
 
-def test_customers_remarks_and_tags_are_typed(client, twin):
-    ext = twin.admin.post(
+def test_customers_remarks_and_tags_are_typed(client, api_twin):
+    ext = api_twin.admin.post(
         "/twin/customers/add", json={"name": "李晓", "staff_userid": "zhangsan", "state": "ads"}
     ).json()["external_userid"]
     assert client.list_customer_ids("zhangsan") == [ext]

@@ -15,21 +15,28 @@ from siyu.wecom.client import (
     MomentSpec,
     WeComError,
 )
-from tests.wecom.test_client import client, local_cache, sleeps, twin  # noqa: F401 - fixtures
 
 DAY = 24 * 3600
 
+pytestmark = pytest.mark.usefixtures("local_cache")
 
-def add_customer(twin, ext: str, staff: str = "zhangsan") -> str:  # noqa: F811
-    twin.admin.post(
+
+@pytest.fixture
+def client(api_client):
+    """In these modules `client` is the WeCom API client, not Django's test client."""
+    return api_client
+
+
+def add_customer(api_twin, ext: str, staff: str = "zhangsan") -> str:
+    api_twin.admin.post(
         "/twin/customers/add", json={"external_userid": ext, "name": ext, "staff_userid": staff}
     ).raise_for_status()
     return ext
 
 
-def test_groups_and_join_ways_are_typed(client, twin):  # noqa: F811
-    ext = add_customer(twin, "wmA")
-    chat_id = twin.admin.post(
+def test_groups_and_join_ways_are_typed(client, api_twin):
+    ext = add_customer(api_twin, "wmA")
+    chat_id = api_twin.admin.post(
         "/twin/groups", json={"owner": "zhangsan", "name": "会员群", "members": [ext]}
     ).json()["chat_id"]
     page = client.list_groups(owners=["zhangsan"])
@@ -59,8 +66,8 @@ def test_groups_and_join_ways_are_typed(client, twin):  # noqa: F811
     assert client.get_group(chat_id).owner == "lisi"
 
 
-def test_a_mass_message_is_typed_from_creation_to_result(client, twin):  # noqa: F811
-    ext = add_customer(twin, "wmA")
+def test_a_mass_message_is_typed_from_creation_to_result(client, api_twin):
+    ext = add_customer(api_twin, "wmA")
     made = client.add_mass_message(
         MassMessageSpec(
             external_userid=[ext, "wmNobody"],
@@ -72,19 +79,19 @@ def test_a_mass_message_is_typed_from_creation_to_result(client, twin):  # noqa:
     assert made.fail_list == ["wmNobody"]
     assert [t.status for t in client.get_mass_message_tasks(made.msgid).task_list] == [0]
     client.remind_mass_message(made.msgid)
-    twin.admin.post(
+    api_twin.admin.post(
         "/twin/mass/confirm", json={"msgid": made.msgid, "userid": "zhangsan"}
     ).raise_for_status()
     [row] = client.get_mass_message_results(made.msgid, "zhangsan").send_list
     assert (row.external_userid, row.status) == (ext, 1) and row.send_time > 0
-    now = int(twin.state()["now"])
+    now = int(api_twin.state()["now"])
     [listed] = client.list_mass_messages(now - 60, now + 60).group_msg_list
     assert listed.msgid == made.msgid and listed.text and listed.text.content == "上新啦"
     client.cancel_mass_message(made.msgid)
 
 
-def test_moments_are_typed_from_upload_to_comments(client, twin):  # noqa: F811
-    ext = add_customer(twin, "wmA")
+def test_moments_are_typed_from_upload_to_comments(client, api_twin):
+    ext = add_customer(api_twin, "wmA")
     media = client.upload_attachment("image", "poster.jpg", b"\xff\xd8jpeg")
     jobid = client.add_moment_task(
         MomentSpec(
@@ -97,8 +104,8 @@ def test_moments_are_typed_from_upload_to_comments(client, twin):  # noqa: F811
     assert result.status == 3 and result.result
     moment_id = result.result.moment_id
     ask = {"moment_id": moment_id, "userid": "zhangsan"}
-    twin.admin.post("/twin/moments/publish", json=ask).raise_for_status()
-    twin.admin.post(
+    api_twin.admin.post("/twin/moments/publish", json=ask).raise_for_status()
+    api_twin.admin.post(
         "/twin/moments/interact", json=ask | {"external_userid": ext, "kind": "comment"}
     ).raise_for_status()
     assert [t.publish_status for t in client.get_moment_tasks(moment_id).task_list] == [1]
@@ -108,31 +115,31 @@ def test_moments_are_typed_from_upload_to_comments(client, twin):  # noqa: F811
     assert [c.external_userid for c in sent] == [ext]
     comments = client.get_moment_comments(moment_id, "zhangsan")
     assert [c.external_userid for c in comments.comment_list] == [ext]
-    now = int(twin.state()["now"])
+    now = int(api_twin.state()["now"])
     [moment] = client.list_moments(now - 60, now + 60).moment_list
     assert moment.moment_id == moment_id and moment.image == [{"media_id": media.media_id}]
 
 
-def test_an_acquisition_link_is_typed(client, twin):  # noqa: F811
+def test_an_acquisition_link_is_typed(client, api_twin):
     link = client.create_acquisition_link("直播间", users=["lisi"])
     assert link.link_id and link.url
-    added = twin.admin.post(
+    added = api_twin.admin.post(
         "/twin/customers/add",
         json={"name": "x", "link_id": link.link_id, "customer_channel": "live01"},
     ).json()
     assert added["state"] == "live01"
 
 
-def test_transfers_are_typed_on_job_and_resigned(client, twin):  # noqa: F811
-    a, b = add_customer(twin, "wmA"), add_customer(twin, "wmB")
+def test_transfers_are_typed_on_job_and_resigned(client, api_twin):
+    a, b = add_customer(api_twin, "wmA"), add_customer(api_twin, "wmB")
     outcomes = client.transfer_customers("zhangsan", "lisi", [a, "wmStranger"])
     assert [(o.external_userid, o.errcode) for o in outcomes] == [(a, 0), ("wmStranger", 84061)]
     assert [s.status for s in client.transfer_result("zhangsan", "lisi").customer] == [2]
-    twin.advance(DAY + 1)
+    api_twin.advance(DAY + 1)
     [done] = client.transfer_result("zhangsan", "lisi").customer
     assert (done.status, done.takeover_time > 0) == (1, True)
 
-    twin.admin.post("/twin/staff/resign", json={"userid": "zhangsan"}).raise_for_status()
+    api_twin.admin.post("/twin/staff/resign", json={"userid": "zhangsan"}).raise_for_status()
     assert [u.external_userid for u in client.list_unassigned().info] == [b]
     client.transfer_customers("zhangsan", "lisi", [b], resigned=True)
     assert client.list_unassigned().info == []
@@ -140,8 +147,8 @@ def test_transfers_are_typed_on_job_and_resigned(client, twin):  # noqa: F811
     assert waiting.status == 2
 
 
-def test_close_temp_chat_is_a_method(client, twin):  # noqa: F811
-    ext = add_customer(twin, "wmA")
+def test_close_temp_chat_is_a_method(client, api_twin):
+    ext = add_customer(api_twin, "wmA")
     client.close_temp_chat("zhangsan", ext)
     with pytest.raises(WeComError) as raised:
         client.close_temp_chat("lisi", ext)
