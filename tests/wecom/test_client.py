@@ -1,4 +1,4 @@
-"""The WeCom API client against the WeCom api_twin over real HTTP: tokens, retries, limits, the call
+"""The WeCom API client against the WeCom twin over real HTTP: tokens, retries, limits, the call
 log and typed answers."""
 
 from __future__ import annotations
