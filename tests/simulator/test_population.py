@@ -54,3 +54,47 @@ def test_customers_have_plausible_attributes_and_unique_ids():
     assert 0.6 < genders["female"] / len(customers) < 0.76
     assert all(1 <= len(c.interests) <= 3 and len(c.external_userid) <= 32 for c in customers)
     assert {c.spending_power for c in customers} == {"low", "mid", "high"}
+
+
+def test_some_customers_join_their_accounts_group_and_some_leave_after_joining():
+    actions = list(plan(config(), START + dt.timedelta(days=40)))
+    adds = [a for a in actions if a.kind == "add"]
+    joins = {a.customer.external_userid: a for a in actions if a.kind == "join_group"}
+    leaves = [a for a in actions if a.kind == "leave_group"]
+    assert 0.25 < len(joins) / len(adds) < 0.35
+    assert 0 < len(leaves) < len(joins)
+    added = {a.customer.external_userid: a for a in adds}
+    for leave in leaves:
+        join = joins[leave.customer.external_userid]
+        assert added[join.customer.external_userid].at < join.at < leave.at
+        assert join.staff_userid == added[join.customer.external_userid].staff_userid
+
+
+def test_customers_bring_friends_through_the_same_touchpoint():
+    plain = PopulationConfig(seed=3, touchpoints=(Touchpoint("store", ("a",), 100, referral_probability=0.0),), start=START)
+    referring = PopulationConfig(seed=3, touchpoints=(Touchpoint("store", ("a",), 100, referral_probability=0.5),), start=START)
+    until = START + dt.timedelta(days=10)
+    n_plain = sum(a.kind == "add" for a in plan(plain, until))
+    n_referring = sum(a.kind == "add" for a in plan(referring, until))
+    assert 1.6 < n_referring / n_plain < 2.4  # each arrival brings on average ~1 more (0.5 + 0.25 + ...)
+
+
+def test_the_driver_replays_a_plan_against_a_running_twin():
+    from siyu.simulator.population import Driver
+    from tests.simulator.twin import running_twin, twin_config
+
+    tp = Touchpoint("store", ("zhangsan", "lisi"), arrivals_per_day=300, churn_probability=0.2,
+                    group_join_probability=0.5)
+    with running_twin(twin_config()) as twin:
+        twin.add_staff("zhangsan")
+        twin.add_staff("lisi")
+        driver = Driver(twin.url, PopulationConfig(seed=5, touchpoints=(tp,), start=START), speed=86400 * 4,
+                        horizon_days=0.5)
+        driver.run()  # half a simulated day, in about an eighth of a second
+        state = twin.state()
+    expected = Counter(a.kind for a in driver.actions)
+    assert driver.done == len(driver.actions) and driver.refused == 0
+    assert len(state["customers"]) == expected["add"]
+    assert len(state["groups"]) == 2
+    members = sum(len([m for m in g["members"] if m["type"] == 2]) for g in state["groups"])
+    assert members == expected["join_group"] - expected["leave_group"]

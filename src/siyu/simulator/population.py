@@ -1,6 +1,7 @@
 """The synthetic population (模拟客群): customers with attributes who arrive through touchpoints,
-add a staff account, and some later delete it — deterministic from a seed, on a simulated
-clock that runs `speed` times faster than real time.
+add a staff account, join and leave that account's customer group, bring friends along, and
+some later delete the account — deterministic from a seed, on a simulated clock that runs
+`speed` times faster than real time.
 
 `plan()` is pure: the same config gives the same timeline, so a demo or a campaign forecast is
 reproducible. `Driver` replays a plan against a running twin through the twin's admin API.
@@ -43,6 +44,9 @@ class Touchpoint:
     arrivals_per_day: float
     churn_probability: float = 0.08  # share who delete the staff account within `churn_within_days`
     churn_within_days: float = 14.0
+    group_join_probability: float = 0.3  # share who join their staff account's group within a day
+    group_leave_probability: float = 0.1  # share of joiners who leave within a month
+    referral_probability: float = 0.05  # share who bring a friend through the same touchpoint
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Customer:
 class Action:
     at: dt.datetime
     seq: int
-    kind: str = field(compare=False)  # "add" | "delete_staff"
+    kind: str = field(compare=False)  # "add" | "delete_staff" | "join_group" | "leave_group"
     customer: Customer = field(compare=False)
     staff_userid: str = field(compare=False)
     state: str = field(compare=False, default="")
@@ -91,11 +95,32 @@ def _customer(rng: random.Random, index: int) -> Customer:
 
 def plan(config: PopulationConfig, until: dt.datetime) -> Iterator[Action]:
     """Every action from `config.start` to `until`, in time order. Arrivals per touchpoint are a
-    Poisson process (exponential gaps); each arrival may churn later."""
+    Poisson process (exponential gaps); each arrival may bring a friend, join and later leave its
+    staff account's group, and churn."""
     rng = random.Random(config.seed)
     queue: list[Action] = []
-    seq = 0
-    index = 0
+    counter = {"seq": 0, "customer": 0}
+
+    def add(at: dt.datetime, kind: str, customer: Customer, staff: str, state: str = "") -> None:
+        if at <= until:
+            counter["seq"] += 1
+            queue.append(Action(at, counter["seq"], kind, customer, staff, state))
+
+    def arrival(tp_rng: random.Random, tp: Touchpoint, at: dt.datetime, referral_depth: int) -> None:
+        customer = _customer(tp_rng, counter["customer"])
+        counter["customer"] += 1
+        staff = tp_rng.choice(tp.staff_userids)
+        add(at, "add", customer, staff, tp.state)
+        if tp_rng.random() < tp.group_join_probability:
+            joined = at + dt.timedelta(days=tp_rng.uniform(0.001, 1))
+            add(joined, "join_group", customer, staff, tp.state)
+            if tp_rng.random() < tp.group_leave_probability:
+                add(joined + dt.timedelta(days=tp_rng.uniform(0.01, 30)), "leave_group", customer, staff, tp.state)
+        if tp_rng.random() < tp.churn_probability:
+            add(at + dt.timedelta(days=tp_rng.uniform(0.01, tp.churn_within_days)), "delete_staff", customer, staff, tp.state)
+        if referral_depth < 3 and tp_rng.random() < tp.referral_probability:
+            arrival(tp_rng, tp, at + dt.timedelta(days=tp_rng.uniform(0.01, 2)), referral_depth + 1)
+
     for tp in config.touchpoints:
         if tp.arrivals_per_day <= 0:
             continue
@@ -105,16 +130,7 @@ def plan(config: PopulationConfig, until: dt.datetime) -> Iterator[Action]:
             at += dt.timedelta(days=tp_rng.expovariate(tp.arrivals_per_day))
             if at > until:
                 break
-            customer = _customer(tp_rng, index)
-            index += 1
-            staff = tp_rng.choice(tp.staff_userids)
-            seq += 1
-            queue.append(Action(at, seq, "add", customer, staff, tp.state))
-            if tp_rng.random() < tp.churn_probability:
-                churn_at = at + dt.timedelta(days=tp_rng.uniform(0.01, tp.churn_within_days))
-                if churn_at <= until:
-                    seq += 1
-                    queue.append(Action(churn_at, seq, "delete_staff", customer, staff, tp.state))
+            arrival(tp_rng, tp, at, 0)
     heapq.heapify(queue)
     while queue:
         yield heapq.heappop(queue)
@@ -129,6 +145,8 @@ class Driver:
         self.speed = speed
         self.actions = list(plan(config, config.start + dt.timedelta(days=horizon_days)))
         self.done = 0
+        self.refused = 0  # actions WeCom's rules turned down (a full group, a full account, ...)
+        self.groups: dict[str, str] = {}  # staff userid -> chat_id of the group they run
         self._stop = threading.Event()
 
     def simulated_now(self, started: float) -> dt.datetime:
@@ -137,6 +155,7 @@ class Driver:
     def run(self) -> None:
         started = time.monotonic()
         with httpx.Client(base_url=self.twin_url, timeout=10) as client:
+            self.create_groups(client)
             for action in self.actions:
                 wait = (action.at - self.config.start).total_seconds() / self.speed - (time.monotonic() - started)
                 if wait > 0 and self._stop.wait(wait):
@@ -145,9 +164,20 @@ class Driver:
                     return
                 try:
                     self.perform(client, action)
+                except httpx.HTTPStatusError as exc:
+                    self.refused += 1
+                    logger.debug("twin refused %s: %s", action.kind, exc.response.text)
                 except httpx.HTTPError as exc:
                     logger.warning("population action failed: %s", exc)
                 self.done += 1
+
+    def create_groups(self, client: httpx.Client) -> None:
+        """Each staff account runs one customer group (福利群) that its customers may join."""
+        staff = sorted({userid for tp in self.config.touchpoints for userid in tp.staff_userids})
+        for userid in staff:
+            response = client.post("/twin/groups", json={"owner": userid, "name": f"{userid} 福利群"})
+            response.raise_for_status()
+            self.groups[userid] = response.json()["chat_id"]
 
     def perform(self, client: httpx.Client, action: Action) -> None:
         c = action.customer
@@ -157,9 +187,24 @@ class Driver:
                 "state": action.state, "gender": c.gender, "age_band": c.age_band, "city": c.city,
                 "interests": list(c.interests), "spending_power": c.spending_power,
             }).raise_for_status()
-        else:
+        elif action.kind == "delete_staff":
             client.post("/twin/customers/delete-staff", json={
                 "external_userid": c.external_userid, "staff_userid": action.staff_userid,
+            }).raise_for_status()
+        elif action.kind == "join_group":
+            chat_id = self.groups[action.staff_userid]
+            joined = client.post("/twin/groups/join", json={"chat_id": chat_id, "external_userid": c.external_userid,
+                                                            "scene": "qr"})
+            if joined.status_code == 409 and "invitations only" in joined.text:
+                # Past 200 members a group's QR code stops working (WECOM.md §4): the owner invites.
+                joined = client.post("/twin/groups/join", json={
+                    "chat_id": chat_id, "external_userid": c.external_userid, "scene": "invite",
+                    "invitor": action.staff_userid,
+                })
+            joined.raise_for_status()
+        else:
+            client.post("/twin/groups/leave", json={
+                "chat_id": self.groups[action.staff_userid], "external_userid": c.external_userid,
             }).raise_for_status()
 
     def start(self) -> threading.Thread:
