@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk",
                         help="wrk (apt-get install wrk) loads the server without taking a core from it")
     parser.add_argument("--seconds", type=int, default=10, help="wrk: how long to send")
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="siyu-bench-"))
@@ -180,11 +181,14 @@ def main() -> None:
     connection.close()
 
     port = 18000 + random.randint(0, 999)
-    web = subprocess.Popen(
+    server_command = (
         [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
-        env=env, cwd=REPO,
+         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning"]
+        if args.server == "gunicorn" else
+        [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(args.web_workers), "--blocking-threads", "4", "--log-level", "warning", "siyu.wsgi:application"]
     )
+    web = subprocess.Popen(server_command, env=env, cwd=REPO)
     workers = [subprocess.Popen([sys.executable, "-m", "siyu.cli", "worker", "--interval", "0.05"], env=env, cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.task_workers)]
     try:
@@ -230,7 +234,7 @@ def main() -> None:
             w.wait()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"database: {connection.vendor}; web workers: {args.web_workers} x 4 threads; task workers: {args.task_workers}; "
+          f"database: {connection.vendor}; {args.server}: {args.web_workers} workers x 4 threads; task workers: {args.task_workers}; "
           f"client concurrency: {args.concurrency}")
     print(f"client: {args.client}; deliveries sent: {sent} (from {args.events} unique callbacks, 5% repeated; "
           f"wrk cycles through them again when it runs out); not acknowledged (non-200, or cut off when "
@@ -238,6 +242,10 @@ def main() -> None:
     print(f"acknowledged: {sent / elapsed:,.0f} events/s over {elapsed:.1f}s; ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"processed by workers: {processed} in {span:.1f}s from first receipt = {processed / span if span else 0:,.0f} events/s "
           f"(queue drained {drained - send_done:.1f}s after the last ack)")
+    if not args.task_workers:
+        print(f"lost: {max(0, len(sent_ids - stored_ids) - failures)} (acknowledged but never stored); "
+              "no task workers ran, so nothing was processed")
+        return
     print(f"lost: {max(0, len(sent_ids - stored_ids) - failures)} (acknowledged but never stored); duplicated: {published - len(stored_ids)} (domain events {published} for "
           f"{len(stored_ids)} stored callbacks, {len(sent_ids)} distinct sent)")
 
