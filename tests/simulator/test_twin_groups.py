@@ -256,3 +256,18 @@ def test_a_dismissed_group_is_gone_from_the_api(twin):
     )
     listed = twin.call("externalcontact/groupchat/list", token, {"limit": 100})
     assert listed["group_chat_list"] == []
+
+
+def test_renaming_a_group_changing_its_notice_and_owner_in_the_client_fire_one_update_each(twin, receiver):
+    chat_id = make_group(twin)
+    twin.admin.post("/twin/groups/edit", json={
+        "chat_id": chat_id, "name": "小完子VIP群", "notice": "每晚8点福利", "owner": "lisi",
+    }).raise_for_status()
+    twin.admin.post("/twin/groups/edit", json={"chat_id": chat_id, "name": "小完子VIP群"}).raise_for_status()
+    _, *updates = chat_events(twin, receiver)
+    assert [u["UpdateDetail"] for u in updates] == ["change_name", "change_notice", "change_owner"]
+    token = twin.token()
+    group = twin.call("externalcontact/groupchat/get", token, {"chat_id": chat_id})["group_chat"]
+    assert (group["name"], group["notice"], group["owner"]) == ("小完子VIP群", "每晚8点福利", "lisi")
+    events = [to_domain_event(read_callback(decrypt_xml(c))) for c in receiver.received[1:]]
+    assert [e.update_detail for e in events] == ["change_name", "change_notice", "change_owner"]

@@ -467,8 +467,32 @@ def dismiss_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     return 200, {"delivery_id": delivery}
 
 
+def edit_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
+    """The owner renames the group, changes its notice (群公告) or hands it to another member in
+    the client; each change is its own update callback (change_name, change_notice, change_owner).
+    The same changes made through the API fire nothing (WECOM.md §0)."""
+    world = twin.world
+    events: list[tuple[str, bytes]] = []
+    with world.lock:
+        group = _admin_group(world, str(need(body, "chat_id")))
+        if body.get("name") is not None and str(body["name"]) != group.name:
+            group.name = str(body["name"])
+            events.append(("change_external_chat/update", _update_xml(world, group, update_detail="change_name")))
+        if body.get("notice") is not None and str(body["notice"]) != group.notice:
+            group.notice = str(body["notice"])
+            events.append(("change_external_chat/update", _update_xml(world, group, update_detail="change_notice")))
+        if body.get("owner") is not None and str(body["owner"]) != group.owner:
+            owner = world.staff.get(str(body["owner"]))
+            if owner is None or not owner.active:
+                raise AdminError(404, "no such staff")
+            group.owner = owner.userid
+            events.append(("change_external_chat/update", _update_xml(world, group, update_detail="change_owner")))
+    return 200, {"delivery_ids": twin.emit(events)}
+
+
 ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "groups"): create_group,
+    ("POST", "groups/edit"): edit_group,
     ("POST", "groups/join"): join_group,
     ("POST", "groups/leave"): leave_group,
     ("POST", "groups/dismiss"): dismiss_group,
