@@ -120,6 +120,23 @@ def siyu_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.
     )
 
 
+def work_until(condition: Any, timeout: float = 20) -> Any:
+    """Run a real worker over whatever is queued until `condition` holds: a callback's drain task is
+    queued just after its commit, and an inbox event fans out into subscriber tasks queued only once
+    the first batch ran."""
+    from siyu.core.worker import HeartbeatWorker
+
+    deadline = time.monotonic() + timeout
+    while True:
+        HeartbeatWorker(interval=0, batch=True).run()
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.1)
+
+
 def wait_for(predicate: Any, timeout: float = 30, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

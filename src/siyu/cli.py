@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 USAGE = """usage: siyu <command> [options]
@@ -34,7 +36,8 @@ def compile_translations() -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po_path in (Path(__file__).parent / "locale").glob("*/LC_MESSAGES/*.po"):
+    # The project's catalogue and each app's own (src/siyu/<app>/locale), which Django finds itself.
+    for po_path in Path(__file__).parent.glob("**/locale/*/LC_MESSAGES/*.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -60,9 +63,12 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy())
 
 
-def serve(host: str, port: int, web_workers: int, twin: list[str] | None = None) -> int:
+def serve(
+    host: str, port: int, web_workers: int, twin: list[str] | None = None,
+    after_start: Callable[[], None] | None = None,
+) -> int:
     """Run web, worker and scheduler (and, for the demo, the WeCom twin) as one process group;
-    stop all of them on Ctrl-C."""
+    stop all of them on Ctrl-C. `after_start` runs in the background once they are started."""
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
          "--workers", str(web_workers), "--threads", "4", "--log-level", "warning",
@@ -73,6 +79,8 @@ def serve(host: str, port: int, web_workers: int, twin: list[str] | None = None)
     if twin is not None:
         children["twin"] = _spawn(["twin", *twin])
     print(f"Siyu is running at http://{host}:{port}/  (Ctrl-C stops web, worker and scheduler)", flush=True)
+    if after_start is not None:
+        threading.Thread(target=after_start, name="after-start", daemon=True).start()
 
     stopping = False
 
@@ -131,20 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"demo", "run"}:
         print("siyu: preparing the database and static files ...", flush=True)
         setup()
-        twin = None
+        twin, after_start = None, None
         if command == "demo":
             from siyu.core.demo import connect_demo_to_twin, ensure_demo_brand
+            from siyu.demo import acquisition_loop_starter
 
             demo = ensure_demo_brand()
             twin_port = int(_option(rest, "--twin-port", "8001"))
             twin = connect_demo_to_twin(demo.workspace, f"http://{host}:{port}", twin_port)
+            after_start = acquisition_loop_starter(demo.workspace, f"http://127.0.0.1:{twin_port}")
             print(
                 f"\n  Demo brand: {demo.workspace.name} ({demo.workspace.slug})\n"
                 f"  Sign in at http://{host}:{port}/login/ as  {demo.username} / {demo.password}\n"
                 f"  WeCom twin at http://127.0.0.1:{twin_port}/twin/state (customers arrive within a minute)\n",
                 flush=True,
             )
-        return serve(host, port, web_workers, twin)
+        return serve(host, port, web_workers, twin, after_start)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siyu.settings")
     from django.core.management import execute_from_command_line
 

@@ -30,6 +30,13 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "siyu.core",
     "siyu.wecom",
+    "siyu.ip",
+    "siyu.accounts",
+    "siyu.customers",
+    "siyu.tags",
+    "siyu.segments",
+    "siyu.lifecycle",
+    "siyu.channels",
     "siyu.console",
 ]
 
@@ -128,6 +135,10 @@ STATICFILES_DIRS = [
     ("vendor/alpinejs", NODE_MODULES / "alpinejs/dist"),
     ("vendor/echarts", NODE_MODULES / "echarts/dist"),
 ]
+# Uploaded files (persona avatars). Never served as public static files: each is streamed by a
+# signed-in, workspace-scoped view (ip:avatar), so one brand cannot fetch another's uploads.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "siyu.console.storage.ConsoleStaticStorage"},

@@ -25,8 +25,10 @@ def test_navigation_lists_unbuilt_modules_without_links(brand_a, login):
     nav = html[html.index('data-testid="nav"'):html.index("</ul>", html.index('data-testid="nav"'))]
     for label in ["品牌IP", "账号与渠道", "客户", "内容与SOP", "社群", "裂变", "商城", "数据"]:
         assert label in nav
-    assert nav.count("nav-planned") == 8
-    assert 'href="/ip' not in nav
+    planned = set(re.findall(r'nav-planned" title="[^"]*">\S+ ([^<]+?) <small', nav))
+    assert planned >= {"内容与SOP", "社群", "裂变", "商城", "数据"}
+    assert not planned & {"品牌IP", "账号与渠道"}  # siyu.ip and siyu.channels are built and linked
+    assert 'href="/ip/"' in nav and 'href="/channels/"' in nav
 
 
 def test_home_figures_are_counted_from_the_database(brand_a, login, django_capture_on_commit_callbacks):

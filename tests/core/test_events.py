@@ -150,3 +150,33 @@ def test_publish_many_keeps_order_and_dedupes_within_and_across_batches(transact
     assert records[1].pk == first.pk and records[2].pk == records[3].pk
     drain()
     assert sorted(p for kind, p in seen if kind == "count") == [1, 2, 3, 4]
+
+
+class DeadlineEvent(events.DomainEvent):
+    name = "tests.deadline_event"
+    n: int
+
+
+order: list[str] = []
+
+
+@events.subscribe(DeadlineEvent)
+def bookkeeping(workspace, event, record):
+    order.append("bookkeeping")
+
+
+@events.subscribe(DeadlineEvent, priority=50)
+def urgent(workspace, event, record):
+    order.append("urgent")
+
+
+def test_a_subscriber_with_a_deadline_runs_before_bookkeeping_queued_earlier(transactional_db, brand_a):
+    from django_tasks_db.models import DBTaskResult
+
+    order.clear()
+    events.publish(brand_a.workspace, DeadlineEvent(n=1))
+    events.publish(brand_a.workspace, DeadlineEvent(n=2))
+    priorities = sorted(DBTaskResult.objects.filter(status="READY").values_list("priority", flat=True))
+    assert priorities == [0, 0, 50, 50]
+    drain()
+    assert order == ["urgent", "urgent", "bookkeeping", "bookkeeping"]

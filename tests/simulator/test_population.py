@@ -1,7 +1,10 @@
 import datetime as dt
 from collections import Counter
 
-from siyu.simulator.population import PopulationConfig, Touchpoint, plan
+import httpx
+
+from siyu.simulator.population import Driver, PopulationConfig, Touchpoint, plan
+from tests.simulator.twin import running_twin, twin_config
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 STORE = Touchpoint("store", ("zhangsan", "lisi"), arrivals_per_day=200, churn_probability=0.1)
@@ -80,9 +83,6 @@ def test_customers_bring_friends_through_the_same_touchpoint():
 
 
 def test_the_driver_replays_a_plan_against_a_running_twin():
-    from siyu.simulator.population import Driver
-    from tests.simulator.twin import running_twin, twin_config
-
     tp = Touchpoint("store", ("zhangsan", "lisi"), arrivals_per_day=300, churn_probability=0.2,
                     group_join_probability=0.5)
     with running_twin(twin_config()) as twin:
@@ -98,3 +98,28 @@ def test_the_driver_replays_a_plan_against_a_running_twin():
     assert len(state["groups"]) == 2
     members = sum(len([m for m in g["members"] if m["type"] == 2]) for g in state["groups"])
     assert members == expected["join_group"] - expected["leave_group"]
+
+
+def test_customers_scan_the_brands_code_once_it_exists_and_follow_up_with_the_account_they_reached():
+    store = Touchpoint("store", ("zhangsan",), arrivals_per_day=500, churn_probability=1.0,
+                       group_join_probability=0, referral_probability=0, code_remark="门店扫码")
+    with running_twin(twin_config()) as twin:
+        for userid in ("zhangsan", "lisi"):
+            twin.add_staff(userid)
+        driver = Driver(twin.url, PopulationConfig(seed=3, touchpoints=(store,), start=START), speed=1)
+        adds = [a for a in driver.actions if a.kind == "add"]
+        with httpx.Client(base_url=twin.url) as client:
+            driver.perform(client, adds[0])  # no code yet: straight to the touchpoint's staff
+            created = twin.api("externalcontact/add_contact_way", {
+                "type": 2, "scene": 2, "remark": "门店扫码", "state": "chSTORE01", "user": ["lisi"]})
+            driver._ways_checked = 0  # let the driver look again at once
+            driver.perform(client, adds[1])
+            churn = next(a for a in driver.actions if a.kind == "delete_staff" and a.customer == adds[1].customer)
+            driver.perform(client, churn)
+        state = twin.state()
+    friendships = {(f["external_userid"], f["userid"]): f["state"] for f in state["friendships"]}
+    assert friendships[(adds[0].customer.external_userid, "zhangsan")] == "store"
+    assert created["config_id"] and driver.scanned == 1
+    # The second customer reached lisi through the code, and later deleted lisi (not zhangsan).
+    assert (adds[1].customer.external_userid, "lisi") not in friendships
+    assert driver.staff_of[adds[1].customer.external_userid] == "lisi"

@@ -163,3 +163,42 @@ def callback_receiver(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def connect_brand(workspace: Any, twin: RunningTwin) -> None:
+    """Connect a brand to a running twin, as an admin would on the settings page."""
+    from siyu.core.services import OPERATOR
+    from siyu.wecom import services as wecom
+
+    wecom.configure(workspace, OPERATOR, corp_id=CORP_ID, agent_id="1000002", secret=SECRET, token=TOKEN,
+                    aes_key=AES_KEY, api_base=twin.api_base)
+
+
+@contextmanager
+def twin_calling_back(workspace: Any, live_server_url: str, **overrides: Any) -> Iterator[RunningTwin]:
+    """A twin that delivers its encrypted callbacks to the live server, the brand connected to it."""
+    from siyu.core.services import OPERATOR
+    from siyu.wecom import services as wecom
+
+    config = twin_config(callback_url=f"{live_server_url}/wecom/callback/{workspace.slug}/", **overrides)
+    with running_twin(config) as running:
+        wecom.configure(workspace, OPERATOR, corp_id=config.corp_id, agent_id=config.agent_id,
+                        secret=config.corp_secret, token=config.callback_token, aes_key=config.encoding_aes_key,
+                        api_base=running.api_base)
+        yield running
+
+
+@contextmanager
+def tokens_in_memory(settings: Any) -> Iterator[None]:
+    """Access tokens cached in process memory (one twin per test, no cache table needed), and no
+    connection carried from one test's brand to the next's."""
+    from django.core.cache import cache
+
+    from siyu.wecom import services as wecom
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    wecom.forget_cached_connections()
+    yield
+    cache.clear()
+    wecom.forget_cached_connections()

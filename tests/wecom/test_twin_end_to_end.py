@@ -1,36 +1,23 @@
 """End to end over real HTTP: the twin delivers an encrypted callback to the platform's live
 server, a real worker turns it into a domain event, and the console shows it."""
 
-import threading
-
 import httpx
 import pytest
 
 from siyu.core.models import EventRecord
 from siyu.core.services import OPERATOR
-from siyu.core.worker import HeartbeatWorker
-from siyu.simulator.app import make_twin_server
-from siyu.simulator.config import TwinConfig
 from siyu.wecom import services
 from siyu.wecom.models import InboundEvent, InboundStatus
-from tests.conftest import wait_for
+from tests.conftest import wait_for, work_until
+from tests.simulator.twin import twin_calling_back
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def twin(transactional_db, live_server, brand_a):
-    config = TwinConfig(corp_id="wwe2e0001", callback_token="E2eToken", callback_url=f"{live_server.url}/wecom/callback/alpha/")
-    server, app = make_twin_server("127.0.0.1", 0, config)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    services.configure(brand_a.workspace, OPERATOR, corp_id=config.corp_id, agent_id=config.agent_id,
-                       secret=config.corp_secret, token=config.callback_token, aes_key=config.encoding_aes_key,
-                       api_base=f"{url}/cgi-bin/")
-    yield url
-    server.shutdown()
-    server.server_close()
-    app.close()
+    with twin_calling_back(brand_a.workspace, live_server.url, corp_id="wwe2e0001", callback_token="E2eToken") as running:
+        yield running.url
 
 
 def test_a_customer_added_in_the_twin_shows_up_in_the_console(twin, brand_a, login):
@@ -41,10 +28,8 @@ def test_a_customer_added_in_the_twin_shows_up_in_the_console(twin, brand_a, log
         http.post("/twin/customers/delete-staff", json={"external_userid": "wmE2E01",
                                                         "staff_userid": "xiaowanzi01"}).raise_for_status()
     wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).count() == 2, timeout=20)
-    HeartbeatWorker(interval=0, batch=True).run()
-
     stored = InboundEvent.objects.for_workspace(brand_a.workspace)
-    assert {e.status for e in stored} == {InboundStatus.PROCESSED}
+    work_until(lambda: {e.status for e in stored.all()} == {InboundStatus.PROCESSED})
     added = EventRecord.objects.for_workspace(brand_a.workspace).get(name="wecom.friend_added")
     assert (added.payload["external_userid"], added.payload["state"]) == ("wmE2E01", "store")
     assert EventRecord.objects.for_workspace(brand_a.workspace).filter(name="wecom.customer_deleted_staff").count() == 1

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from siyu.console import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:run_id>/retry/", views.task_retry, name="task_retry"),
     path("tokens/", views.tokens, name="tokens"),
+    path("notifications/", include("siyu.core.notification_views")),
 ]

@@ -13,6 +13,7 @@ from siyu.core import events
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Role
 from siyu.core.services import WorkspaceCreated
+from siyu.ip.demo import ensure_demo_ip
 
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "admin"
@@ -44,6 +45,7 @@ def ensure_demo_brand() -> DemoBrand:
             user.is_staff = user.is_superuser = True
             user.save()
         Membership.unscoped.get_or_create(workspace=workspace, user=user, defaults={"role": Role.ADMIN})
+        ensure_demo_ip(workspace)
         if created:
             events.publish(workspace, WorkspaceCreated(workspace_id=workspace.pk, slug=workspace.slug))
     return DemoBrand(workspace, DEMO_USERNAME, password)
@@ -78,7 +80,12 @@ def connect_demo_to_twin(workspace: Workspace, platform_url: str, twin_port: int
         SIYU_TWIN_SECRET=corp["secret"], SIYU_TWIN_TOKEN=corp["token"], SIYU_TWIN_AES_KEY=corp["aes_key"],
         SIYU_TWIN_CORP_ID=corp["corp_id"],
     )
+    # The twin forgets everything when it stops; a new seed per start gives new customers rather
+    # than the same ones coming back (which the platform would rightly count as re-adds).
+    starts = settings.DATA_DIR / "demo_twin_starts"
+    seed = int(starts.read_text(encoding="utf-8") or 0) + 1 if starts.exists() else 1
+    starts.write_text(str(seed), encoding="utf-8")
     return [
-        "--port", str(twin_port), "--population", "demo",
+        "--port", str(twin_port), "--population", "demo", "--seed", str(seed),
         "--callback-url", f"{platform_url}/wecom/callback/{workspace.slug}/",
     ]

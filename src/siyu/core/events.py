@@ -49,20 +49,26 @@ class Subscriber:
     event_name: str
     handler: Handler
     max_attempts: int
+    priority: int = 0
 
 
 _subscribers: dict[str, list[Subscriber]] = {}
 
 
-def subscribe(event_type: type[E], *, max_attempts: int | None = None) -> Callable[[Handler], Handler]:
-    """Register `handler(workspace, event, record)` for an event type; its name is its import path."""
+def subscribe(
+    event_type: type[E], *, max_attempts: int | None = None, priority: int = 0
+) -> Callable[[Handler], Handler]:
+    """Register `handler(workspace, event, record)` for an event type; its name is its import path.
+
+    A higher `priority` (-100..100) is run first by the workers: for work with a deadline, such as
+    a welcome message that WeCom accepts only within 20 s, ahead of bookkeeping."""
 
     def register(handler: Handler) -> Handler:
         name = f"{handler.__module__}.{handler.__qualname__}"
         attempts = max_attempts or settings.SIYU["EVENT_MAX_ATTEMPTS"]
         subscribers = _subscribers.setdefault(event_type.name, [])
         subscribers[:] = [s for s in subscribers if s.name != name]
-        subscribers.append(Subscriber(name, event_type.name, handler, attempts))
+        subscribers.append(Subscriber(name, event_type.name, handler, attempts, priority))
         return handler
 
     return register
@@ -131,21 +137,24 @@ def publish_many(workspace: Workspace, publications: list[Publication]) -> list[
             for s in subscribers_of(record.name)
         )
         if runs:
-            run_ids = [(run.pk, run.generation) for run in runs]
+            run_ids = [(run.pk, run.generation, run.subscriber) for run in runs]
             transaction.on_commit(lambda: _enqueue_all(run_ids))
     return results
 
 
-def _enqueue_all(run_ids: list[tuple[int, int]]) -> None:
-    for run_id, generation in run_ids:
-        enqueue_run(run_id, generation)
+def _enqueue_all(run_ids: list[tuple[int, int, str]]) -> None:
+    for run_id, generation, subscriber in run_ids:
+        enqueue_run(run_id, generation, subscriber=subscriber)
 
 
-def enqueue_run(run_id: int, generation: int, *, run_after: dt.datetime | None = None) -> None:
+def enqueue_run(
+    run_id: int, generation: int, *, run_after: dt.datetime | None = None, subscriber: str = ""
+) -> None:
     from siyu.core.models import SubscriberRun
     from siyu.core.tasks import run_subscriber
 
-    task = run_subscriber.using(run_after=run_after) if run_after else run_subscriber
+    found = find_subscriber(subscriber) if subscriber else None
+    task = run_subscriber.using(run_after=run_after, priority=found.priority if found else 0)
     result = task.enqueue(run_id, generation)
     SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(task_id=str(result.id))
 
@@ -172,4 +181,4 @@ def retry_run(run: SubscriberRun) -> None:
             generation=generation, status=RunStatus.PENDING, due_at=timezone.now(), task_id=""
         )
         if updated:
-            transaction.on_commit(lambda: enqueue_run(run.pk, generation))
+            transaction.on_commit(lambda: enqueue_run(run.pk, generation, subscriber=run.subscriber))

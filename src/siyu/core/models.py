@@ -85,6 +85,7 @@ class AuditAction(models.TextChoices):
     DELETION = "deletion", _("Deletion")
     TASK_RETRIED = "task_retried", _("Task retried")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    TRANSFER_REQUESTED = "transfer_requested", _("Customer transfer requested")
 
 
 class AuditEntry(WorkspaceScoped):
@@ -176,3 +177,22 @@ class ScheduledJobState(models.Model):
     next_run_at = models.DateTimeField()
     last_fired_at = models.DateTimeField(null=True, blank=True)
     fired_count = models.PositiveIntegerField(default=0)
+
+
+class Notification(WorkspaceScoped):
+    """站内通知 — a console notification for one member (a churn alert, a capacity alert...)."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=120)
+    body = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=120, blank=True)  # one notice per member per cause
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["membership", "dedupe_key"], condition=~models.Q(dedupe_key=""),
+                                               name="notification_dedupe")]
+        indexes = [models.Index(fields=["membership", "read_at", "-created_at"])]
+        ordering = ["-created_at", "-id"]

@@ -6,6 +6,8 @@ x export, a approve; `-` nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +82,11 @@ PERMISSIONS = _parse(_MATRIX)
 
 def allows(role: str, module: Module, action: Action) -> bool:
     return action in PERMISSIONS[Role(role)][module]
+
+
+def role_of(membership: Any) -> str | None:
+    """The seat's role (a Membership, or the command line's OPERATOR), or None without a seat."""
+    return membership.role if membership is not None else None
 
 
 def require(role: str | None, module: Module, action: Action) -> None:

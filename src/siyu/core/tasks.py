@@ -53,7 +53,7 @@ def run_subscriber(context: TaskContext, run_id: int, generation: int) -> str:
             SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
                 status=RunStatus.RETRYING, last_error=error, due_at=retry_at, generation=next_generation
             )
-            events.enqueue_run(run_id, next_generation, run_after=retry_at)
+            events.enqueue_run(run_id, next_generation, run_after=retry_at, subscriber=run.subscriber)
             logger.warning("subscriber %s failed (attempt %s), retrying at %s", run.subscriber, run.attempts, retry_at)
             return "retrying"
         SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(

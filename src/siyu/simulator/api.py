@@ -7,8 +7,12 @@ only the customer actions in `admin.py` do.
 
 from __future__ import annotations
 
+import io
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+import segno
 
 from siyu.simulator import tags
 from siyu.simulator.params import (
@@ -48,6 +52,31 @@ MAX_DESCRIPTION_CHARS = 150
 MAX_REMARK_COMPANY_CHARS = 20
 
 
+# The twin's own base URL (scheme, host, port) for the request being served, set by the WSGI
+# app from the request, so the QR codes it hands out point back at this twin and can be
+# fetched and scanned like WeCom's (whose qr_code is an image URL on its CDN).
+REQUEST_BASE_URL: ContextVar[str] = ContextVar("twin_request_base_url", default="http://127.0.0.1")
+QR_SCALE = 10  # pixels per module: a 33-module code comes out about 400 px, as WeCom's does
+QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+
+
+def contact_way_qr_url(base_url: str, config_id: str) -> str:
+    return f"{base_url.rstrip('/')}/twin/qr/{config_id}.png"
+
+
+def contact_way_scan_url(base_url: str, config_id: str) -> str:
+    """What a customer's camera reads from the code: the twin's page to add through it."""
+    return f"{base_url.rstrip('/')}/twin/scan/{config_id}"
+
+
+def contact_way_qr_png(base_url: str, config_id: str) -> bytes:
+    """A real, scannable QR (PNG) that encodes the contact way's scan URL."""
+    out = io.BytesIO()
+    qr = segno.make(contact_way_scan_url(base_url, config_id), error="m", micro=False)
+    qr.save(out, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -85,7 +114,10 @@ def user_list_id(world: World, query: Query, body: Body) -> dict[str, Any]:
 
 def user_get(world: World, query: Query, body: Body) -> dict[str, Any]:
     staff = world.staff_member(query.get("userid", ""))
-    return {"userid": staff.userid, "name": staff.name, "department": staff.department, "status": 1}
+    # WECOM.md: status 1 activated, 5 left the corp (the twin's resigned staff stay listed, as the
+    # unassigned-customer APIs still need them).
+    return {"userid": staff.userid, "name": staff.name, "department": staff.department,
+            "status": 1 if staff.active else 5}
 
 
 def department_list(world: World, query: Query, body: Body) -> dict[str, Any]:
@@ -186,7 +218,8 @@ def add_contact_way(world: World, query: Query, body: Body) -> dict[str, Any]:
     fields = _way_fields(body)
     users, parties = _contact_way_members(world, way_type, body.get("user"), body.get("party"))
     config_id = world.new_id("", 32, "0123456789abcdef")
-    qr_code = f"https://wework.qpic.cn/wwpic/twin_{config_id}/0" if scene == 2 else ""
+    # Scene 2 (QR): an image URL on the twin itself, serving a QR that a test or a phone can scan.
+    qr_code = contact_way_qr_url(REQUEST_BASE_URL.get(), config_id) if scene == 2 else ""
     world.contact_ways[config_id] = ContactWay(
         config_id=config_id,
         type=way_type,

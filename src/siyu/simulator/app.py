@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
+from html import escape
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.util import application_uri
 
-from siyu.simulator import acquisition, admin, api, groups, mass, moments, page, transfers
+from siyu.simulator import acquisition, admin, api, groups, mass, moments, page, tags, transfers
 from siyu.simulator.callbacks import CallbackDispatcher
 from siyu.simulator.config import TwinConfig
 from siyu.simulator.world import BAD_JSON, REQUIRE_GET, REQUIRE_POST, ApiError, World
@@ -25,6 +28,9 @@ StartResponse = Callable[..., Any]
 MAX_BODY_BYTES = 1024 * 1024
 CGI_PREFIX = "/cgi-bin/"
 ADMIN_PREFIX = "/twin/"
+# A contact way's QR image, and the page its QR encodes (what a customer's phone opens).
+QR_PATH = re.compile(r"^/twin/qr/(?P<config_id>[0-9A-Za-z]+)\.png$")
+SCAN_PATH = re.compile(r"^/twin/scan/(?P<config_id>[0-9A-Za-z]+)/?$")
 
 ENDPOINTS: dict[str, api.Endpoint] = (
     api.ENDPOINTS
@@ -40,6 +46,7 @@ ADMIN_ROUTES: dict[tuple[str, str], admin.AdminHandler] = (
     | mass.ADMIN_ROUTES
     | moments.ADMIN_ROUTES
     | transfers.ADMIN_ROUTES
+    | tags.ADMIN_ROUTES
 )
 
 
@@ -60,11 +67,18 @@ class TwinApp:
         path = environ.get("PATH_INFO", "/")
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         body = _read_body(environ)
+        api.REQUEST_BASE_URL.set(application_uri(environ).rstrip("/"))
         self._pass_time()
         content_type = "application/json; charset=utf-8"
+        qr_match, scan_match = QR_PATH.match(path), SCAN_PATH.match(path)
         if method == "GET" and path in ("/twin", ADMIN_PREFIX):
             status, content_type = 200, "text/html; charset=utf-8"
             data = page.render(admin.state(self.twin, {})[1]).encode("utf-8")
+        elif qr_match and method == "GET":
+            status, content_type, data = self._qr_image(qr_match["config_id"])
+        elif scan_match and method in ("GET", "POST"):
+            status, data = self._scan_page(method, scan_match["config_id"], body)
+            content_type = "text/html; charset=utf-8"
         else:
             if path.startswith(CGI_PREFIX):
                 name = path.removeprefix(CGI_PREFIX)
@@ -83,6 +97,44 @@ class TwinApp:
             [("Content-Type", content_type), ("Content-Length", str(len(data)))],
         )
         return [data]
+
+    def _qr_image(self, config_id: str) -> tuple[int, str, bytes]:
+        with self.world.lock:
+            way = self.world.contact_ways.get(config_id)
+            has_qr = way is not None and bool(way.qr_code)
+        if not has_qr:
+            return 404, "application/json; charset=utf-8", b'{"error": "no such QR code"}'
+        return 200, "image/png", api.contact_way_qr_png(api.REQUEST_BASE_URL.get(), config_id)
+
+    def _scan_page(self, method: str, config_id: str, body: bytes) -> tuple[int, bytes]:
+        """The page a scanned code opens: a customer (played by whoever holds the phone) adds
+        the code's staff member, exactly as `POST /twin/customers/add` with this config_id."""
+        with self.world.lock:
+            way = self.world.contact_ways.get(config_id)
+            remark = way.remark if way else ""
+        if way is None:
+            return 404, _scan_html("Not found", "<p>No such contact way in this twin.</p>")
+        status, message = 200, ""
+        if method == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            try:
+                status, added = admin.add_customer(
+                    self.twin, {"name": form.get("name", "").strip(), "config_id": config_id}
+                )
+            except admin.AdminError as exc:
+                status, message = exc.status, f"<p class=error>Not added: {escape(exc.message)}</p>"
+            else:
+                message = (
+                    f"<p>Added: <b>{escape(added['external_userid'])}</b> is now a friend of "
+                    f"<b>{escape(added['userid'])}</b> (state {escape(added['state'] or '-')}).</p>"
+                )
+        form_html = (
+            f"<form method=post action=\"/twin/scan/{escape(config_id)}\">"
+            "<label>Customer name <input name=name value=\"Scanner\" required></label> "
+            "<button type=submit>Add as friend</button></form>"
+        )
+        title = f"Contact way {config_id}" + (f" · {remark}" if remark else "")
+        return status, _scan_html(title, message + form_html)
 
     def _pass_time(self) -> None:
         """Things that happen when time passes (transfers falling due) happen on the next
@@ -142,6 +194,15 @@ _REASONS = {
     409: "Conflict",
     413: "Payload Too Large",
 }
+
+
+def _scan_html(title: str, content: str) -> bytes:
+    return (
+        "<!doctype html><html><head><meta charset=utf-8>"
+        "<meta name=viewport content=\"width=device-width\">"
+        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
+        f"{content}<p><a href=\"/twin/\">The twin</a></p></body></html>"
+    ).encode()
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -19,16 +19,19 @@ logger = logging.getLogger("siyu.simulator")
 
 DEMO_STAFF = {"xiaowanzi01": "小完子01", "xiaowanzi02": "小完子02", "xiaowanzi03": "小完子03", "xiaowanzi04": "小完子04"}
 _ALL = tuple(DEMO_STAFF)
+# Each touchpoint scans the demo brand's channel code of that name once the platform has created it.
 DEMO_TOUCHPOINTS = (
-    Touchpoint("store", _ALL[:2], arrivals_per_day=120, churn_probability=0.06),
-    Touchpoint("feed_ads", _ALL[2:], arrivals_per_day=200, churn_probability=0.35),
-    Touchpoint("parcel_card", _ALL, arrivals_per_day=90, churn_probability=0.04),
-    Touchpoint("mini_program", _ALL[1:3], arrivals_per_day=60, churn_probability=0.10),
-    Touchpoint("offline_event", _ALL[:1], arrivals_per_day=35, churn_probability=0.08),
-    Touchpoint("promoter", _ALL[3:], arrivals_per_day=25, churn_probability=0.15),
+    Touchpoint("store", _ALL[:2], arrivals_per_day=120, churn_probability=0.06, code_remark="门店扫码"),
+    Touchpoint("feed_ads", _ALL[2:], arrivals_per_day=200, churn_probability=0.35, code_remark="信息流广告"),
+    Touchpoint("parcel_card", _ALL, arrivals_per_day=90, churn_probability=0.04, code_remark="包裹卡"),
+    Touchpoint("mini_program", _ALL[1:3], arrivals_per_day=60, churn_probability=0.10, code_remark="小程序商城"),
+    Touchpoint("offline_event", _ALL[:1], arrivals_per_day=35, churn_probability=0.08, code_remark="线下快闪活动"),
+    Touchpoint("promoter", _ALL[3:], arrivals_per_day=25, churn_probability=0.15, code_remark="推手·小美"),
 )
-# A simulated day per real minute.
-DEMO_SPEED = 1440.0
+# A simulated day every four real minutes: about two adds a second. Each add fans out into some
+# ten subscriber runs (welcome, tags, segments, lifecycle...), which one worker on SQLite beside
+# the web server and the twin keeps up with; a day a minute left a growing queue.
+DEMO_SPEED = 360.0
 
 
 def demo_population(seed: int, start: dt.datetime | None = None) -> PopulationConfig:

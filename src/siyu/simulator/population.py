@@ -47,6 +47,10 @@ class Touchpoint:
     group_join_probability: float = 0.3  # share who join their staff account's group within a day
     group_leave_probability: float = 0.1  # share of joiners who leave within a month
     referral_probability: float = 0.05  # share who bring a friend through the same touchpoint
+    # The brand's channel code here, found by its contact way's remark. Once the brand has created
+    # it, customers scan it and the contact way (the platform's routing) decides the account;
+    # until then they add one of `staff_userids` directly, carrying `state`.
+    code_remark: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,11 @@ class Driver:
         self.done = 0
         self.refused = 0  # actions WeCom's rules turned down (a full group, a full account, ...)
         self.groups: dict[str, str] = {}  # staff userid -> chat_id of the group they run
+        self.staff_of: dict[str, str] = {}  # external_userid -> the account the customer really added
+        self.scanned = 0  # adds that went through one of the brand's contact ways
+        self._contact_ways: dict[str, str] = {}  # contact way remark -> config_id
+        self._ways_checked = 0.0
+        self._remarks = {tp.state: tp.code_remark for tp in config.touchpoints if tp.code_remark}
         self._stop = threading.Event()
 
     def simulated_now(self, started: float) -> dt.datetime:
@@ -179,32 +188,57 @@ class Driver:
             response.raise_for_status()
             self.groups[userid] = response.json()["chat_id"]
 
+    def contact_way(self, client: httpx.Client, state: str) -> str | None:
+        """The config_id of the brand's code for a touchpoint, looked up on the twin (again at
+        most every 5 s while the brand has not created it yet)."""
+        remark = self._remarks.get(state)
+        if not remark:
+            return None
+        if remark not in self._contact_ways and time.monotonic() - self._ways_checked > 5:
+            self._ways_checked = time.monotonic()
+            ways = client.get("/twin/state").raise_for_status().json()["contact_ways"]
+            self._contact_ways = {w["remark"]: w["config_id"] for w in ways if w["remark"] and w["user"]}
+        return self._contact_ways.get(remark)
+
     def perform(self, client: httpx.Client, action: Action) -> None:
         c = action.customer
+        staff = self.staff_of.get(c.external_userid, action.staff_userid)
         if action.kind == "add":
-            client.post("/twin/customers/add", json={
-                "external_userid": c.external_userid, "name": c.name, "staff_userid": action.staff_userid,
-                "state": action.state, "gender": c.gender, "age_band": c.age_band, "city": c.city,
-                "interests": list(c.interests), "spending_power": c.spending_power,
-            }).raise_for_status()
+            body = {
+                "external_userid": c.external_userid, "name": c.name, "gender": c.gender, "age_band": c.age_band,
+                "city": c.city, "interests": list(c.interests), "spending_power": c.spending_power,
+            }
+            config_id = self.contact_way(client, action.state)
+            if config_id:
+                body["config_id"] = config_id
+            else:
+                body |= {"staff_userid": action.staff_userid, "state": action.state}
+            response = client.post("/twin/customers/add", json=body)
+            if response.status_code == 404 and config_id:
+                self._contact_ways.pop(self._remarks[action.state], None)  # the brand deleted the code
+            response.raise_for_status()
+            self.staff_of[c.external_userid] = response.json()["userid"]
+            self.scanned += bool(config_id)
         elif action.kind == "delete_staff":
             client.post("/twin/customers/delete-staff", json={
-                "external_userid": c.external_userid, "staff_userid": action.staff_userid,
+                "external_userid": c.external_userid, "staff_userid": staff,
             }).raise_for_status()
         elif action.kind == "join_group":
-            chat_id = self.groups[action.staff_userid]
+            chat_id = self.groups.get(staff)
+            if chat_id is None:  # routed to an account that runs no group
+                return
             joined = client.post("/twin/groups/join", json={"chat_id": chat_id, "external_userid": c.external_userid,
                                                             "scene": "qr"})
             if joined.status_code == 409 and "invitations only" in joined.text:
                 # Past 200 members a group's QR code stops working (WECOM.md §4): the owner invites.
                 joined = client.post("/twin/groups/join", json={
                     "chat_id": chat_id, "external_userid": c.external_userid, "scene": "invite",
-                    "invitor": action.staff_userid,
+                    "invitor": staff,
                 })
             joined.raise_for_status()
-        else:
+        elif staff in self.groups:
             client.post("/twin/groups/leave", json={
-                "chat_id": self.groups[action.staff_userid], "external_userid": c.external_userid,
+                "chat_id": self.groups[staff], "external_userid": c.external_userid,
             }).raise_for_status()
 
     def start(self) -> threading.Thread:

@@ -150,3 +150,96 @@ def mark_tag(world: World, query: Query, body: Body) -> dict[str, Any]:
         raise ApiError(INVALID_PARAMETER, "too many tags on this customer")
     friendship.tag_ids = tags
     return {}
+
+
+# --- the admin console and the client (`/twin/tags/...`): these fire callbacks -----------------
+
+
+def tag_event_xml(corp_id: str, create_time: int, change_type: str, tag_id: str, tag_type: str) -> bytes:
+    """The inner XML of a `change_external_tag` event (WECOM.md §3): Id, TagType (tag |
+    tag_group), ChangeType (create | update | delete | shuffle)."""
+    from siyu.simulator.callbacks import _cdata
+
+    parts = [
+        f"<ToUserName>{_cdata(corp_id)}</ToUserName>",
+        f"<FromUserName>{_cdata('sys')}</FromUserName>",
+        f"<CreateTime>{create_time}</CreateTime>",
+        f"<MsgType>{_cdata('event')}</MsgType>",
+        f"<Event>{_cdata('change_external_tag')}</Event>",
+        f"<Id>{_cdata(tag_id)}</Id>",
+        f"<TagType>{_cdata(tag_type)}</TagType>",
+        f"<ChangeType>{_cdata(change_type)}</ChangeType>",
+    ]
+    return ("<xml>" + "".join(parts) + "</xml>").encode("utf-8")
+
+
+def _admin_call(handler: Any, world: World, body: Body) -> dict[str, Any]:
+    from siyu.simulator.admin import AdminError
+
+    try:
+        return handler(world, {}, body)
+    except ApiError as exc:
+        raise AdminError(400, f"{exc.errcode} {exc.errmsg}") from exc
+
+
+def client_add_tags(twin: Any, body: Body) -> tuple[int, dict[str, Any]]:
+    """An admin adds tags (and perhaps their new group) in the WeCom admin console: one
+    `create` callback for a new group, one per new tag."""
+    world = twin.world
+    with world.lock:
+        groups_before = set(world.tag_groups)
+        answer = _admin_call(add_corp_tag, world, body)["tag_group"]
+        now = int(world.clock.now())
+        events = []
+        if answer["group_id"] not in groups_before:
+            events.append(("change_external_tag/create",
+                           tag_event_xml(world.config.corp_id, now, "create", answer["group_id"], "tag_group")))
+        events += [("change_external_tag/create", tag_event_xml(world.config.corp_id, now, "create", t["id"], "tag"))
+                   for t in answer["tag"]]
+    return 201, {"tag_group": answer, "delivery_ids": twin.emit(events)}
+
+
+def client_edit_tag(twin: Any, body: Body) -> tuple[int, dict[str, Any]]:
+    """An admin renames or reorders a tag or a group in the admin console: an `update` callback."""
+    world = twin.world
+    with world.lock:
+        _admin_call(edit_corp_tag, world, body)
+        target = str(body["id"])
+        kind = "tag_group" if target in world.tag_groups else "tag"
+        xml = tag_event_xml(world.config.corp_id, int(world.clock.now()), "update", target, kind)
+    return 200, {"delivery_ids": twin.emit([("change_external_tag/update", xml)])}
+
+
+def client_delete_tags(twin: Any, body: Body) -> tuple[int, dict[str, Any]]:
+    """An admin deletes tags or groups in the admin console: a `delete` callback for each."""
+    world = twin.world
+    with world.lock:
+        _admin_call(del_corp_tag, world, body)
+        now = int(world.clock.now())
+        events = [("change_external_tag/delete", tag_event_xml(world.config.corp_id, now, "delete", str(i), "tag"))
+                  for i in body.get("tag_id") or []]
+        events += [("change_external_tag/delete",
+                    tag_event_xml(world.config.corp_id, now, "delete", str(i), "tag_group"))
+                   for i in body.get("group_id") or []]
+    return 200, {"delivery_ids": twin.emit(events)}
+
+
+def client_mark_tags(twin: Any, body: Body) -> tuple[int, dict[str, Any]]:
+    """A staff member tags or untags a customer in the client: `edit_external_contact`."""
+    from siyu.simulator.callbacks import contact_event_xml
+
+    world = twin.world
+    userid, external_userid = str(body.get("userid") or ""), str(body.get("external_userid") or "")
+    with world.lock:
+        _admin_call(mark_tag, world, body)
+        xml = contact_event_xml(world.config.corp_id, int(world.clock.now()), "edit_external_contact",
+                                userid, external_userid)
+    return 200, {"delivery_ids": twin.emit([("change_external_contact/edit_external_contact", xml)])}
+
+
+ADMIN_ROUTES: dict[tuple[str, str], Any] = {
+    ("POST", "tags/client-add"): client_add_tags,
+    ("POST", "tags/client-edit"): client_edit_tag,
+    ("POST", "tags/client-delete"): client_delete_tags,
+    ("POST", "tags/client-mark"): client_mark_tags,
+}

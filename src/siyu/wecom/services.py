@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,9 @@ from siyu.wecom.models import (
     InboundStatus,
     WeComConnection,
 )
+
+if TYPE_CHECKING:
+    from siyu.wecom.client import WeComClient
 
 logger = logging.getLogger("siyu.wecom")
 MAX_CALLBACK_BYTES = 64 * 1024
@@ -88,6 +92,20 @@ def configure(
 
 def connection_of(workspace: Workspace) -> WeComConnection | None:
     return WeComConnection.objects.for_workspace(workspace).first()
+
+
+class NotConnected(Exception):
+    """The brand has no WeCom connection yet: nothing can be asked of WeCom."""
+
+
+def client_for(workspace: Workspace) -> WeComClient:
+    """The API client for this brand's WeCom connection; use it as a context manager."""
+    from siyu.wecom.client import WeComClient
+
+    connection = connection_of(workspace)
+    if connection is None:
+        raise NotConnected(_("Connect this brand to WeCom first (Settings → WeCom connector)."))
+    return WeComClient(connection)
 
 
 # --- the callback inbox ------------------------------------------------------------------------

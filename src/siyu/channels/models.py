@@ -1,0 +1,167 @@
+"""渠道活码 — channel live codes: a code per touchpoint, backed by a WeCom contact way, routing
+scans among staff accounts, greeting each new friend with a welcome message and welfare,
+tagging them, and counting what each channel brings and costs.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from siyu.core.tenancy import WorkspaceScoped
+
+STATE_MAX_CHARS = 30  # WECOM.md §3: a contact way's state is at most 30 characters
+REMARK_MAX_CHARS = 30
+MAX_ATTACHMENTS = 9  # WECOM.md §3: send_welcome_msg takes at most 9 attachments
+
+
+class Touchpoint(models.TextChoices):
+    """Where a customer meets the code (seed 001's touchpoints)."""
+
+    STORE = "store", _("Offline store")
+    ONLINE_AD = "online_ad", _("Online ad")
+    PARCEL_CARD = "parcel_card", _("Parcel card")
+    APP = "app", _("App")
+    MINI_PROGRAM = "mini_program", _("Mini-program")
+    VIDEO_CHANNEL = "video_channel", _("Video channel")
+    OFFLINE_EVENT = "offline_event", _("Offline event")
+    PROMOTER = "promoter", _("Promoter")
+
+
+class RoutingStrategy(models.TextChoices):
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    WEIGHTED = "weighted", _("Weighted")
+    LEAST_FILLED = "least_filled", _("Least filled")
+
+
+class WelfareKind(models.TextChoices):
+    COUPON = "coupon", _("Coupon code")
+    GIFT = "gift", _("Gift")
+    HOT_PRODUCT = "hot_product", _("Hot-product eligibility")
+    KNOWLEDGE_PACK = "knowledge_pack", _("Knowledge pack")
+
+
+class Welfare(WorkspaceScoped):
+    """加号福利 — what a new friend gets for adding an account: one per customer per welfare
+    campaign, limited by stock (a coupon's stock is its pool of unissued codes)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=16, choices=WelfareKind.choices)
+    description = models.CharField(_("what the customer gets"), max_length=200, blank=True)
+    link_url = models.URLField(_("link"), max_length=500, blank=True)
+    stock = models.PositiveIntegerField(_("stock"), null=True, blank=True)  # None: unlimited (not for coupons)
+    issued = models.PositiveIntegerField(default=0)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="welfare_name_unique")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WelfareCode(WorkspaceScoped):
+    """One coupon code from an uploaded pool; issued to at most one customer."""
+
+    welfare = models.ForeignKey(Welfare, on_delete=models.CASCADE, related_name="pool")
+    code = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["welfare", "code"], name="welfare_code_unique")]
+        indexes = [models.Index(fields=["welfare", "issued_at"])]
+
+
+class ChannelCode(WorkspaceScoped):
+    """渠道活码 — a channel live code for one touchpoint, backed by a WeCom contact way whose
+    `state` (unique in the brand, <= 30 chars) brings every add back to this code."""
+
+    name = models.CharField(_("name"), max_length=REMARK_MAX_CHARS)
+    touchpoint = models.CharField(_("touchpoint"), max_length=16, choices=Touchpoint.choices)
+    promoter_name = models.CharField(_("promoter"), max_length=40, blank=True)
+    state = models.CharField(max_length=STATE_MAX_CHARS)
+    strategy = models.CharField(_("routing"), max_length=16, choices=RoutingStrategy.choices,
+                                default=RoutingStrategy.ROUND_ROBIN)
+    skip_verify = models.BooleanField(_("add without confirmation"), default=True)
+    config_id = models.CharField(max_length=64, blank=True)  # the WeCom contact way
+    qr_code_url = models.URLField(max_length=500, blank=True)
+    routed_userids = models.JSONField(default=list, blank=True)  # as last set by update_contact_way
+    routed_at = models.DateTimeField(null=True, blank=True)
+    routing_note = models.CharField(max_length=200, blank=True)  # why the current accounts were chosen
+    welcome_text = models.TextField(_("welcome message"), blank=True)
+    welcome_attachments = models.JSONField(default=list, blank=True)  # <= 9: {"type": "image"|"link"|"miniprogram", ...}
+    welfare = models.ForeignKey(Welfare, null=True, blank=True, on_delete=models.SET_NULL, related_name="channels",
+                                verbose_name=_("add-friend welfare"))
+    auto_tag_ids = models.JSONField(default=list, blank=True)  # WeCom corp tag ids applied with mark_tag
+    group_chat_id = models.CharField(_("group to invite to"), max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "state"], name="channel_state_unique"),
+            models.UniqueConstraint(fields=["workspace", "name"], name="channel_name_unique"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelAccount(WorkspaceScoped):
+    """A staff account a code may route scans to, with its weight, shifts, daily cap, and
+    whether it only takes over when the regular accounts are full or off shift."""
+
+    code = models.ForeignKey(ChannelCode, on_delete=models.CASCADE, related_name="seats")
+    account = models.ForeignKey("accounts.StaffAccount", on_delete=models.CASCADE, related_name="channel_seats")
+    weight = models.PositiveSmallIntegerField(default=1)
+    daily_cap = models.PositiveIntegerField(null=True, blank=True)  # adds per day through this code
+    is_backup = models.BooleanField(default=False)
+    # [{"weekdays": [0..6] (Monday 0), "start": "09:00", "end": "18:00"}]; empty means always
+    shifts = models.JSONField(default=list, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["code", "account"], name="one_seat_per_account_per_code")]
+        ordering = ["is_backup", "id"]
+
+
+class ChannelSpend(WorkspaceScoped):
+    """What a code cost over a period (ads, printing, promoter fees), in fen."""
+
+    code = models.ForeignKey(ChannelCode, on_delete=models.CASCADE, related_name="spends")
+    start = models.DateField()
+    end = models.DateField()
+    amount_fen = models.BigIntegerField()
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="spend_period_ordered")]
+        ordering = ["-start"]
+
+
+class WelfareGrant(WorkspaceScoped):
+    """One welfare issued to one customer — never twice (unique), redemption recorded."""
+
+    welfare = models.ForeignKey(Welfare, on_delete=models.CASCADE, related_name="grants")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="welfare_grants")
+    code = models.OneToOneField(WelfareCode, null=True, blank=True, on_delete=models.PROTECT, related_name="grant")
+    channel = models.ForeignKey(ChannelCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="grants")
+    account = models.ForeignKey("accounts.StaffAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    granted_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_note = models.CharField(max_length=120, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["welfare", "customer"], name="one_welfare_per_customer")]
+        indexes = [models.Index(fields=["workspace", "channel", "granted_at"])]
+        ordering = ["-granted_at"]

@@ -1,0 +1,599 @@
+"""渠道数据 — channel analytics: what each channel live code and each touchpoint type brought,
+kept and cost over a range of Asia/Shanghai days, and the spend entered against the codes.
+
+A code's adds are the follow relations whose `state` is the code's state (WECOM.md §3: the
+contact way's state comes back on every add event). Figures come from a handful of grouped
+queries whatever the number of codes and days (adds with their retention cohorts, deletions,
+welfare issued, welfare redeemed, spend), so the page stays fast as codes and days grow.
+
+Definitions (the console and the export say the same):
+- net = adds − deletions by the customer − deletions by staff, all counted on their own day;
+  a transfer to another account is not a loss.
+- N-day retention = of the customers added in the range at least N days ago, the share still
+  friends N days after their add (a transfer counts as kept). Customers added less than N days
+  ago are not in the cohort; with nobody old enough the figure is n/a, not 0.
+- cost = spend prorated by the days each spend period shares with the range, in fen; no spend
+  entered over the range is "no figure", not a cost of 0.
+- cost per retained customer = cost ÷ (adds × 7-day retention): exactly cost ÷ kept customers
+  when every add is old enough, otherwise the kept share of the old-enough cohort applied to all.
+- first purchase and revenue belong to the commerce module; until it fills them they are None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
+from siyu.core.models import Membership, Workspace
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.customers.models import DeletedBy, FollowRelation
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+RETENTION_DAYS = (1, 7, 30)
+MAX_RANGE_DAYS = 366
+PRESETS = {"7": 7, "30": 30}
+MAX_SPEND_YUAN = Decimal("100000000")  # 1亿: a typo guard far above any one code's spend
+RATE_PLACES = Decimal("0.0001")
+
+
+
+# --- the range -------------------------------------------------------------------------------
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(SHANGHAI).date()
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole Asia/Shanghai days from `start` to `end`, both included."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[first instant, instant after the last day) as aware datetimes."""
+        lo = dt.datetime.combine(self.start, dt.time.min, tzinfo=SHANGHAI)
+        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+        return lo, hi
+
+    def overlap_days(self, start: dt.date, end: dt.date) -> int:
+        return max(0, (min(end, self.end) - max(start, self.start)).days + 1)
+
+
+def last_days(count: int, now: dt.datetime | None = None) -> DateRange:
+    today = local_today(now)
+    return DateRange(today - dt.timedelta(days=count - 1), today)
+
+
+def parse_range(preset: str | None, start: str | dt.date | None, end: str | dt.date | None,
+                now: dt.datetime | None = None) -> DateRange:
+    """The range a page or API call asks for: a preset ("7", "30"), or custom start and end
+    (ISO dates). Nothing asked: the last 7 days. A bad range raises ValidationError."""
+    if start in (None, "") and end in (None, ""):
+        return last_days(PRESETS.get(preset or "7", 7), now)
+    errors: dict[str, list[str]] = {}
+    parsed: dict[str, dt.date] = {}
+    for key, value in (("start", start), ("end", end)):
+        if isinstance(value, dt.date):
+            parsed[key] = value
+            continue
+        try:
+            parsed[key] = dt.date.fromisoformat(str(value or ""))
+        except ValueError:
+            errors[key] = [_("Enter a date as YYYY-MM-DD.")]
+    if not errors and parsed["end"] < parsed["start"]:
+        errors["end"] = [_("The end date is before the start date.")]
+    if not errors and (parsed["end"] - parsed["start"]).days + 1 > MAX_RANGE_DAYS:
+        errors["end"] = [_("Choose at most %(days)d days.") % {"days": MAX_RANGE_DAYS}]
+    if errors:
+        raise ValidationError(errors)
+    return DateRange(parsed["start"], parsed["end"])
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retention:
+    """N-day retention of one cohort: `cohort` customers added at least N days ago, of whom
+    `retained` were still friends N days after their add."""
+
+    days: int
+    cohort: int = 0
+    retained: int = 0
+
+    @property
+    def rate(self) -> Decimal | None:
+        """None (n/a) when no customer in the range is old enough yet."""
+        if not self.cohort:
+            return None
+        return (Decimal(self.retained) / Decimal(self.cohort)).quantize(RATE_PLACES, ROUND_HALF_UP)
+
+    def __add__(self, other: Retention) -> Retention:
+        return Retention(self.days, self.cohort + other.cohort, self.retained + other.retained)
+
+
+def _retentions() -> dict[int, Retention]:
+    return {n: Retention(n) for n in RETENTION_DAYS}
+
+
+def _fen_ratio(numerator: Decimal | int, denominator: Decimal | int) -> int | None:
+    if not denominator:
+        return None
+    return int((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+@dataclass
+class Figures:
+    """One code's (or touchpoint's, or day's) numbers. Money is integer fen; None means there
+    is no figure (no spend entered; commerce not there yet), never a pretended zero."""
+
+    adds: int = 0
+    deleted_by_customer: int = 0
+    deleted_by_staff: int = 0
+    retention: dict[int, Retention] = field(default_factory=_retentions)
+    welfare_issued: int = 0
+    welfare_redeemed: int = 0
+    cost_fen: int | None = None
+    # Filled by the commerce module (orders attributed to the channel); None until it exists.
+    first_purchases: int | None = None
+    revenue_fen: int | None = None
+
+    @property
+    def net(self) -> int:
+        return self.adds - self.deleted_by_customer - self.deleted_by_staff
+
+    @property
+    def cost_per_add_fen(self) -> int | None:
+        if self.cost_fen is None:
+            return None
+        return _fen_ratio(self.cost_fen, self.adds)
+
+    @property
+    def cost_per_retained_fen(self) -> int | None:
+        """cost ÷ (adds × 7-day retention); see the module docstring."""
+        week = self.retention[7]
+        if self.cost_fen is None or not week.retained or not self.adds:
+            return None
+        return _fen_ratio(Decimal(self.cost_fen) * week.cohort, Decimal(self.adds) * week.retained)
+
+    def __add__(self, other: Figures) -> Figures:
+        def money(a: int | None, b: int | None) -> int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        return Figures(
+            adds=self.adds + other.adds,
+            deleted_by_customer=self.deleted_by_customer + other.deleted_by_customer,
+            deleted_by_staff=self.deleted_by_staff + other.deleted_by_staff,
+            retention={n: self.retention[n] + other.retention[n] for n in RETENTION_DAYS},
+            welfare_issued=self.welfare_issued + other.welfare_issued,
+            welfare_redeemed=self.welfare_redeemed + other.welfare_redeemed,
+            cost_fen=money(self.cost_fen, other.cost_fen),
+        )
+
+
+def _sum(figures: Iterable[Figures]) -> Figures:
+    total = Figures()
+    for f in figures:
+        total = total + f
+    return total
+
+
+# --- columns: one list for the tables, the sorting, the API and the export ----------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any  # lazy translation
+    kind: str  # "text" | "count" | "rate" | "money" | "commerce"
+    value: Callable[[Figures], int | Decimal | None]
+
+
+COLUMNS: list[Column] = [
+    Column("adds", gettext_lazy("Adds"), "count", lambda f: f.adds),
+    Column("deleted_by_customer", gettext_lazy("Deleted by customer"), "count", lambda f: f.deleted_by_customer),
+    Column("deleted_by_staff", gettext_lazy("Deleted by staff"), "count", lambda f: f.deleted_by_staff),
+    Column("net", gettext_lazy("Net adds"), "count", lambda f: f.net),
+    Column("retention_1", gettext_lazy("1-day retention"), "rate", lambda f: f.retention[1].rate),
+    Column("retention_7", gettext_lazy("7-day retention"), "rate", lambda f: f.retention[7].rate),
+    Column("retention_30", gettext_lazy("30-day retention"), "rate", lambda f: f.retention[30].rate),
+    Column("welfare_issued", gettext_lazy("Welfare issued"), "count", lambda f: f.welfare_issued),
+    Column("welfare_redeemed", gettext_lazy("Welfare redeemed"), "count", lambda f: f.welfare_redeemed),
+    Column("cost", gettext_lazy("Cost (yuan)"), "money", lambda f: f.cost_fen),
+    Column("cost_per_add", gettext_lazy("Cost per add (yuan)"), "money", lambda f: f.cost_per_add_fen),
+    Column("cost_per_retained", gettext_lazy("Cost per 7-day retained (yuan)"), "money",
+           lambda f: f.cost_per_retained_fen),
+    Column("first_purchases", gettext_lazy("First purchases"), "commerce", lambda f: f.first_purchases),
+    Column("revenue", gettext_lazy("Revenue (yuan)"), "commerce", lambda f: f.revenue_fen),
+]
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+SORT_KEYS = ("name", "touchpoint", *COLUMN_BY_KEY)
+DEFAULT_SORT = "net"
+
+
+def yuan(fen: int | None) -> str:
+    """Fen shown as yuan with two decimals; no figure is "—"."""
+    if fen is None:
+        return "—"
+    return f"{(Decimal(fen) / 100).quantize(Decimal('0.01'))}"
+
+
+def percent(rate: Decimal | None) -> str:
+    return _("n/a") if rate is None else f"{(rate * 100).quantize(Decimal('0.1'))}%"
+
+
+def display(column: Column, figures: Figures) -> str:
+    """A cell as the page and the export's notes show it."""
+    value = column.value(figures)
+    if column.kind == "commerce":
+        return "—" if value is None else str(value)
+    if column.kind == "rate":
+        return percent(value)  # type: ignore[arg-type]
+    if column.kind == "money":
+        return yuan(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+# --- the report ------------------------------------------------------------------------------
+
+@dataclass
+class CodeRow:
+    code_id: int
+    name: str
+    touchpoint: str
+    state: str
+    active: bool
+    figures: Figures
+    daily: dict[dt.date, Figures]  # only the days with something to count
+
+    @property
+    def touchpoint_label(self) -> str:
+        return str(Touchpoint(self.touchpoint).label) if self.touchpoint in Touchpoint.values else self.touchpoint
+
+
+@dataclass
+class TouchpointRow:
+    touchpoint: str
+    code_count: int
+    figures: Figures
+    daily: dict[dt.date, Figures]
+
+    @property
+    def touchpoint_label(self) -> str:
+        return str(Touchpoint(self.touchpoint).label) if self.touchpoint in Touchpoint.values else self.touchpoint
+
+    @property
+    def name(self) -> str:
+        return self.touchpoint_label
+
+
+@dataclass
+class ChannelReport:
+    """One range's figures: per code and per touchpoint (ranked), totals, and sparse daily
+    figures for trends."""
+
+    range: DateRange
+    codes: list[CodeRow]
+    touchpoints: list[TouchpointRow]
+    totals: Figures
+    sort: str
+    descending: bool
+    generated_at: dt.datetime
+
+    def daily_totals(self) -> list[tuple[dt.date, Figures]]:
+        merged: dict[dt.date, Figures] = defaultdict(Figures)
+        for row in self.codes:
+            for day, figures in row.daily.items():
+                merged[day] = merged[day] + figures
+        return [(day, merged.get(day, Figures())) for day in self.range.dates()]
+
+    def trend(self, top: int = 5) -> dict[str, Any]:
+        """Chart data: adds and net per day in total and for the `top` codes by adds."""
+        days = self.range.dates()
+        leaders = sorted(self.codes, key=lambda r: (-r.figures.adds, r.name))[:top]
+        totals = self.daily_totals()
+        return {
+            "days": [d.isoformat() for d in days],
+            "total": {"adds": [f.adds for _, f in totals], "net": [f.net for _, f in totals]},
+            "codes": [
+                {"name": r.name,
+                 "adds": [r.daily[d].adds if d in r.daily else 0 for d in days],
+                 "net": [r.daily[d].net if d in r.daily else 0 for d in days]}
+                for r in leaders if r.figures.adds or r.figures.net
+            ],
+        }
+
+
+def _sort_rows(rows: list[Any], sort: str, descending: bool) -> list[Any]:
+    """Rank by a column; rows without a figure (n/a, no spend) go last in either direction."""
+    if sort in ("name", "touchpoint"):
+        text = (lambda r: r.name) if sort == "name" else (lambda r: (r.touchpoint_label, r.name))
+        return sorted(rows, key=text, reverse=descending)
+    column = COLUMN_BY_KEY[sort]
+    present = [r for r in rows if column.value(r.figures) is not None]
+    missing = [r for r in rows if column.value(r.figures) is None]
+    present.sort(key=lambda r: r.name)  # ties in name order, whichever direction
+    present.sort(key=lambda r: column.value(r.figures), reverse=descending)
+    return present + sorted(missing, key=lambda r: r.name)
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    # TruncDate answers a date (PostgreSQL, SQLite through Django's functions alike).
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _spend_fen(spends: Iterable[ChannelSpend], period: DateRange) -> dict[int, int]:
+    """Each code's spend prorated by the days its periods share with the range, rounded once
+    per code (half up) so the rounding never compounds."""
+    exact: dict[int, Decimal] = defaultdict(Decimal)
+    for spend in spends:
+        shared = period.overlap_days(spend.start, spend.end)
+        length = (spend.end - spend.start).days + 1
+        exact[spend.code_id] += Decimal(spend.amount_fen) * shared / length
+    return {code_id: int(value.quantize(Decimal(1), ROUND_HALF_UP)) for code_id, value in exact.items()}
+
+
+def channel_report(workspace: Workspace, membership: Membership | None, period: DateRange,
+                   sort: str = DEFAULT_SORT, descending: bool = True,
+                   now: dt.datetime | None = None) -> ChannelReport:
+    """Per code and per touchpoint figures over `period`, ranked by `sort` (default net adds).
+
+    Six queries whatever the number of codes and days."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    if sort not in SORT_KEYS:
+        raise ValidationError({"sort": [_("Unknown column “%(sort)s”.") % {"sort": sort}]})
+    now = now or timezone.now()
+    lo, hi = period.bounds()
+    codes = list(ChannelCode.objects.for_workspace(workspace)
+                 .only("id", "name", "touchpoint", "state", "active").order_by("id"))
+    by_state = {c.state: c for c in codes if c.state}
+    code_states = ChannelCode.objects.for_workspace(workspace).exclude(state="").values("state")
+    relations = FollowRelation.objects.for_workspace(workspace).filter(state__in=code_states)
+
+    daily: dict[int, dict[dt.date, Figures]] = defaultdict(lambda: defaultdict(Figures))
+
+    # 1. adds by code and day, each day's cohort for every retention horizon
+    cohort_counts: dict[str, Any] = {}
+    for n in RETENTION_DAYS:
+        old_enough = Q(added_at__lte=now - dt.timedelta(days=n))
+        kept = (Q(deleted_at__isnull=True) | Q(deleted_at__gte=F("added_at") + dt.timedelta(days=n))
+                | Q(deleted_by=DeletedBy.TRANSFER))
+        cohort_counts[f"cohort_{n}"] = Count("id", filter=old_enough)
+        cohort_counts[f"kept_{n}"] = Count("id", filter=old_enough & kept)
+    adds = (relations.filter(added_at__gte=lo, added_at__lt=hi)
+            .annotate(day=TruncDate("added_at", tzinfo=SHANGHAI))
+            .values("state", "day").annotate(adds=Count("id"), **cohort_counts).order_by())
+    for row in adds:
+        if row["state"] not in by_state:
+            continue  # a code created after the first query; the next page load counts it
+        figures = daily[by_state[row["state"]].pk][_day(row["day"])]
+        figures.adds += row["adds"]
+        for n in RETENTION_DAYS:
+            figures.retention[n] = figures.retention[n] + Retention(n, row[f"cohort_{n}"], row[f"kept_{n}"])
+
+    # 2. deletions by code, day and who deleted
+    deletions = (relations.filter(deleted_at__gte=lo, deleted_at__lt=hi,
+                                  deleted_by__in=[DeletedBy.CUSTOMER, DeletedBy.STAFF])
+                 .annotate(day=TruncDate("deleted_at", tzinfo=SHANGHAI))
+                 .values("state", "day", "deleted_by").annotate(count=Count("id")).order_by())
+    for row in deletions:
+        if row["state"] not in by_state:
+            continue
+        figures = daily[by_state[row["state"]].pk][_day(row["day"])]
+        if row["deleted_by"] == DeletedBy.CUSTOMER:
+            figures.deleted_by_customer += row["count"]
+        else:
+            figures.deleted_by_staff += row["count"]
+
+    # 3 and 4. welfare issued and redeemed through each code, on their own days
+    grants = WelfareGrant.objects.for_workspace(workspace).filter(channel__isnull=False)
+    for moment, attribute in (("granted_at", "welfare_issued"), ("redeemed_at", "welfare_redeemed")):
+        rows = (grants.filter(**{f"{moment}__gte": lo, f"{moment}__lt": hi})
+                .annotate(day=TruncDate(moment, tzinfo=SHANGHAI))
+                .values("channel_id", "day").annotate(count=Count("id")).order_by())
+        for row in rows:
+            figures = daily[row["channel_id"]][_day(row["day"])]
+            setattr(figures, attribute, getattr(figures, attribute) + row["count"])
+
+    # 5. spend whose period touches the range
+    spend = _spend_fen(ChannelSpend.objects.for_workspace(workspace)
+                       .filter(start__lte=period.end, end__gte=period.start)
+                       .only("code_id", "start", "end", "amount_fen"), period)
+
+    code_rows = []
+    for code in codes:
+        days = dict(daily.get(code.pk, {}))
+        figures = replace(_sum(days.values()), cost_fen=spend.get(code.pk))
+        code_rows.append(CodeRow(code.pk, code.name, code.touchpoint, code.state, code.active, figures, days))
+
+    touch_rows = []
+    grouped: dict[str, list[CodeRow]] = defaultdict(list)
+    for row in code_rows:
+        grouped[row.touchpoint].append(row)
+    for touchpoint, members in grouped.items():
+        merged: dict[dt.date, Figures] = defaultdict(Figures)
+        for member in members:
+            for day, figures in member.daily.items():
+                merged[day] = merged[day] + figures
+        touch_rows.append(TouchpointRow(touchpoint, len(members), _sum(m.figures for m in members), dict(merged)))
+
+    return ChannelReport(
+        range=period,
+        codes=_sort_rows(code_rows, sort, descending),
+        touchpoints=_sort_rows(touch_rows, sort if sort != "name" else "touchpoint", descending),
+        totals=_sum(r.figures for r in code_rows),
+        sort=sort,
+        descending=descending,
+        generated_at=now,
+    )
+
+
+# --- spend -----------------------------------------------------------------------------------
+
+def parse_yuan(amount: Decimal | str | int | float) -> Decimal:
+    """A positive amount in yuan with at most two decimals (fen), or a ValidationError."""
+    try:
+        value = Decimal(str(amount).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"amount_yuan": [_("Enter an amount in yuan, e.g. 1280.50.")]}) from None
+    if not value.is_finite():
+        raise ValidationError({"amount_yuan": [_("Enter an amount in yuan, e.g. 1280.50.")]})
+    if value <= 0:
+        raise ValidationError({"amount_yuan": [_("The amount must be more than zero.")]})
+    if value > MAX_SPEND_YUAN:
+        raise ValidationError({"amount_yuan": [_("That is more than %(max)s yuan; check the amount.")
+                                               % {"max": MAX_SPEND_YUAN}]})
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError({"amount_yuan": [_("Use at most two decimals (fen).")]})
+    return value
+
+
+def add_spend(workspace: Workspace, membership: Membership | None, code_id: int,
+              start: dt.date, end: dt.date, amount_yuan: Decimal | str | int, note: str = "") -> ChannelSpend:
+    """Record what a code cost over a period (ads, printing, promoter fees)."""
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    code = ChannelCode.objects.for_workspace(workspace).get(pk=code_id)
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = parse_yuan(amount_yuan)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        amount = Decimal(0)
+    if start is None or end is None:
+        errors.setdefault("start", []).append(_("Enter the period's first and last day."))
+    elif end < start:
+        errors.setdefault("end", []).append(_("The end date is before the start date."))
+    if len(note) > 120:
+        errors.setdefault("note", []).append(_("Keep the note within 120 characters."))
+    if errors:
+        raise ValidationError(errors)
+    return ChannelSpend.objects.create(workspace=workspace, code=code, start=start, end=end,
+                                       amount_fen=int(amount * 100), note=note.strip())
+
+
+def list_spends(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[ChannelSpend]:
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    return list(ChannelSpend.objects.for_workspace(workspace).select_related("code")
+                .order_by("-start", "-id")[:limit])
+
+
+def delete_spend(workspace: Workspace, membership: Membership | None, spend_id: int) -> None:
+    """Remove a mistaken entry (another brand's id is simply not found)."""
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    ChannelSpend.objects.for_workspace(workspace).get(pk=spend_id).delete()
+
+
+def spend_code_options(workspace: Workspace, membership: Membership | None) -> list[ChannelCode]:
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    return list(ChannelCode.objects.for_workspace(workspace).only("id", "name", "touchpoint").order_by("name"))
+
+
+# --- export ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    content: bytes
+    rows: int
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cell(column: Column, figures: Figures) -> Any:
+    """Numbers stay numbers (yuan, ratios) so Excel can sum and chart them; no figure is text."""
+    value = column.value(figures)
+    if value is None:
+        return "—" if column.kind in ("commerce", "money") else _("n/a")
+    if column.kind == "money":
+        return float(Decimal(value) / 100)  # openpyxl writes floats; two decimals by number format
+    if column.kind == "rate":
+        return float(value)
+    return value
+
+
+def _sheet(sheet: Any, first: list[str], rows: list[Any], lead: Callable[[Any], list[Any]]) -> None:
+    from openpyxl.styles import Font
+
+    sheet.append(first + [str(c.label) for c in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(lead(row) + [_cell(c, row.figures) for c in COLUMNS])
+    for index, column in enumerate(COLUMNS, start=len(first) + 1):
+        number_format = {"money": "0.00", "rate": "0.0%"}.get(column.kind)
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if number_format and not isinstance(cell.value, str):
+                cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", [22, 14] + [12] * 17, strict=False):
+        sheet.column_dimensions[letter].width = width
+
+
+def export_report(workspace: Workspace, membership: Membership | None, period: DateRange,
+                  sort: str = DEFAULT_SORT, descending: bool = True, ip_address: str | None = None,
+                  now: dt.datetime | None = None) -> Export:
+    """The ranked tables as an .xlsx workbook (codes, touchpoints, days, notes), audit-logged
+    as an export with its row count. Headers follow the active language."""
+    from openpyxl import Workbook
+
+    from siyu.core.models import AuditAction
+    from siyu.core.services import audit
+
+    require(role_of(membership), Module.CHANNELS, Action.EXPORT)
+    result = channel_report(workspace, membership, period, sort, descending, now)
+    book = Workbook()
+    codes = book.active
+    codes.title = _("Channel codes")
+    _sheet(codes, [_("Channel code"), _("Touchpoint")], result.codes, lambda r: [r.name, r.touchpoint_label])
+    touchpoints = book.create_sheet(_("Touchpoints"))
+    _sheet(touchpoints, [_("Touchpoint"), _("Codes")], result.touchpoints,
+           lambda r: [r.touchpoint_label, r.code_count])
+    days = book.create_sheet(_("By day"))
+    days.append([_("Day"), _("Adds"), _("Deleted by customer"), _("Deleted by staff"), _("Net adds"),
+                 _("Welfare issued"), _("Welfare redeemed")])
+    for day, f in result.daily_totals():
+        days.append([day, f.adds, f.deleted_by_customer, f.deleted_by_staff, f.net, f.welfare_issued,
+                     f.welfare_redeemed])
+    notes = book.create_sheet(_("Notes"))
+    for line in [
+        [_("Range"), f"{period.start.isoformat()} – {period.end.isoformat()} (Asia/Shanghai)"],
+        [_("Generated at"), result.generated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")],
+        [_("Net adds"), _("Adds minus deletions by the customer and by staff; transfers are not losses.")],
+        [_("Retention"), _("Share of the customers added in the range at least N days ago who were still "
+                           "friends N days after their add; n/a when nobody is old enough.")],
+        [_("Cost"), _("Spend prorated by the days each spend period shares with the range; — when no "
+                      "spend was entered.")],
+        [_("First purchases"), _("Filled by the commerce module.")],
+    ]:
+        notes.append(line)
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 100
+    out = io.BytesIO()
+    book.save(out)
+    rows = len(result.codes)
+    audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, "channel analytics",
+          {"rows": rows, "start": period.start.isoformat(), "end": period.end.isoformat(), "sort": sort},
+          ip_address)
+    filename = f"channel-analytics-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    return Export(filename, out.getvalue(), rows)

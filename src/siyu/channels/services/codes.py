@@ -1,0 +1,638 @@
+"""渠道活码 services: creating, editing and retiring channel live codes, each backed by a WeCom
+contact way (联系我, WECOM.md §3), and what the console lists about them.
+
+Plain functions with explicit workspace and membership; roles are checked here
+(`Module.CHANNELS`: admin, ops lead and planner edit; copywriter, customer ops and data
+analyst view; the merchandiser nothing). Every problem with the input is reported at once,
+on its own field, in the user's language; nothing is saved unless WeCom accepted the change.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from siyu.accounts.models import StaffAccount
+from siyu.channels.models import (
+    MAX_ATTACHMENTS,
+    REMARK_MAX_CHARS,
+    STATE_MAX_CHARS,
+    ChannelAccount,
+    ChannelCode,
+    RoutingStrategy,
+    Touchpoint,
+    Welfare,
+)
+from siyu.channels.services import routing
+from siyu.core.models import Membership, Workspace
+from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.wecom.client import ContactWaySpec, ContactWayUpdate, WeComClient, WeComError
+
+logger = logging.getLogger("siyu.channels")
+
+STATE_PREFIX = "ch"
+STATE_RANDOM_BYTES = 10  # 80 random bits: 16 base32 characters, "ch" + 16 = 18 <= 30 (WECOM.md §3)
+PROMOTER_MAX_CHARS = 40
+GROUP_CHAT_MAX_CHARS = 64
+MAX_WEIGHT = 100  # keeps one weighted rotation cycle short (see routing._weighted_sequence)
+MAX_SEATS = 100  # WECOM.md §3: <= 100 members per contact way [sdk]
+MAX_AUTO_TAGS = 20
+WELCOME_TEXT_MAX_BYTES = 4000  # WECOM.md §3: send_welcome_msg text.content <= 4000 bytes
+# WeCom's answer to a config_id it does not know (40058 invalid parameter) [?]: the contact way
+# was deleted outside the platform, or the twin restarted with empty memory.
+MISSING_WAY_ERRORS = frozenset({40058})
+
+
+
+def can_edit(membership: Membership | None) -> bool:
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CHANNELS, Action.EDIT)
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+@dataclass
+class SeatInput:
+    """One staff account on a code: its weight, daily cap, whether it is a backup, its shifts
+    (`[{"weekdays": [0..6], "start": "HH:MM", "end": "HH:MM"}]`, Monday 0; empty = always)."""
+
+    account_id: int | None
+    weight: int | None = 1
+    daily_cap: int | None = None
+    is_backup: bool = False
+    shifts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CodeInput:
+    """A code's settings as the console form and the API hand them to `create_code` / `update_code`."""
+
+    name: str = ""
+    touchpoint: str = ""
+    promoter_name: str = ""
+    strategy: str = RoutingStrategy.ROUND_ROBIN
+    skip_verify: bool = True
+    seats: list[SeatInput] = field(default_factory=list)
+    welcome_text: str = ""
+    welcome_attachments: list[dict[str, Any]] = field(default_factory=list)
+    welfare_id: int | None = None
+    auto_tag_ids: list[str] = field(default_factory=list)
+    group_chat_id: str = ""
+
+
+# --- state ----------------------------------------------------------------------------------------
+
+def new_state(workspace: Workspace) -> str:
+    """A fresh contact-way `state` for the brand: "ch" + 16 base32 characters of 80 random bits,
+    so it is neither guessable from other codes nor likely to collide (checked anyway; the
+    database's unique constraint is the last word). It never changes once the code exists:
+    every add through the code carries it back (WECOM.md §3, add_external_contact State)."""
+    codes = ChannelCode.objects.for_workspace(workspace)
+    while True:
+        random_part = base64.b32encode(secrets.token_bytes(STATE_RANDOM_BYTES)).decode().rstrip("=").lower()
+        state = f"{STATE_PREFIX}{random_part}"
+        assert len(state) <= STATE_MAX_CHARS
+        if not codes.filter(state=state).exists():
+            return state
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _welcome_errors(text: str, attachments: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The welcome message's rules live with the welcome service (`validate_welcome`); asked once
+    for the text and once for the attachments, so each problem lands on its own field. Without
+    that service, the two limits WeCom enforces are checked here (WECOM.md §3)."""
+    try:
+        from siyu.channels.services.welcome import validate_welcome
+    except ImportError:
+        validate_welcome = None
+    errors: dict[str, list[str]] = {}
+    if validate_welcome is not None:
+        for key, found in (("welcome_text", validate_welcome(text, [])),
+                           ("welcome_attachments", validate_welcome("", attachments))):
+            if found:
+                errors[key] = [str(m) for m in found]
+        return errors
+    size = len(text.encode("utf-8"))
+    if size > WELCOME_TEXT_MAX_BYTES:
+        _add(errors, "welcome_text", _("The welcome message is %(size)s bytes; WeCom takes at most %(max)s "
+                                       "(about 1,300 Chinese characters).") % {"size": size, "max": WELCOME_TEXT_MAX_BYTES})
+    if len(attachments) > MAX_ATTACHMENTS:
+        _add(errors, "welcome_attachments", _("At most %(max)s attachments, please.") % {"max": MAX_ATTACHMENTS})
+    return errors
+
+
+def _shift_errors(shifts: Any) -> list[str]:
+    if not isinstance(shifts, list):
+        return [_("Shifts are a list of weekdays with a start and an end time.")]
+    problems: list[str] = []
+    for shift in shifts:
+        if not isinstance(shift, dict):
+            problems.append(_("Shifts are a list of weekdays with a start and an end time."))
+            continue
+        weekdays = shift.get("weekdays")
+        if (not isinstance(weekdays, list) or not weekdays
+                or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in weekdays)):
+            problems.append(_("Give each shift its weekdays, from 0 (Monday) to 6 (Sunday)."))
+        start = routing.parse_clock(str(shift.get("start", "")))
+        end = routing.parse_clock(str(shift.get("end", "")))
+        if start is None or end is None:
+            problems.append(_("Write shift times as HH:MM, e.g. 09:00."))
+        elif start >= end:
+            problems.append(_("A shift ends after it starts (%(start)s–%(end)s); split a night shift in two.")
+                            % {"start": shift.get("start"), "end": shift.get("end")})
+    return problems
+
+
+def _seat_errors(workspace: Workspace, seats: list[SeatInput], errors: dict[str, list[str]]) -> dict[int, StaffAccount]:
+    """Check the seats; the brand's accounts they name, by id."""
+    ids = [s.account_id for s in seats if s.account_id is not None]
+    accounts = {a.pk: a for a in StaffAccount.objects.for_workspace(workspace).filter(pk__in=ids)}
+    if len(seats) > MAX_SEATS:
+        _add(errors, "seats", _("A code routes among at most %(max)s accounts.") % {"max": MAX_SEATS})
+    seen: set[int] = set()
+    for number, seat in enumerate(seats, start=1):
+        account = accounts.get(seat.account_id) if seat.account_id is not None else None
+        if account is None:
+            _add(errors, "seats", _("Row %(row)s: choose one of this brand's accounts.") % {"row": number})
+            continue
+        name = str(account)
+        if account.pk in seen:
+            _add(errors, "seats", _("%(account)s is listed twice.") % {"account": name})
+        seen.add(account.pk)
+        if seat.weight is None or not 1 <= seat.weight <= MAX_WEIGHT:
+            _add(errors, "seats", _("%(account)s: the weight is a whole number from 1 to %(max)s.")
+                 % {"account": name, "max": MAX_WEIGHT})
+        if seat.daily_cap is not None and seat.daily_cap < 1:
+            _add(errors, "seats", _("%(account)s: a daily cap is at least 1; leave it empty for no cap.")
+                 % {"account": name})
+        for problem in _shift_errors(seat.shifts):
+            _add(errors, "seats", f"{name}: {problem}")
+    if not any(not s.is_backup and s.account_id in accounts for s in seats):
+        _add(errors, "seats", _("Add at least one regular (non-backup) account for the code to route to."))
+    return accounts
+
+
+def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -> dict[int, StaffAccount]:
+    """Normalise `data` in place and raise one ValidationError with every problem, per field."""
+    errors: dict[str, list[str]] = {}
+    data.name = (data.name or "").strip()
+    data.promoter_name = (data.promoter_name or "").strip()
+    data.group_chat_id = (data.group_chat_id or "").strip()
+    data.welcome_text = (data.welcome_text or "").strip()
+    codes = ChannelCode.objects.for_workspace(workspace)
+    if code is not None:
+        codes = codes.exclude(pk=code.pk)
+    if not data.name:
+        _add(errors, "name", _("Give the code a name, e.g. the store or the ad it is printed on."))
+    elif len(data.name) > REMARK_MAX_CHARS:
+        _add(errors, "name", _("Keep the name within %(max)s characters: WeCom stores it as the contact way's remark.")
+             % {"max": REMARK_MAX_CHARS})
+    elif codes.filter(name=data.name).exists():
+        _add(errors, "name", _("This brand already has a code named “%(name)s”.") % {"name": data.name})
+    if data.touchpoint not in Touchpoint.values:
+        _add(errors, "touchpoint", _("Choose where customers meet the code."))
+    if data.touchpoint == Touchpoint.PROMOTER:
+        if not data.promoter_name:
+            _add(errors, "promoter_name", _("A promoter code needs the promoter's name."))
+        elif len(data.promoter_name) > PROMOTER_MAX_CHARS:
+            _add(errors, "promoter_name", _("Keep the promoter's name within %(max)s characters.")
+                 % {"max": PROMOTER_MAX_CHARS})
+        elif codes.filter(active=True, touchpoint=Touchpoint.PROMOTER, promoter_name=data.promoter_name).exists():
+            _add(errors, "promoter_name", _("%(name)s already has a promoter code; each promoter gets one.")
+                 % {"name": data.promoter_name})
+    else:
+        data.promoter_name = ""
+    if data.strategy not in RoutingStrategy.values:
+        _add(errors, "strategy", _("Choose how scans are shared among the accounts."))
+    accounts = _seat_errors(workspace, data.seats, errors)
+    for key, messages in _welcome_errors(data.welcome_text, list(data.welcome_attachments or [])).items():
+        errors.setdefault(key, []).extend(messages)
+    if data.welfare_id is not None and not Welfare.objects.for_workspace(workspace).filter(pk=data.welfare_id).exists():
+        _add(errors, "welfare", _("Choose one of this brand's welfare offers."))
+    if len(data.group_chat_id) > GROUP_CHAT_MAX_CHARS:
+        _add(errors, "group_chat_id", _("This is not a WeCom group chat ID."))
+    tags: list[str] = []
+    for tag in data.auto_tag_ids or []:
+        tag = str(tag).strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_AUTO_TAGS or any(len(t) > 64 for t in tags):
+        _add(errors, "auto_tag_ids", _("At most %(max)s tags, each a WeCom tag ID.") % {"max": MAX_AUTO_TAGS})
+    data.auto_tag_ids = tags
+    if errors:
+        raise ValidationError(errors)
+    return accounts
+
+
+def _refused(exc: Exception) -> ValidationError:
+    from siyu.wecom.services import NotConnected
+
+    if isinstance(exc, NotConnected):
+        return ValidationError(str(exc))
+    assert isinstance(exc, WeComError)
+    return ValidationError(_("WeCom refused the change (error %(errcode)s: %(errmsg)s); nothing was saved.")
+                           % {"errcode": exc.errcode, "errmsg": exc.errmsg})
+
+
+def _client(workspace: Workspace) -> WeComClient:
+    from siyu.wecom.services import client_for
+
+    return client_for(workspace)
+
+
+# --- creating, editing, retiring -------------------------------------------------------------------
+
+def _unsaved_seats(workspace: Workspace, seats: list[SeatInput], accounts: dict[int, StaffAccount]) -> list[ChannelAccount]:
+    return [
+        ChannelAccount(workspace=workspace, account=accounts[s.account_id], weight=s.weight or 1,
+                       daily_cap=s.daily_cap, is_backup=s.is_backup, shifts=list(s.shifts or []))
+        for s in seats if s.account_id in accounts
+    ]
+
+
+def _first_choice(seats: list[ChannelAccount], strategy: str, now: dt.datetime,
+                  adds_today: dict[int, int], previous: Sequence[str]) -> routing.RoutingChoice:
+    """The accounts a new or edited contact way starts with. WeCom needs at least one member, so
+    when no account is eligible right now (all off shift, say) the first regular one stands in
+    until the scheduler's next pass; an account no longer on the code never stays."""
+    seated = {seat.account.userid for seat in seats}
+    kept = [userid for userid in previous if userid in seated]
+    choice = routing.choose_accounts(seats, strategy, now, adds_today, previous=kept)
+    if choice.userids:
+        return choice
+    first = next(seat for seat in seats if not seat.is_backup)
+    return routing.RoutingChoice((first.account.userid,), choice.note, chosen=False)
+
+
+def _apply_fields(code: ChannelCode, data: CodeInput) -> None:
+    code.name, code.touchpoint, code.promoter_name = data.name, data.touchpoint, data.promoter_name
+    code.strategy, code.skip_verify = data.strategy, data.skip_verify
+    code.welcome_text, code.welcome_attachments = data.welcome_text, list(data.welcome_attachments or [])
+    code.welfare_id, code.auto_tag_ids, code.group_chat_id = data.welfare_id, data.auto_tag_ids, data.group_chat_id
+
+
+def _add_way(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> None:
+    """Create the code's contact way: several members (type 2), a QR code (scene 2), the name as
+    remark and the code's state (WECOM.md §3); store what WeCom answered on `code`."""
+    created = client.add_contact_way(ContactWaySpec(
+        type=2, scene=2, remark=code.name, state=code.state, skip_verify=code.skip_verify, user=list(userids)))
+    code.config_id, code.qr_code_url = created.config_id, created.qr_code
+
+
+def create_code(workspace: Workspace, membership: Membership | None, data: CodeInput,
+                now: dt.datetime | None = None) -> ChannelCode:
+    """Create a code and its WeCom contact way. If WeCom refuses, nothing is saved and the
+    error says what WeCom answered."""
+    from siyu.wecom.services import NotConnected
+
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    now = now or timezone.now()
+    accounts = _validate(workspace, data, None)
+    code = ChannelCode(workspace=workspace, state=new_state(workspace), created_by=getattr(membership, "user", None))
+    _apply_fields(code, data)
+    seats = _unsaved_seats(workspace, data.seats, accounts)
+    choice = _first_choice(seats, code.strategy, now, {}, ())
+    try:
+        with _client(workspace) as client:
+            _add_way(client, code, choice.userids)
+    except (WeComError, NotConnected) as exc:
+        raise _refused(exc) from exc
+    code.routed_userids, code.routed_at, code.routing_note = list(choice.userids), now, choice.note
+    try:
+        with transaction.atomic():
+            code.save()
+            for seat in seats:
+                seat.code = code
+            ChannelAccount.objects.for_workspace(workspace).bulk_create(seats)
+    except IntegrityError as exc:
+        # Two planners racing for the same name: the way WeCom made for the loser goes again.
+        _delete_way_quietly(workspace, code.config_id)
+        raise ValidationError({"name": _("Another code was saved at the same time with this name. "
+                                         "Choose another name.")}) from exc
+    return code
+
+
+def _delete_way_quietly(workspace: Workspace, config_id: str) -> None:
+    try:
+        with _client(workspace) as client:
+            client.delete_contact_way(config_id)
+    except Exception:  # noqa: BLE001 - best effort; reconcile never sees an orphan way as a code
+        logger.warning("could not delete orphaned contact way %s", config_id, exc_info=True)
+
+
+def _active_code(workspace: Workspace, code_id: int) -> ChannelCode:
+    return ChannelCode.objects.for_workspace(workspace).get(pk=code_id)
+
+
+def update_code(workspace: Workspace, membership: Membership | None, code_id: int, data: CodeInput,
+                now: dt.datetime | None = None) -> ChannelCode:
+    """Change a code's settings and seats; its `state` never changes. WeCom's contact way gets
+    the new remark, verification setting and accounts first; if WeCom refuses, nothing is saved."""
+    from siyu.wecom.services import NotConnected
+
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    now = now or timezone.now()
+    code = _active_code(workspace, code_id)
+    if not code.active:
+        raise ValidationError(_("This code is deactivated; create a new one instead."))
+    accounts = _validate(workspace, data, code)
+    _apply_fields(code, data)
+    seats = _unsaved_seats(workspace, data.seats, accounts)
+    adds = routing.adds_today_by_account(workspace, [code], now).get(code.state, {})
+    choice = _first_choice(seats, code.strategy, now, adds, code.routed_userids)
+    try:
+        with _client(workspace) as client:
+            if not code.config_id:
+                _add_way(client, code, choice.userids)
+            else:
+                try:
+                    client.update_contact_way(ContactWayUpdate(
+                        config_id=code.config_id, remark=code.name, skip_verify=code.skip_verify,
+                        user=list(choice.userids)))
+                except WeComError as exc:
+                    if exc.errcode not in MISSING_WAY_ERRORS:
+                        raise
+                    _add_way(client, code, choice.userids)  # gone at WeCom: made again, same state
+    except (WeComError, NotConnected) as exc:
+        raise _refused(exc) from exc
+    if list(choice.userids) != list(code.routed_userids):
+        code.routed_userids, code.routed_at = list(choice.userids), now
+    code.routing_note = choice.note
+    try:
+        with transaction.atomic():
+            code.save()
+            _replace_seats(workspace, code, seats)
+    except IntegrityError as exc:
+        raise ValidationError({"name": _("Another code was saved at the same time with this name. "
+                                         "Choose another name.")}) from exc
+    return code
+
+
+def _replace_seats(workspace: Workspace, code: ChannelCode, seats: list[ChannelAccount]) -> None:
+    """Keep a seat's row when its account stays (ids stay stable), update it, add and remove."""
+    existing = {s.account_id: s for s in ChannelAccount.objects.for_workspace(workspace).filter(code=code)}
+    wanted = {s.account_id for s in seats}
+    ChannelAccount.objects.for_workspace(workspace).filter(code=code).exclude(account_id__in=wanted).delete()
+    new = []
+    for seat in seats:
+        old = existing.get(seat.account_id)
+        if old is None:
+            seat.code = code
+            new.append(seat)
+            continue
+        old.weight, old.daily_cap, old.is_backup, old.shifts = seat.weight, seat.daily_cap, seat.is_backup, seat.shifts
+        old.save(update_fields=["weight", "daily_cap", "is_backup", "shifts"])
+    ChannelAccount.objects.for_workspace(workspace).bulk_create(new)
+
+
+def deactivate_code(workspace: Workspace, membership: Membership | None, code_id: int) -> ChannelCode:
+    """Retire a code: its contact way is deleted at WeCom (printed QR codes stop adding), the
+    code and every add it brought stay for the numbers, and its state is never reused."""
+    from siyu.wecom.services import NotConnected
+
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    code = _active_code(workspace, code_id)
+    if not code.active:
+        return code
+    if code.config_id:
+        try:
+            with _client(workspace) as client:
+                client.delete_contact_way(code.config_id)
+        except WeComError as exc:
+            if exc.errcode not in MISSING_WAY_ERRORS:
+                raise _refused(exc) from exc
+        except NotConnected as exc:
+            raise _refused(exc) from exc
+    code.active = False
+    code.routing_note = _("Deactivated; the contact way was deleted at WeCom.")
+    code.save(update_fields=["active", "routing_note", "updated_at"])
+    return code
+
+
+def reroute_code(workspace: Workspace, membership: Membership | None, code_id: int,
+                 now: dt.datetime | None = None) -> routing.RoutingChoice:
+    """Apply routing to one code now (the console's "reroute" action)."""
+    from siyu.wecom.services import NotConnected
+
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    code = _active_code(workspace, code_id)
+    if not code.active:
+        raise ValidationError(_("This code is deactivated."))
+    try:
+        return routing.apply_routing(workspace, code, now)
+    except (WeComError, NotConnected) as exc:
+        raise _refused(exc) from exc
+
+
+# --- keeping WeCom in step --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    checked: int
+    recreated: list[str]
+    repaired: list[str]
+    failed: list[str]
+
+
+def reconcile_contact_ways(workspace: Workspace, now: dt.datetime | None = None) -> ReconcileReport:
+    """Make WeCom hold a contact way for every active code: one WeCom no longer has (deleted
+    outside the platform, or the local twin restarted with empty memory) or that was never made
+    is made again with the same state, so adds still find their code; a way whose members drifted
+    from the routed accounts gets them back. Idempotent; the reconcile job runs it."""
+    now = now or timezone.now()
+    codes = list(ChannelCode.objects.for_workspace(workspace).filter(active=True).prefetch_related(routing.seats_prefetch(workspace)))
+    recreated: list[str] = []
+    repaired: list[str] = []
+    failed: list[str] = []
+    if not codes:
+        return ReconcileReport(0, [], [], [])
+    with _client(workspace) as client:
+        for code in codes:
+            try:
+                if _reconcile_one(workspace, client, code, now):
+                    recreated.append(code.name)
+                elif code.routed_userids and _repair_members(client, code):
+                    repaired.append(code.name)
+            except WeComError as exc:
+                logger.warning("reconciling code %s of %s failed: %s", code.pk, workspace.slug, exc)
+                failed.append(code.name)
+    return ReconcileReport(len(codes), recreated, repaired, failed)
+
+
+def _reconcile_one(workspace: Workspace, client: WeComClient, code: ChannelCode, now: dt.datetime) -> bool:
+    """Re-create the code's way if WeCom lacks it; True when it did."""
+    if code.config_id:
+        try:
+            # A way under our config_id with another state is not ours (a restarted twin reuses ids).
+            if client.get_contact_way(code.config_id).state == code.state:
+                return False
+        except WeComError as exc:
+            if exc.errcode not in MISSING_WAY_ERRORS:
+                raise
+    seats = list(code.seats.all())
+    if not any(not s.is_backup for s in seats):
+        raise WeComError(-1, "the code has no regular account", "reconcile")
+    choice = _first_choice(seats, code.strategy, now, {}, code.routed_userids)
+    userids = [u for u in code.routed_userids if u in {s.account.userid for s in seats}] or list(choice.userids)
+    _add_way(client, code, userids)
+    ChannelCode.objects.for_workspace(workspace).filter(pk=code.pk).update(
+        config_id=code.config_id, qr_code_url=code.qr_code_url, routed_userids=userids, routed_at=now)
+    code.routed_userids = userids
+    return True
+
+
+def _repair_members(client: WeComClient, code: ChannelCode) -> bool:
+    way = client.get_contact_way(code.config_id)
+    if list(way.user) == list(code.routed_userids):
+        return False
+    client.update_contact_way(ContactWayUpdate(config_id=code.config_id, user=list(code.routed_userids)))
+    return True
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CodeRow:
+    """A code as the console lists it: the accounts it routes to now and the adds it brought."""
+
+    code: ChannelCode
+    routed_accounts: list[str]
+    adds_today: int
+    adds_total: int
+
+
+def _adds_by_state(workspace: Workspace, states: list[str], now: dt.datetime) -> dict[str, dict[str, int]]:
+    """Adds through each state: today (Asia/Shanghai), the last 7 days and all time (one query)."""
+    from siyu.customers.models import FollowRelation
+
+    if not states:
+        return {}
+    rows = (FollowRelation.objects.for_workspace(workspace).filter(state__in=states)
+            .values("state").annotate(
+                total=Count("id"),
+                today=Count("id", filter=Q(added_at__gte=routing.day_start(now))),
+                week=Count("id", filter=Q(added_at__gte=now - dt.timedelta(days=7))),
+            ))
+    return {r["state"]: {"total": r["total"], "today": r["today"], "week": r["week"]} for r in rows}
+
+
+def list_codes(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None) -> list[CodeRow]:
+    """The brand's codes, newest first, active ones before retired ones (three queries)."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    now = now or timezone.now()
+    codes = sorted(ChannelCode.objects.for_workspace(workspace), key=lambda c: not c.active)
+    adds = _adds_by_state(workspace, [c.state for c in codes], now)
+    names = dict(StaffAccount.objects.for_workspace(workspace).values_list("userid", "name"))
+    return [
+        CodeRow(code, [names.get(u) or u for u in code.routed_userids],
+                adds.get(code.state, {}).get("today", 0), adds.get(code.state, {}).get("total", 0))
+        for code in codes
+    ]
+
+
+def get_code(workspace: Workspace, membership: Membership | None, code_id: int) -> ChannelCode:
+    """One code of this brand; another brand's id is simply not found."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    return ChannelCode.objects.for_workspace(workspace).select_related("welfare").get(pk=code_id)
+
+
+def code_for_editing(workspace: Workspace, membership: Membership | None, code_id: int | None) -> ChannelCode | None:
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
+    return None if code_id is None else _active_code(workspace, code_id)
+
+
+@dataclass(frozen=True)
+class SeatStatus:
+    seat: ChannelAccount
+    routed: bool
+    adds_today: int
+    blocked: str | None  # why it cannot take a friend now, or None
+
+
+@dataclass(frozen=True)
+class CodeDetail:
+    code: ChannelCode
+    seats: list[SeatStatus]
+    adds_today: int
+    adds_week: int
+    adds_total: int
+
+
+def code_detail(workspace: Workspace, membership: Membership | None, code_id: int,
+                now: dt.datetime | None = None) -> CodeDetail:
+    """A code with each seat's state now: routed or not, adds today, and what keeps it out."""
+    code = get_code(workspace, membership, code_id)
+    now = now or timezone.now()
+    seats = routing.seats_of(workspace, code)
+    per_account = routing.adds_today_by_account(workspace, [code], now).get(code.state, {})
+    adds = _adds_by_state(workspace, [code.state], now).get(code.state, {})
+    statuses = [
+        SeatStatus(seat, seat.account.userid in code.routed_userids, per_account.get(seat.account_id, 0),
+                   routing.why_not(seat, now, per_account))
+        for seat in seats
+    ]
+    return CodeDetail(code, statuses, adds.get("today", 0), adds.get("week", 0), adds.get("total", 0))
+
+
+def account_options(workspace: Workspace, membership: Membership | None) -> list[StaffAccount]:
+    """Accounts a code may route to: this brand's, still in the corp."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    return list(StaffAccount.objects.for_workspace(workspace).filter(active=True))
+
+
+def welfare_options(workspace: Workspace, membership: Membership | None) -> list[Welfare]:
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    return list(Welfare.objects.for_workspace(workspace).filter(active=True))
+
+
+def input_from(code: ChannelCode, seats: list[ChannelAccount]) -> CodeInput:
+    """A code's current settings as input, for forms that edit it."""
+    return CodeInput(
+        name=code.name, touchpoint=code.touchpoint, promoter_name=code.promoter_name, strategy=code.strategy,
+        skip_verify=code.skip_verify, welcome_text=code.welcome_text,
+        welcome_attachments=list(code.welcome_attachments), welfare_id=code.welfare_id,
+        auto_tag_ids=list(code.auto_tag_ids), group_chat_id=code.group_chat_id,
+        seats=[SeatInput(s.account_id, s.weight, s.daily_cap, s.is_backup, list(s.shifts)) for s in seats],
+    )
+
+
+# --- promoters (推手) --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromoterRow:
+    rank: int
+    promoter_name: str
+    code: ChannelCode
+    adds_total: int
+    adds_week: int
+
+
+def promoter_leaderboard(workspace: Workspace, membership: Membership | None,
+                         now: dt.datetime | None = None) -> list[PromoterRow]:
+    """推手排行 — promoters ranked by the friends their code brought, all time (then the last
+    7 days, then name); retired promoter codes keep their place."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    now = now or timezone.now()
+    codes = list(ChannelCode.objects.for_workspace(workspace).filter(touchpoint=Touchpoint.PROMOTER))
+    adds = _adds_by_state(workspace, [c.state for c in codes], now)
+    rows = sorted(
+        ((c, adds.get(c.state, {}).get("total", 0), adds.get(c.state, {}).get("week", 0)) for c in codes),
+        key=lambda r: (-r[1], -r[2], r[0].promoter_name),
+    )
+    return [PromoterRow(rank, c.promoter_name, c, total, week) for rank, (c, total, week) in enumerate(rows, start=1)]

@@ -1,0 +1,306 @@
+"""活码下载 — a channel code's QR as a PNG download, and a printable poster (海报) with the
+persona's avatar and name, the headline, the QR and a call to action.
+
+The QR is the one WeCom made for the contact way (`qr_code` of add_contact_way, WECOM.md §3),
+fetched from its image URL: a code is only worth printing if it is the real one, so when the
+image cannot be fetched the caller gets the reason, never a QR drawn here.
+Posters need a CJK font (Noto Sans CJK from fonts-noto-cjk, or any font fontconfig lists for
+Chinese); without one the text would print as empty boxes, so the poster is refused instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+
+from siyu.accounts.models import StaffAccount
+from siyu.channels.models import ChannelCode
+from siyu.core.models import Membership, Workspace
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.ip.models import MatrixLevel, Persona
+
+FETCH_TIMEOUT_SECONDS = 10.0
+MAX_QR_BYTES = 2 * 1024 * 1024  # WeCom's QR images are tens of KB; anything this big is not one
+MAX_QR_PIXELS = 4096 * 4096  # refuses decompression bombs before Pillow allocates them
+MAX_REDIRECTS = 3
+
+POSTER_SIZE = (1080, 1920)
+POSTER_AVATAR_BOX = (420, 130, 240)  # left, top, side
+POSTER_QR_BOX = (240, 900, 600)  # left, top, side: the QR, scaled to fill the box
+POSTER_BACKGROUND = (255, 244, 236)
+POSTER_ACCENT = (214, 78, 60)
+POSTER_INK = (40, 36, 34)
+POSTER_MUTED = (120, 110, 104)
+
+# Where Debian's fonts-noto-cjk puts its fonts (.ci/run installs it); index 2 is Simplified Chinese.
+CJK_FONT_CANDIDATES: list[tuple[str, int]] = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+]
+FC_LIST = "fc-list"
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+
+
+class QrUnavailable(Exception):
+    """The code's QR cannot be had; `reason` says why, in the user's language. `status` is
+    the HTTP status a page answers with: 502, WeCom's image server failed us."""
+
+    status = 502
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NoQrYet(QrUnavailable):
+    """The code has no contact way QR (not created yet, or a mini-program code)."""
+
+    status = 409
+
+
+class FontMissing(QrUnavailable):
+    """No font for Chinese text is installed on this server."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    png: bytes
+
+
+
+# --- the QR ----------------------------------------------------------------------------------
+
+def fetch_image(url: str, transport: httpx.BaseTransport | None = None) -> Image.Image:
+    """Download an image with a timeout and a size cap, and check that it decodes."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise QrUnavailable(_("The code's QR address is not a web address: %(url)s") % {"url": url})
+    try:
+        with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True, max_redirects=MAX_REDIRECTS,
+                          transport=transport) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise QrUnavailable(_("WeCom's image server answered HTTP %(status)s for the QR code.")
+                                    % {"status": response.status_code})
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_QR_BYTES:
+                raise QrUnavailable(_("The QR image is larger than %(mb)s MB; refusing it.")
+                                    % {"mb": MAX_QR_BYTES // (1024 * 1024)})
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_QR_BYTES:
+                    raise QrUnavailable(_("The QR image is larger than %(mb)s MB; refusing it.")
+                                        % {"mb": MAX_QR_BYTES // (1024 * 1024)})
+    except httpx.TimeoutException:
+        raise QrUnavailable(_("WeCom's image server did not answer within %(seconds)s seconds.")
+                            % {"seconds": int(FETCH_TIMEOUT_SECONDS)}) from None
+    except httpx.HTTPError as exc:
+        raise QrUnavailable(_("WeCom's image server could not be reached (%(error)s).")
+                            % {"error": exc.__class__.__name__}) from None
+    return _decode(bytes(body))
+
+
+def _decode(data: bytes) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_QR_PIXELS:
+                raise QrUnavailable(_("The QR image is too large to be a QR code."))
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise QrUnavailable(_("What came back from the QR address is not an image.")) from None
+    return image
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _code(workspace: Workspace, membership: Membership | None, code_id: int) -> ChannelCode:
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    return ChannelCode.objects.for_workspace(workspace).select_related("welfare").get(pk=code_id)
+
+
+def _qr_of(code: ChannelCode, transport: httpx.BaseTransport | None) -> Image.Image:
+    if not code.qr_code_url:
+        raise NoQrYet(_("“%(name)s” has no QR code yet: WeCom has not made its contact way.")
+                            % {"name": code.name})
+    return fetch_image(code.qr_code_url, transport)
+
+
+def _filename(code: ChannelCode, suffix: str) -> str:
+    safe = "".join(ch for ch in code.name if ch not in '\\/:*?"<>|').strip() or f"code-{code.pk}"
+    return f"{safe}-{suffix}.png"
+
+
+def code_qr(workspace: Workspace, membership: Membership | None, code_id: int,
+            transport: httpx.BaseTransport | None = None) -> Download:
+    """The code's own QR (as WeCom serves it) as a PNG named after the code."""
+    code = _code(workspace, membership, code_id)
+    image = _qr_of(code, transport)
+    return Download(_filename(code, _("QR code")), _png(image))
+
+
+# --- the poster ------------------------------------------------------------------------------
+
+def _fc_list_fonts() -> list[tuple[str, int]]:
+    """Fonts fontconfig says cover Simplified Chinese, Sans SC Regular faces first."""
+    if shutil.which(FC_LIST) is None:
+        return []
+    try:
+        listed = subprocess.run(  # noqa: S603 - a fixed command, no user input
+            [FC_LIST, "--format", "%{file}|%{index}|%{family}|%{style}\n", ":lang=zh-cn"],
+            capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in listed.splitlines():
+        path, _sep, rest = line.partition("|")
+        index, _sep, rest = rest.partition("|")
+        if path and index.isdigit():
+            preference = (" SC" not in rest, "Regular" not in rest, "Mono" in rest)
+            found.append((preference, path, int(index)))
+    return [(path, index) for _pref, path, index in sorted(found)]
+
+
+def find_cjk_font() -> tuple[str, int] | None:
+    """A (font file, face index) that draws Chinese, or None."""
+    for path, index in CJK_FONT_CANDIDATES:
+        if Path(path).is_file():
+            return path, index
+    listed = _fc_list_fonts()
+    return listed[0] if listed else None
+
+
+def _font(found: tuple[str, int], size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(found[0], size, index=found[1])
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int,
+          max_lines: int) -> list[str]:
+    """Break Chinese between any two characters and Latin text between words; at most
+    `max_lines`, the last one ellipsed when text is left over."""
+    tokens = re.findall(r"[A-Za-z0-9'’.,!?%-]+\s*|\S\s*", " ".join(text.split()))
+    lines: list[str] = []
+    current = ""
+    for index, token in enumerate(tokens):
+        if not current or draw.textlength((current + token).rstrip(), font=font) <= width:
+            current += token
+            continue
+        lines.append(current.rstrip())
+        current = token
+        if len(lines) == max_lines:
+            rest = "".join(tokens[index:])
+            last = lines[-1]
+            while last and draw.textlength(last + "…", font=font) > width:
+                last = last[:-1]
+            lines[-1] = last + "…" if rest.strip() else lines[-1]
+            return lines
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
+
+def _centered(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont,
+              fill: tuple[int, int, int]) -> int:
+    """Draw one line centred at `y`; answer the y below it."""
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    draw.text(((POSTER_SIZE[0] - (right - left)) // 2 - left, y - top), text, font=font, fill=fill)
+    return y + (bottom - top)
+
+
+def poster_persona(workspace: Workspace, code: ChannelCode) -> Persona | None:
+    """The persona the code's first routed account embodies, else the brand's main IP."""
+    persona = None
+    if code.routed_userids:
+        account = (StaffAccount.objects.for_workspace(workspace).select_related("persona")
+                   .filter(userid=code.routed_userids[0]).first())
+        persona = account.persona if account else None
+    if persona is None:
+        persona = Persona.objects.for_workspace(workspace).filter(level=MatrixLevel.MAIN).first()
+    return persona
+
+
+def _avatar(persona: Persona | None, name: str, font: ImageFont.FreeTypeFont) -> Image.Image:
+    side = POSTER_AVATAR_BOX[2]
+    image: Image.Image | None = None
+    if persona is not None and persona.avatar:
+        try:
+            with persona.avatar.open("rb") as handle:
+                image = ImageOps.fit(Image.open(handle).convert("RGB"), (side, side), Image.Resampling.LANCZOS)
+        except (OSError, UnidentifiedImageError):
+            image = None  # a missing file: the initial below stands in for the photo
+    if image is None:
+        image = Image.new("RGB", (side, side), POSTER_ACCENT)
+        draw = ImageDraw.Draw(image)
+        initial = name[:1] or "?"
+        left, top, right, bottom = draw.textbbox((0, 0), initial, font=font)
+        draw.text(((side - (right - left)) / 2 - left, (side - (bottom - top)) / 2 - top), initial,
+                  font=font, fill=(255, 255, 255))
+    return image
+
+
+def code_poster(workspace: Workspace, membership: Membership | None, code_id: int,
+                transport: httpx.BaseTransport | None = None) -> Download:
+    """A 1080×1920 PNG poster for print: avatar and name, headline, welfare, QR, call to action."""
+    code = _code(workspace, membership, code_id)
+    found = find_cjk_font()
+    if found is None:
+        raise FontMissing(_("No font for Chinese text is installed on this server, so the poster would "
+                            "print empty boxes. Install the %(package)s package (apt-get install "
+                            "%(package)s) and try again.") % {"package": CJK_FONT_PACKAGE})
+    qr = _qr_of(code, transport).convert("RGB")
+    persona = poster_persona(workspace, code)
+    display_name = persona.name if persona else workspace.name
+
+    poster = Image.new("RGB", POSTER_SIZE, POSTER_BACKGROUND)
+    draw = ImageDraw.Draw(poster)
+    draw.rectangle((0, 0, POSTER_SIZE[0], 90), fill=POSTER_ACCENT)
+    _centered(draw, 22, workspace.name, _font(found, 40), (255, 255, 255))
+
+    left, top, side = POSTER_AVATAR_BOX
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, side - 1, side - 1), fill=255)
+    draw.ellipse((left - 8, top - 8, left + side + 8, top + side + 8), fill=(255, 255, 255))
+    poster.paste(_avatar(persona, display_name, _font(found, 120)), (left, top), mask)
+
+    y = _centered(draw, top + side + 36, display_name, _font(found, 56), POSTER_INK) + 40
+    headline = _font(found, 64)
+    for line in _wrap(draw, code.name, headline, 960, 2):
+        y = _centered(draw, y, line, headline, POSTER_ACCENT) + 16
+    welfare = ""
+    if code.welfare is not None:
+        welfare = code.welfare.description or code.welfare.name
+    if welfare:
+        small = _font(found, 40)
+        for line in _wrap(draw, welfare, small, 900, 2):
+            y = _centered(draw, y + 8, line, small, POSTER_INK) + 4
+
+    left, top, side = POSTER_QR_BOX
+    draw.rounded_rectangle((left - 40, top - 40, left + side + 40, top + side + 40), radius=32, fill=(255, 255, 255))
+    # Nearest-neighbour keeps every module a crisp square, as a scanner wants.
+    poster.paste(qr.resize((side, side), Image.Resampling.NEAREST), (left, top))
+
+    cta = _font(found, 46)
+    y = top + side + 80
+    for line in _wrap(draw, _("Scan the QR code to add %(name)s as a friend") % {"name": display_name},
+                      cta, 960, 2):
+        y = _centered(draw, y, line, cta, POSTER_INK) + 14
+    _centered(draw, POSTER_SIZE[1] - 110, _("Long-press or scan with WeChat"), _font(found, 34), POSTER_MUTED)
+    return Download(_filename(code, _("poster")), _png(poster))

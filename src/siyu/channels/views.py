@@ -1,0 +1,141 @@
+"""渠道活码 console pages. Thin: parse the form, call `channels.services.codes`, render;
+services check roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from siyu.channels.forms import AttachmentForm, AttachmentFormSet, CodeForm, SeatForm, SeatFormSet
+from siyu.channels.models import ChannelCode
+from siyu.channels.services import codes, routing
+from siyu.console.views import apply_errors, member_page
+
+
+@member_page
+def home(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    return render(request, "channels/home.html", {
+        "rows": codes.list_codes(workspace, seat),
+        "leaders": codes.promoter_leaderboard(workspace, seat)[:5],
+        "can_edit": codes.can_edit(seat),
+    })
+
+
+@member_page
+def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    detail = codes.code_detail(workspace, seat, code_id)
+    return render(request, "channels/code_detail.html", {
+        "detail": detail, "code": detail.code, "can_edit": codes.can_edit(seat),
+        "seat_rows": [(s, _shifts_text(s.seat.shifts)) for s in detail.seats],
+    })
+
+
+def _shifts_text(shifts: list[dict[str, Any]]) -> str:
+    from siyu.channels.forms import format_shifts
+
+    return format_shifts(shifts) or _("always")
+
+
+def _split_errors(exc: ValidationError) -> tuple[ValidationError, list[str], list[str]]:
+    """The service's errors for the code's fields, and those about its seats and its welcome
+    attachments (each shown above its table)."""
+    if not hasattr(exc, "error_dict"):
+        return exc, [], []
+    found = exc.message_dict
+    seat_errors = found.pop("seats", [])
+    attachment_errors = found.pop("welcome_attachments", [])
+    return ValidationError(found) if found else ValidationError([]), seat_errors, attachment_errors
+
+
+def _code_form_page(request: HttpRequest, code_id: int | None) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    code: ChannelCode | None = codes.code_for_editing(workspace, seat, code_id)
+    if code is not None and not code.active:
+        messages.error(request, _("This code is deactivated; create a new one instead."))
+        return redirect("channels:code", code_id=code.pk)
+    account_choices = [(a.pk, str(a)) for a in codes.account_options(workspace, seat)]
+    welfare_choices = [(w.pk, w.name) for w in codes.welfare_options(workspace, seat)]
+    seat_errors: list[str] = []
+    attachment_errors: list[str] = []
+    if request.method == "POST":
+        form = CodeForm(request.POST, welfare_choices=welfare_choices)
+        formset = SeatFormSet(request.POST, prefix="seats", account_choices=account_choices)
+        attachment_formset = AttachmentFormSet(request.POST, prefix="attachments")
+        if form.is_valid() and formset.is_valid() and attachment_formset.is_valid():
+            data = form.to_input(formset.to_seats(), attachment_formset.to_items())
+            try:
+                if code is None:
+                    saved = codes.create_code(workspace, seat, data)
+                else:
+                    saved = codes.update_code(workspace, seat, code.pk, data)
+            except ValidationError as exc:
+                field_errors, seat_errors, attachment_errors = _split_errors(exc)
+                if field_errors.messages:
+                    apply_errors(form, field_errors)
+            else:
+                messages.success(request, _("Channel code “%(name)s” saved.") % {"name": saved.name})
+                return redirect("channels:code", code_id=saved.pk)
+    else:
+        initial_fields = CodeForm.initial_from(code) if code else {"touchpoint": request.GET.get("touchpoint", "")}
+        form = CodeForm(initial=initial_fields, welfare_choices=welfare_choices)
+        initial = [SeatForm.initial_from(s) for s in routing.seats_of(workspace, code)] if code else []
+        formset = SeatFormSet(initial=initial, prefix="seats", account_choices=account_choices)
+        attachment_formset = AttachmentFormSet(
+            initial=[AttachmentForm.initial_from(a) for a in code.welcome_attachments] if code else [],
+            prefix="attachments")
+    return render(request, "channels/code_form.html", {
+        "form": form, "formset": formset, "code": code, "seat_errors": seat_errors,
+        "attachments": attachment_formset, "attachment_errors": attachment_errors,
+        "has_accounts": bool(account_choices),
+    })
+
+
+@member_page
+def code_new(request: HttpRequest) -> HttpResponse:
+    return _code_form_page(request, None)
+
+
+@member_page
+def code_edit(request: HttpRequest, code_id: int) -> HttpResponse:
+    return _code_form_page(request, code_id)
+
+
+@member_page
+@require_POST
+def code_deactivate(request: HttpRequest, code_id: int) -> HttpResponse:
+    try:
+        code = codes.deactivate_code(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Channel code “%(name)s” deactivated; its adds stay in the numbers.")
+                         % {"name": code.name})
+    return redirect("channels:code", code_id=code_id)
+
+
+@member_page
+@require_POST
+def code_reroute(request: HttpRequest, code_id: int) -> HttpResponse:
+    try:
+        choice = codes.reroute_code(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, choice.note)
+    return redirect("channels:code", code_id=code_id)
+
+
+@member_page
+def promoters(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    return render(request, "channels/promoters.html", {
+        "rows": codes.promoter_leaderboard(workspace, seat), "can_edit": codes.can_edit(seat),
+    })

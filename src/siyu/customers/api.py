@@ -1,0 +1,258 @@
+"""客户 API under /api/customers/: the list (same search, filters and keyset pages as the console),
+a customer's profile with custom fields and the phone as the caller's role may see it, profile
+edits and remarks (synced with WeCom), custom field definitions and the full sync. Thin: the
+console's services, scoped to the caller's workspace; roles are checked by the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from siyu.customers import services
+from siyu.customers.models import Customer, CustomerSync, FollowRelation
+from siyu.customers.services import profile as profiles
+from siyu.customers.services import sync as syncs
+from siyu.customers.services.listing import MAX_PAGE_SIZE, PAGE_SIZE, CustomerFilters
+
+router = Router(tags=["customers"])
+
+
+class FollowOut(Schema):
+    id: int
+    account_id: int
+    account_userid: str
+    account_name: str
+    state: str
+    remark: str
+    description: str
+    added_at: dt.datetime
+    times_added: int
+    welcome_status: str
+    welcome_note: str
+    deleted_at: dt.datetime | None
+    deleted_by: str
+
+    @staticmethod
+    def resolve_account_userid(obj: FollowRelation) -> str:
+        return obj.account.userid
+
+    @staticmethod
+    def resolve_account_name(obj: FollowRelation) -> str:
+        return obj.account.name
+
+
+class CustomerOut(Schema):
+    id: int
+    external_userid: str
+    name: str
+    avatar_url: str
+    gender: int
+    unionid: str
+    corp_name: str
+    phone: str  # masked unless the caller's role may see phones
+    birthday: dt.date | None
+    fields: dict[str, Any]
+    stage: str
+    score: float
+    tier: str
+    is_angel: bool
+    tag_completeness: float
+    first_added_at: dt.datetime | None
+    follows: list[FollowOut]
+
+
+class TimelineOut(Schema):
+    kind: str
+    at: dt.datetime
+    account_id: int | None
+    detail: str
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    group: str
+
+
+class CustomerDetailOut(CustomerOut):
+    tags: list[TagOut]
+    timeline: list[TimelineOut]
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list:
+        return obj.tag_list  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_timeline(obj: Customer) -> list:
+        return obj.timeline_entries  # type: ignore[attr-defined]
+
+
+class CustomerPageOut(Schema):
+    items: list[CustomerOut]
+    next_cursor: str  # pass as `after` for the next page; "" on the last page
+
+
+class ListQuery(Schema):
+    q: str = ""
+    stage: str = ""
+    tag: int | None = None
+    account: int | None = None
+    state: str = ""
+    added_from: dt.date | None = None
+    added_to: dt.date | None = None
+    sort: str = "newest"
+    after: str = ""
+    size: int = PAGE_SIZE
+
+
+def _out(customer: Customer, role: str | None) -> Customer:
+    # A detached copy of the phone as the role may see it; the row itself is never saved.
+    customer.phone = services.shown_phone(customer.phone, role)
+    return customer
+
+
+@router.get("/", response=CustomerPageOut)
+def customers(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
+    """Newest first (or `sort=added|score`), `size` ≤ 200 a page; `after=<next_cursor>` for more.
+    No total is counted (fast at a million customers)."""
+    seat = request.membership  # type: ignore[attr-defined]
+    filters = CustomerFilters(q=query.q, stage=query.stage, tag_id=query.tag, account_id=query.account,
+                              state=query.state, added_from=query.added_from, added_to=query.added_to,
+                              sort=query.sort)
+    page = services.search_customers(request.workspace, seat, filters, after=query.after,  # type: ignore[attr-defined]
+                                     size=min(max(query.size, 1), MAX_PAGE_SIZE))
+    return {"items": [_out(c, seat.role) for c in page.customers], "next_cursor": page.next_cursor}
+
+
+@router.get("/{int:customer_id}", response=CustomerDetailOut)
+def customer(request: HttpRequest, customer_id: int) -> Customer:
+    profile = services.customer_profile(request.workspace, request.membership, customer_id)  # type: ignore[attr-defined]
+    found = profile.customer
+    found.phone = profile.phone
+    found.timeline_entries = profile.timeline  # type: ignore[attr-defined]
+    found.tag_list = [{"id": link.tag_id, "name": link.tag.name, "group": link.tag.group.name}  # type: ignore[attr-defined]
+                  for link in profile.tags]
+    return found
+
+
+class ProfileIn(Schema):
+    phone: str | None = None
+    birthday: str | None = None
+    fields: dict[str, Any] | None = None
+
+
+@router.patch("/{int:customer_id}", response=CustomerDetailOut)
+def update_customer(request: HttpRequest, customer_id: int, body: ProfileIn) -> Customer:
+    """Change phone, birthday and custom field values (only those sent; "" or null clears a
+    field value). Errors come back per field (422)."""
+    values: dict[str, Any] = {"fields": body.fields or {}}
+    sent = body.model_fields_set
+    if "phone" in sent:
+        values["phone"] = body.phone or ""
+    if "birthday" in sent:
+        values["birthday"] = body.birthday or ""
+    profiles.update_profile(request.workspace, request.membership, customer_id, **values)  # type: ignore[attr-defined]
+    return customer(request, customer_id)
+
+
+class RemarkIn(Schema):
+    relation_id: int
+    remark: str = ""
+    description: str = ""
+
+
+@router.post("/{int:customer_id}/remark", response=FollowOut)
+def remark(request: HttpRequest, customer_id: int, body: RemarkIn) -> FollowRelation:
+    """Set one follow relation's remark (≤ 20) and description (≤ 150), in WeCom then here."""
+    return profiles.remark_follow(request.workspace, request.membership, customer_id, body.relation_id,  # type: ignore[attr-defined]
+                                  remark=body.remark, description=body.description)
+
+
+# --- custom fields ------------------------------------------------------------------------------
+
+class FieldOut(Schema):
+    id: int
+    key: str
+    label: str
+    kind: str
+    choices: list[str]
+    position: int
+
+
+class FieldIn(Schema):
+    key: str = ""
+    label: str
+    kind: str
+    choices: list[str] = []
+    position: int = 0
+
+
+@router.get("/fields", response=list[FieldOut])
+def fields(request: HttpRequest) -> list:
+    return profiles.list_fields(request.workspace, request.membership)  # type: ignore[attr-defined]
+
+
+@router.post("/fields", response=FieldOut)
+def create_field(request: HttpRequest, body: FieldIn) -> Any:
+    return profiles.save_field(request.workspace, request.membership, None, key=body.key, label=body.label,  # type: ignore[attr-defined]
+                               kind=body.kind, choices=body.choices, position=body.position)
+
+
+@router.put("/fields/{int:field_id}", response=FieldOut)
+def edit_field(request: HttpRequest, field_id: int, body: FieldIn) -> Any:
+    return profiles.save_field(request.workspace, request.membership, field_id, key=body.key, label=body.label,  # type: ignore[attr-defined]
+                               kind=body.kind, choices=body.choices, position=body.position)
+
+
+@router.delete("/fields/{int:field_id}")
+def delete_field(request: HttpRequest, field_id: int) -> dict[str, int]:
+    return {"cleared": profiles.delete_field(request.workspace, request.membership, field_id)}  # type: ignore[attr-defined]
+
+
+# --- full sync ----------------------------------------------------------------------------------
+
+class SyncOut(Schema):
+    id: int
+    status: str
+    staff_accounts: int
+    staff_index: int
+    pages: int
+    customers_seen: int
+    relations_seen: int
+    progress: float
+    error: str
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_staff_accounts(obj: CustomerSync) -> int:
+        return len(obj.staff_userids)
+
+    @staticmethod
+    def resolve_progress(obj: CustomerSync) -> float:
+        return syncs.progress_of(obj)
+
+
+@router.get("/sync", response=list[SyncOut])
+def sync_history(request: HttpRequest) -> list:
+    return syncs.sync_history(request.workspace, request.membership)  # type: ignore[attr-defined]
+
+
+@router.post("/sync", response=SyncOut)
+def start_sync(request: HttpRequest) -> CustomerSync:
+    """Start a full sync from WeCom (422 while one runs); poll `GET /sync/{id}`."""
+    return syncs.start_sync(request.workspace, request.membership)  # type: ignore[attr-defined]
+
+
+@router.get("/sync/{int:sync_id}", response=SyncOut)
+def sync_status(request: HttpRequest, sync_id: int) -> CustomerSync:
+    return syncs.get_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]
+
+
+@router.post("/sync/{int:sync_id}/resume", response=SyncOut)
+def resume_sync(request: HttpRequest, sync_id: int) -> CustomerSync:
+    return syncs.resume_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]

@@ -1,0 +1,206 @@
+"""流失与继承 API under /api/churn/: the churn list and per-account figures, transfers (request,
+history, check status now) and the caller's own console notifications. Thin: the same services
+as the console, scoped to the caller's workspace; roles are checked by the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from siyu.core import notifications
+from siyu.customers.models import CustomerTransfer, DeletedBy
+from siyu.customers.services import churn, transfers
+
+router = Router(tags=["churn"])
+
+
+# --- churn --------------------------------------------------------------------------------------
+
+class ChurnQuery(Schema):
+    start: dt.date | None = None
+    end: dt.date | None = None
+    account_id: int | None = None
+    reason: list[str] = [DeletedBy.CUSTOMER]
+    page: int = 1
+
+    def to_filter(self) -> churn.ChurnFilter:
+        return churn.ChurnFilter(self.start, self.end, self.account_id,
+                                 tuple(r for r in self.reason if r in DeletedBy.values) or (DeletedBy.CUSTOMER,))
+
+
+class ChurnRowOut(Schema):
+    customer_id: int
+    customer_name: str
+    external_userid: str
+    account_id: int | None
+    account_userid: str
+    reason: str
+    at: dt.datetime
+    state: str
+    stayed_days: int | None
+    returned: bool
+    returned_to: list[str]
+    still_follows: bool
+
+
+class ChurnPageOut(Schema):
+    items: list[ChurnRowOut]
+    page: int
+    has_next: bool
+
+
+class AccountChurnOut(Schema):
+    account_id: int
+    account_userid: str
+    lost: int
+    returned: int
+
+
+@router.get("/", response=ChurnPageOut)
+def churn_list(request: HttpRequest, q: Query[ChurnQuery]) -> dict:
+    """Losses in the range (default: the customer's own deletions in the last 30 days), newest
+    first, `page` by `page` (no total count)."""
+    page = churn.churn_list(request.workspace, request.membership, q.to_filter(), q.page)  # type: ignore[attr-defined]
+    return {"page": page.number, "has_next": page.has_next, "items": [{
+        "customer_id": r.customer.pk, "customer_name": r.customer.name, "external_userid": r.customer.external_userid,
+        "account_id": r.account.pk if r.account else None, "account_userid": r.account.userid if r.account else "",
+        "reason": r.reason, "at": r.at, "state": r.state, "stayed_days": r.stayed_days, "returned": r.returned,
+        "returned_to": [a.userid for a in r.returned_to], "still_follows": r.still_follows,
+    } for r in page.rows]}
+
+
+@router.get("/by-account", response=list[AccountChurnOut])
+def churn_by_account(request: HttpRequest, q: Query[ChurnQuery]) -> list[dict]:
+    figures = churn.churn_by_account(request.workspace, request.membership, q.to_filter())  # type: ignore[attr-defined]
+    return [{"account_id": f.account.pk, "account_userid": f.account.userid, "lost": f.lost, "returned": f.returned}
+            for f in figures]
+
+
+# --- transfers ----------------------------------------------------------------------------------
+
+class TransferIn(Schema):
+    handover_account_id: int
+    takeover_account_id: int
+    customer_ids: list[int]
+    resigned: bool = False
+    message: str = ""
+
+
+class TransferResultOut(Schema):
+    customer_id: int
+    external_userid: str
+    status: str
+    errcode: int
+    note: str
+    transfer_id: int | None
+
+
+class TransferRequestOut(Schema):
+    handover_account_id: int
+    takeover_account_id: int
+    resigned: bool
+    accepted: int
+    rejected: int
+    results: list[TransferResultOut]
+
+
+class TransferOut(Schema):
+    id: int
+    customer_id: int
+    handover_account_id: int
+    takeover_account_id: int
+    resigned: bool
+    status: str
+    errcode: int
+    note: str
+    requested_at: dt.datetime
+    takeover_at: dt.datetime | None
+    checked_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_handover_account_id(obj: CustomerTransfer) -> int:
+        return obj.handover_id
+
+    @staticmethod
+    def resolve_takeover_account_id(obj: CustomerTransfer) -> int:
+        return obj.takeover_id
+
+
+class PollOut(Schema):
+    pairs: int
+    checked: int
+    done: int
+    failed: int
+    errors: int
+
+
+@router.post("/transfers", response=TransferRequestOut)
+def request_transfer(request: HttpRequest, data: TransferIn) -> dict:
+    """在职继承 (or 离职继承 with `resigned`): one result per customer; 422 for a bad request."""
+    result = transfers.request_transfer(
+        request.workspace, request.membership, data.handover_account_id,  # type: ignore[attr-defined]
+        data.takeover_account_id, data.customer_ids, resigned=data.resigned, message=data.message)
+    return {
+        "handover_account_id": result.handover.pk, "takeover_account_id": result.takeover.pk,
+        "resigned": result.resigned, "accepted": result.accepted, "rejected": result.rejected,
+        "results": [{"customer_id": r.customer.pk, "external_userid": r.customer.external_userid, "status": r.status,
+                     "errcode": r.errcode, "note": r.note, "transfer_id": r.transfer_id} for r in result.results],
+    }
+
+
+@router.get("/transfers", response=list[TransferOut])
+@paginate(PageNumberPagination, page_size=transfers.PAGE_SIZE)
+def transfer_history(request: HttpRequest, status: str = "", handover_account_id: int | None = None,  # noqa: ANN201
+                     takeover_account_id: int | None = None, customer_id: int | None = None):
+    """Newest first, `?page=N`, filtered by status, accounts or customer."""
+    flt = transfers.TransferFilter(status, handover_account_id, takeover_account_id, customer_id)
+    return transfers.transfers_query(request.workspace, request.membership, flt)  # type: ignore[attr-defined]
+
+
+@router.post("/transfers/check", response=PollOut)
+def check_transfers(request: HttpRequest) -> transfers.PollReport:
+    """Check status now: ask WeCom how every waiting transfer ended."""
+    from siyu.wecom.services import NotConnected
+
+    try:
+        return transfers.poll_transfers(request.workspace, request.membership)  # type: ignore[attr-defined]
+    except NotConnected as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+# --- notifications (the caller's own) -----------------------------------------------------------
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class ReadIn(Schema):
+    ids: list[int] | None = None  # None: all
+
+
+class ReadOut(Schema):
+    marked: int
+    unread: int
+
+
+@router.get("/notifications", response=list[NotificationOut])
+@paginate(PageNumberPagination, page_size=notifications.PAGE_SIZE)
+def my_notifications(request: HttpRequest, unread: bool = False):  # noqa: ANN201
+    return notifications.list_for(request.workspace, request.membership, unread_only=unread)  # type: ignore[attr-defined]
+
+
+@router.post("/notifications/read", response=ReadOut)
+def read_notifications(request: HttpRequest, data: ReadIn) -> dict:
+    marked = notifications.mark_read(request.workspace, request.membership, data.ids)  # type: ignore[attr-defined]
+    return {"marked": marked, "unread": notifications.unread_count(request.workspace, request.membership)}  # type: ignore[attr-defined]
+

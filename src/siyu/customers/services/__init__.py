@@ -1,0 +1,251 @@
+"""客户 services: the customer record and its follow relations (跟进关系) kept from WeCom's contact
+events, the welcome outcome of each add, the timeline, and the minimal console listing.
+
+Every write here may run more than once for the same WeCom event (the bus is at-least-once, and
+both the customers and the channels subscribers record the same add), and events may arrive out
+of order. So each change is a conditional UPDATE or an insert guarded by a unique constraint, and
+the staff account's counters move only when a row really changed, in the same transaction.
+
+Roles: `Module.CUSTOMERS` — customer ops, ops lead and admin edit; most roles view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from siyu.accounts.services import account_for_userid, record_follow_change
+from siyu.core import events
+from siyu.core.models import Workspace
+from siyu.core.permissions import Role
+from siyu.customers.events import CustomersChanged, FollowEnded, FollowStarted
+from siyu.customers.models import (
+    Customer,
+    DeletedBy,
+    FollowRelation,
+    TimelineEntry,
+    TimelineKind,
+    WelcomeStatus,
+)
+
+logger = logging.getLogger("siyu.customers")
+
+DETAIL_MAX_CHARS = 300  # TimelineEntry.detail
+NOTE_MAX_CHARS = 300  # FollowRelation.welcome_note
+
+# A welcome outcome is final once recorded; only these may still change.
+_OPEN_WELCOME = (WelcomeStatus.PENDING, WelcomeStatus.SENDING)
+
+_LOSS_KIND = {
+    DeletedBy.CUSTOMER: TimelineKind.DELETED_STAFF,
+    DeletedBy.STAFF: TimelineKind.DELETED_BY_STAFF,
+    DeletedBy.TRANSFER: TimelineKind.TRANSFERRED,
+}
+
+
+def _stamp(at: dt.datetime) -> str:
+    return str(int(at.timestamp()))
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+def add_timeline(
+    workspace: Workspace,
+    customer: Customer,
+    kind: TimelineKind,
+    at: dt.datetime,
+    *,
+    account_id: int | None = None,
+    detail: str = "",
+    dedupe_key: str = "",
+) -> None:
+    """One entry on the customer's timeline; with a `dedupe_key`, a repeat inserts nothing
+    (an insert that ignores the unique conflict, so two workers cannot both add it)."""
+    TimelineEntry.unscoped.bulk_create(
+        [TimelineEntry(workspace=workspace, customer=customer, kind=kind, at=at, account_id=account_id,
+                       detail=detail[:DETAIL_MAX_CHARS], dedupe_key=dedupe_key)],
+        ignore_conflicts=bool(dedupe_key),
+    )
+
+
+def has_timeline(workspace: Workspace, dedupe_key: str) -> bool:
+    return TimelineEntry.objects.for_workspace(workspace).filter(dedupe_key=dedupe_key).exists()
+
+
+# --- change notices ----------------------------------------------------------------------------
+
+CHANGED_BATCH = 500
+
+
+def customers_changed(workspace: Workspace, customer_ids: list[int], reason: str) -> None:
+    """Tell segments and lifecycle that these customers changed (`CustomersChanged`), in batches,
+    after this transaction commits. Call it from every service that changes what rules read."""
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), CHANGED_BATCH):
+        events.publish(workspace, CustomersChanged(customer_ids=ids[start:start + CHANGED_BATCH], reason=reason))
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+PHONE_ROLES = frozenset({Role.ADMIN, Role.OPS_LEAD, Role.CUSTOMER_OPS})
+
+
+def may_see_phone(role: str | None) -> bool:
+    """Admins, ops leads and customer ops serve customers by phone; other roles see it masked."""
+    return role in PHONE_ROLES
+
+
+def shown_phone(phone: str, role: str | None) -> str:
+    """The phone as this role may see it: whole, or masked as 138****5678."""
+    if not phone or may_see_phone(role):
+        return phone
+    return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
+
+
+# --- adds and losses ---------------------------------------------------------------------------
+
+def _customer(workspace: Workspace, external_userid: str, at: dt.datetime) -> Customer:
+    customer, created = Customer.objects.for_workspace(workspace).get_or_create(
+        workspace=workspace, external_userid=external_userid, defaults={"first_added_at": at})
+    if not created and (customer.first_added_at is None or at < customer.first_added_at):
+        Customer.unscoped.filter(pk=customer.pk).update(first_added_at=at)
+        customer.first_added_at = at
+    return customer
+
+
+def record_add(
+    workspace: Workspace,
+    *,
+    staff_userid: str,
+    external_userid: str,
+    state: str,
+    at: dt.datetime,
+    add_way: int = 0,
+) -> FollowRelation:
+    """Keep a customer's add of a staff account: upsert the customer and the follow relation.
+
+    Idempotent: the same add recorded twice (a replay, or both subscribers of the add) changes
+    nothing the second time. A re-add after a deletion reactivates the row (`times_added` + 1,
+    welcome pending again). The account's friend counter moves exactly once per real new or
+    reactivated follow, in this transaction, and `customers.follow_started` is published."""
+    with transaction.atomic():
+        account = account_for_userid(workspace, staff_userid)
+        customer = _customer(workspace, external_userid, at)
+        relation, created = FollowRelation.objects.for_workspace(workspace).get_or_create(
+            workspace=workspace, account=account, customer=customer,
+            defaults={"added_at": at, "state": state, "add_way": add_way})
+        if created:
+            _follow_started(workspace, relation, reactivated=False)
+            return relation
+        if relation.deleted_at is not None and at > relation.deleted_at:
+            # Conditional on the deletion we saw, so two workers reactivate (and count) once.
+            reactivated = FollowRelation.unscoped.filter(pk=relation.pk, deleted_at=relation.deleted_at).update(
+                deleted_at=None, deleted_by="", added_at=at, state=state, add_way=add_way,
+                times_added=F("times_added") + 1, welcome_status=WelcomeStatus.PENDING, welcome_note="")
+            relation.refresh_from_db()
+            if reactivated:
+                _follow_started(workspace, relation, reactivated=relation.times_added > 1)
+        elif relation.times_added == 0 and at <= (relation.deleted_at or at):
+            # The loss arrived before this add (see `record_loss`): the pair cancels out, so
+            # only the add's facts are kept; nothing is counted.
+            FollowRelation.unscoped.filter(pk=relation.pk, times_added=0).update(
+                added_at=at, state=state, add_way=add_way, times_added=1)
+            relation.refresh_from_db()
+        return relation
+
+
+def _follow_started(workspace: Workspace, relation: FollowRelation, *, reactivated: bool) -> None:
+    record_follow_change(relation.account, relation.added_at, added=True)
+    key = f"{relation.pk}:{_stamp(relation.added_at)}"
+    add_timeline(workspace, relation.customer, TimelineKind.ADDED, relation.added_at,
+                 account_id=relation.account_id, detail=relation.state, dedupe_key=f"added:{key}")
+    events.publish(workspace, FollowStarted(
+        relation_id=relation.pk, customer_id=relation.customer_id, account_id=relation.account_id,
+        state=relation.state, at=relation.added_at, reactivated=reactivated,
+    ), dedupe_key=f"customers.follow_started:{key}", occurred_at=relation.added_at)
+
+
+def record_loss(
+    workspace: Workspace,
+    *,
+    staff_userid: str,
+    external_userid: str,
+    at: dt.datetime,
+    by: DeletedBy,
+) -> FollowRelation:
+    """Keep the end of a friendship: churn (the customer deleted the account), staff deleting
+    the customer, or a transfer. Counted once (`record_follow_change(added=False)`) and
+    `customers.follow_ended` published, only when an active relation really ended.
+
+    A loss seen before its add (events out of order) leaves a relation that was never counted
+    (`times_added` 0, already deleted); the add then arrives and cancels out."""
+    with transaction.atomic():
+        account = account_for_userid(workspace, staff_userid)
+        customer = _customer(workspace, external_userid, at)
+        relation, created = FollowRelation.objects.for_workspace(workspace).get_or_create(
+            workspace=workspace, account=account, customer=customer,
+            defaults={"added_at": at, "times_added": 0, "deleted_at": at, "deleted_by": by,
+                      "welcome_status": WelcomeStatus.NOT_CONFIGURED})
+        if created:
+            logger.info("loss of %s/%s seen before its add; nothing counted", staff_userid, external_userid)
+            return relation
+        ended = FollowRelation.unscoped.filter(
+            pk=relation.pk, deleted_at__isnull=True, added_at__lte=at).update(deleted_at=at, deleted_by=by)
+        relation.refresh_from_db()
+        if ended:
+            record_follow_change(account, at, added=False)
+            add_timeline(workspace, customer, _LOSS_KIND[DeletedBy(by)], at, account_id=account.pk,
+                         dedupe_key=f"lost:{relation.pk}:{_stamp(at)}")
+            events.publish(workspace, FollowEnded(
+                relation_id=relation.pk, customer_id=customer.pk, account_id=account.pk,
+                state=relation.state, at=at, deleted_by=str(by),
+            ), dedupe_key=f"customers.follow_ended:{relation.pk}:{_stamp(at)}", occurred_at=at)
+        return relation
+
+
+# --- welcome outcome ---------------------------------------------------------------------------
+
+def claim_welcome(relation: FollowRelation) -> bool:
+    """Take the right to send this add's welcome message: pending → sending, for the add we
+    hold (`added_at`). True for exactly one caller; everyone else must not call WeCom."""
+    return bool(FollowRelation.unscoped.filter(
+        pk=relation.pk, added_at=relation.added_at, welcome_status=WelcomeStatus.PENDING,
+    ).update(welcome_status=WelcomeStatus.SENDING))
+
+
+def record_welcome(relation: FollowRelation, status: WelcomeStatus, note: str = "") -> bool:
+    """Record the welcome outcome of the relation's current add, once: an outcome already
+    recorded (sent, missed, ...) is never overwritten. Sent and missed go on the timeline."""
+    with transaction.atomic():
+        changed = FollowRelation.unscoped.filter(
+            pk=relation.pk, added_at=relation.added_at, welcome_status__in=_OPEN_WELCOME,
+        ).update(welcome_status=status, welcome_note=note[:NOTE_MAX_CHARS])
+        if not changed:
+            return False
+        relation.welcome_status, relation.welcome_note = status, note[:NOTE_MAX_CHARS]
+        kind = {WelcomeStatus.SENT: TimelineKind.WELCOME_SENT, WelcomeStatus.MISSED: TimelineKind.WELCOME_MISSED}.get(status)
+        if kind is not None:
+            add_timeline(relation.workspace, relation.customer, kind, timezone.now(), account_id=relation.account_id,
+                         detail=note, dedupe_key=f"welcome:{relation.pk}:{_stamp(relation.added_at)}")
+        return True
+
+
+# --- profile and listing (moved to their modules; re-exported for callers of the package) ---------
+
+from siyu.customers.services.listing import (  # noqa: E402, F401
+    PAGE_SIZE,
+    CustomerFilters,
+    CustomerListPage,
+    customers_query,
+    list_customers,
+    search_customers,
+)
+from siyu.customers.services.profile import (  # noqa: E402, F401
+    CustomerProfile,
+    customer_profile,
+    ensure_profile,
+)

@@ -1,0 +1,299 @@
+"""客户 console pages: the list (search, filters, keyset pages, bulk actions), the profile
+(remarks, fields, tags, timeline), custom fields and the full sync. Thin: parse the form, call
+`customers.services`, render; services check roles."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from siyu.accounts.models import StaffAccount
+from siyu.console.views import apply_errors, client_ip, member_page
+from siyu.core.models import Workspace
+from siyu.core.permissions import Action, Module, allows, require
+from siyu.customers import services
+from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm, TagsForm
+from siyu.customers.services import profile as profiles
+from siyu.customers.services import sync as syncs
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _tag_choices(workspace: Workspace) -> list[tuple[int, str]]:
+    from siyu.tags.services import live_tags
+
+    return [(t.pk, f"{t.group.name} / {t.name}") for t in live_tags(workspace)]
+
+
+def _account_choices(workspace: Workspace) -> list[tuple[int, str]]:
+    return [(a.pk, str(a)) for a in StaffAccount.objects.for_workspace(workspace).order_by("name", "userid")]
+
+
+def _export_available() -> bool:
+    try:
+        from siyu.segments import services as segments
+    except ImportError:
+        return False
+    return hasattr(segments, "export_customers")
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+@member_page
+def home(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    tag_choices = _tag_choices(workspace)
+    form = ListForm(request.GET or None, tag_choices=tag_choices, account_choices=_account_choices(workspace))
+    page = services.search_customers(workspace, seat, form.filters(), after=request.GET.get("after", ""))
+    role = seat.role
+    query = {k: v for k, v in request.GET.items() if k != "after" and v}
+    return render(request, "customers/home.html", {
+        "page": page, "form": form, "tag_choices": tag_choices,
+        "rows": [(c, services.shown_phone(c.phone, role)) for c in page.customers],
+        "can_edit": profiles.can_edit(seat),
+        "can_export": _export_available() and allows(role, Module.CUSTOMERS, Action.EXPORT),
+        "phones_visible": services.may_see_phone(role),
+        "next_url": f"?{urlencode({**query, 'after': page.next_cursor})}" if page.next_cursor else "",
+        "first_url": f"?{urlencode(query)}" if query else "?",
+        "filtered": page.filters.active,
+    })
+
+
+@member_page
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """The list's bulk action bar: tag or untag the checked customers, or export them."""
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    # Refuse a role before telling it anything about its selection.
+    require(seat.role, Module.CUSTOMERS, Action.EXPORT if request.POST.get("action") == "export" else Action.EDIT)
+    form = BulkForm(request.POST, tag_choices=_tag_choices(workspace))
+    back = request.POST.get("next") or reverse("customers:home")
+    if not back.startswith("/"):
+        back = reverse("customers:home")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    action, ids, tag_ids = form.cleaned_data["action"], form.cleaned_data["customers"], form.cleaned_data["tags"]
+    from siyu.tags import services as tags
+
+    if action == "export":
+        if not _export_available():
+            messages.error(request, _("Export is not available yet."))
+            return redirect(back)
+        from siyu.segments import services as segments
+
+        content, rows = segments.export_customers(workspace, seat, ids, None, ip_address=client_ip(request))
+        response = HttpResponse(content, content_type=XLSX)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.xlsx"'
+        response["X-Row-Count"] = str(rows)
+        return response
+    outcome = (tags.tag_customers_outcome if action == "tag" else tags.untag_customers_outcome)(
+        workspace, seat, ids, tag_ids)
+    (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
+    return redirect(back)
+
+
+# --- the profile --------------------------------------------------------------------------------
+
+def _profile_page(request: HttpRequest, customer_id: int, *, edit_form: ProfileForm | None = None,
+                  remark_forms: dict[int, RemarkForm] | None = None, status: int = 200) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    profile = services.customer_profile(workspace, seat, customer_id)
+    customer = profile.customer
+    custom_fields = [v.field for v in profile.field_values]
+    if edit_form is None and profile.can_edit:
+        initial = {"phone": customer.phone if services.may_see_phone(seat.role) else "",
+                   "birthday": customer.birthday.isoformat() if customer.birthday else ""}
+        initial.update({f"field_{v.field.key}": v.value for v in profile.field_values if v.value is not None})
+        edit_form = ProfileForm(initial=initial, custom_fields=custom_fields)
+    forms_by_relation = remark_forms or {}
+    follows = [(f, forms_by_relation.get(f.pk) or RemarkForm(
+        initial={"remark": f.remark, "description": f.description}, prefix=f"r{f.pk}")) for f in profile.follows]
+    held = {link.tag_id for link in profile.tags}
+    return render(request, "customers/customer.html", {
+        "profile": profile, "customer": customer, "edit_form": edit_form, "follows": follows,
+        "phones_visible": services.may_see_phone(seat.role),
+        "addable_tags": [(pk, label) for pk, label in _tag_choices(workspace) if pk not in held]
+        if profile.can_edit else [],
+    }, status=status)
+
+
+@member_page
+def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _profile_page(request, customer_id)
+
+
+@member_page
+@require_POST
+def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    form = ProfileForm(request.POST, custom_fields=profiles.list_fields(workspace, seat))
+    if form.is_valid():
+        values = {"birthday": form.cleaned_data["birthday"], "fields": form.custom_values()}
+        # A role that sees the phone masked never gets it in the form, so it does not send one.
+        if services.may_see_phone(seat.role):
+            values["phone"] = form.cleaned_data["phone"]
+        try:
+            profiles.update_profile(workspace, seat, customer_id, **values)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("customers:customer", customer_id)
+    return _profile_page(request, customer_id, edit_form=form, status=400)
+
+
+@member_page
+@require_POST
+def customer_remark(request: HttpRequest, customer_id: int, relation_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    form = RemarkForm(request.POST, prefix=f"r{relation_id}")
+    if form.is_valid():
+        try:
+            profiles.remark_follow(workspace, seat, customer_id, relation_id, remark=form.cleaned_data["remark"],
+                                   description=form.cleaned_data["description"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Remark saved in WeCom."))
+            return redirect("customers:customer", customer_id)
+    return _profile_page(request, customer_id, remark_forms={relation_id: form}, status=400)
+
+
+@member_page
+@require_POST
+def customer_tags(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Add the chosen tags (`add`) or remove one (`remove`) on this customer, through the tags app."""
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    from siyu.tags import services as tags
+
+    services.customer_profile(workspace, seat, customer_id)  # not found for another brand
+    if not profiles.can_edit(seat):
+        raise PermissionDenied(_("Your role may not tag customers."))
+    form = TagsForm(request.POST, tag_choices=_tag_choices(workspace))
+    if not form.is_valid() or not form.cleaned_data["tags"]:
+        messages.error(request, _("Choose a tag."))
+        return redirect("customers:customer", customer_id)
+    tag_ids = form.cleaned_data["tags"]
+    if request.POST.get("remove"):
+        outcome = tags.untag_customers_outcome(workspace, seat, [customer_id], tag_ids)
+    else:
+        outcome = tags.tag_customers_outcome(workspace, seat, [customer_id], tag_ids)
+    (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
+    return redirect("customers:customer", customer_id)
+
+
+# --- custom fields ------------------------------------------------------------------------------
+
+def _save_field(request: HttpRequest, form: FieldForm, field_id: int | None) -> bool:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        profiles.save_field(workspace, seat, field_id, key=data.get("key") or "", label=data["label"],
+                            kind=data["kind"], choices=data["choices"], position=data["position"] or 0)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return False
+    return True
+
+
+@member_page
+def fields(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    rows = profiles.list_fields(workspace, seat)
+    form = FieldForm(request.POST or None)
+    if request.method == "POST" and _save_field(request, form, None):
+        messages.success(request, _("Custom field added."))
+        return redirect("customers:fields")
+    return render(request, "customers/fields.html", {
+        "rows": rows, "form": form, "can_edit": profiles.can_edit(seat),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@member_page
+def field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    custom = profiles.get_field(workspace, seat, field_id)
+    if not profiles.can_edit(seat):
+        raise PermissionDenied(_("Your role may not edit custom fields."))
+    initial = {"key": custom.key, "label": custom.label, "kind": custom.kind,
+               "choices": "\n".join(custom.choices), "position": custom.position}
+    form = FieldForm(request.POST or None, initial=initial, editing=custom)
+    if request.method == "POST" and _save_field(request, form, custom.pk):
+        messages.success(request, _("Custom field saved."))
+        return redirect("customers:fields")
+    return render(request, "customers/field_form.html", {"form": form, "field": custom},
+                  status=400 if request.method == "POST" else 200)
+
+
+@member_page
+@require_POST
+def field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    n = profiles.delete_field(workspace, seat, field_id)
+    messages.success(request, _("Custom field deleted; %(n)s customers had a value.") % {"n": n})
+    return redirect("customers:fields")
+
+
+# --- full sync ----------------------------------------------------------------------------------
+
+@member_page
+def sync(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    history = syncs.sync_history(workspace, seat)
+    current = history[0] if history else None
+    return render(request, "customers/sync.html", {
+        "history": history, "current": current, "can_edit": profiles.can_edit(seat),
+        "running": syncs.running_sync(workspace) is not None,
+        "progress": syncs.progress_of(current) if current else 0,
+        "stale": bool(current) and syncs.is_stale(current),
+    })
+
+
+@member_page
+def sync_status(request: HttpRequest, sync_id: int) -> HttpResponse:
+    """The progress card alone, polled by HTMX while the sync runs."""
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    current = syncs.get_sync(workspace, seat, sync_id)
+    return render(request, "customers/_sync_status.html", {
+        "current": current, "progress": syncs.progress_of(current), "can_edit": profiles.can_edit(seat),
+        "stale": syncs.is_stale(current),
+    })
+
+
+@member_page
+@require_POST
+def sync_start(request: HttpRequest) -> HttpResponse:
+    try:
+        syncs.start_sync(request.workspace, request.membership)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Sync started."))
+    return redirect("customers:sync")
+
+
+@member_page
+@require_POST
+def sync_resume(request: HttpRequest, sync_id: int) -> HttpResponse:
+    try:
+        syncs.resume_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Sync resumed."))
+    return redirect("customers:sync")
+

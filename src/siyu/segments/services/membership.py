@@ -1,0 +1,160 @@
+"""人群成员 — keeping each dynamic segment's stored members equal to what its rule selects.
+
+Two paths, both under a lock on the segment row (so an event's update and a recompute never
+interleave and `member_count` stays exact):
+- `refresh_customers`: after an event changed some customers, one query per dynamic segment
+  re-evaluates just those ids and inserts or deletes their member rows. Idempotent.
+- `recompute`: the whole segment in set-based SQL (delete the members the rule no longer
+  selects, insert the missing ones), for a new or edited rule, the console's "recompute"
+  action and the nightly job, which also moves time-relative conditions ("added within the
+  last 7 days") on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from siyu.core.models import Membership, Workspace
+from siyu.core.permissions import Action, Module, require
+from siyu.customers.models import Customer
+from siyu.segments.models import Segment, SegmentKind, SegmentMember
+from siyu.segments.registry import Context, fields_for
+from siyu.segments.services.rules import rule_q
+
+logger = logging.getLogger("siyu.segments")
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    segments: int = 0
+    added: int = 0
+    removed: int = 0
+
+
+def _locked(workspace: Workspace, segment_id: int) -> Segment | None:
+    return Segment.objects.for_workspace(workspace).select_for_update().filter(pk=segment_id).first()
+
+
+def _diff(workspace: Workspace, ids: list[int], ctx: Context, segments: list[Segment]) -> dict[int, tuple[set[int], set[int]]]:
+    """{segment id: (customer ids to add, to remove)} for these customers: every rule evaluated
+    in one SELECT (one boolean column per segment), the current member rows in another."""
+    fields = fields_for(workspace) if segments else {}
+    rules: dict[int, Q] = {}
+    for segment in segments:
+        try:
+            rules[segment.pk] = rule_q(ctx, segment.rule, fields)
+        except (KeyError, ValidationError):
+            logger.warning("segment %s has a rule that no longer applies; skipped", segment.pk)
+    if not rules:
+        return {}
+    columns = {f"in_{pk}": Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+               for pk, q in rules.items()}
+    matched: dict[int, set[int]] = {pk: set() for pk in rules}
+    for row in (Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by()
+                .annotate(**columns).values("pk", *columns)):
+        for pk in rules:
+            if row[f"in_{pk}"]:
+                matched[pk].add(row["pk"])
+    existing: dict[int, set[int]] = {pk: set() for pk in rules}
+    # By segment ids, all the brand's (see `segment_members`): the (segment, customer) index.
+    for segment_id, customer_id in SegmentMember.unscoped.filter(
+            segment_id__in=list(rules), customer_id__in=ids).values_list("segment_id", "customer_id"):
+        existing[segment_id].add(customer_id)
+    return {pk: (matched[pk] - existing[pk], existing[pk] - matched[pk]) for pk in rules}
+
+
+def _dynamic(workspace: Workspace) -> QuerySet[Segment]:
+    # Not yet computed: its first recompute will see these changes.
+    return Segment.objects.for_workspace(workspace).filter(kind=SegmentKind.DYNAMIC, computed_at__isnull=False)
+
+
+def refresh_customers(workspace: Workspace, customer_ids: Iterable[int], now: dt.datetime | None = None) -> Refreshed:
+    """Re-evaluate these customers against every dynamic segment of the brand.
+
+    A handful of queries whatever the number of segments. Most events change no segment: that
+    first, lock-free look writes nothing (no commit to wait for). Segments that do change are
+    then locked (in id order: two workers never deadlock), the difference read again under the
+    lock, and member rows and counts changed together."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return Refreshed()
+    ctx = Context(workspace, now or timezone.now())
+    first = _diff(workspace, ids, ctx, list(_dynamic(workspace).order_by("pk")))
+    changed = [pk for pk, (add, drop) in first.items() if add or drop]
+    added = removed = 0
+    if changed:
+        with transaction.atomic():
+            locked = list(_dynamic(workspace).select_for_update().filter(pk__in=changed).order_by("pk"))
+            new_rows = []
+            for pk, (add, drop) in _diff(workspace, ids, ctx, locked).items():
+                gone = SegmentMember.unscoped.filter(segment_id=pk, customer_id__in=drop).delete()[0] if drop else 0
+                new_rows += [SegmentMember(workspace=workspace, segment_id=pk, customer_id=customer_id,
+                                           added_at=ctx.now) for customer_id in sorted(add)]
+                if add or gone:
+                    Segment.unscoped.filter(pk=pk).update(member_count=F("member_count") + len(add) - gone)
+                added, removed = added + len(add), removed + gone
+            SegmentMember.unscoped.bulk_create(new_rows)
+    return Refreshed(len(first), added, removed)
+
+
+def recompute(workspace: Workspace, segment: Segment, now: dt.datetime | None = None) -> int:
+    """Make the stored members exactly the rule's customers; returns the member count."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(workspace, segment.pk)
+        if locked is None:
+            return 0
+        members = SegmentMember.unscoped.filter(segment_id=locked.pk)  # the brand's segment, locked above
+        if locked.kind == SegmentKind.DYNAMIC:
+            matching = Customer.objects.for_workspace(workspace).filter(rule_q(Context(workspace, now), locked.rule))
+            members.filter(~Exists(matching.filter(pk=OuterRef("customer_id")))).delete()
+            _insert_members(workspace, locked, matching.order_by().values("pk"), now)
+        total = members.count()
+        Segment.unscoped.filter(pk=locked.pk).update(member_count=total, computed_at=now)
+    segment.member_count, segment.computed_at = total, now
+    return total
+
+
+def _insert_members(workspace: Workspace, segment: Segment, customer_ids: object, now: dt.datetime) -> None:
+    """INSERT ... SELECT: the database copies the ids; nothing goes through Python. Members
+    already there are skipped by the (segment, customer) unique index (ON CONFLICT), not by an
+    anti-join, whose plan PostgreSQL may get badly wrong right after a segment fills up."""
+    sql, params = customer_ids.query.get_compiler(connection=connection).as_sql()  # type: ignore[attr-defined]
+    table = SegmentMember._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ("workspace_id", "segment_id", "customer_id", "added_at") '  # noqa: S608
+            # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+            f"SELECT %s, %s, m.*, %s FROM ({sql}) m WHERE true ON CONFLICT DO NOTHING",
+            [workspace.pk, segment.pk, connection.ops.adapt_datetimefield_value(now), *params],
+        )
+
+
+def recompute_segment(workspace: Workspace, membership: Membership | None, segment_id: int) -> Segment:
+    """The console's and the API's "recompute" action."""
+    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)
+    recompute(workspace, segment)
+    segment.refresh_from_db()
+    return segment
+
+
+def recompute_all(workspace: Workspace, now: dt.datetime | None = None) -> int:
+    """Every dynamic segment of the brand (nightly); one failing rule does not stop the rest."""
+    done = 0
+    for segment in Segment.objects.for_workspace(workspace).filter(kind=SegmentKind.DYNAMIC).order_by("pk"):
+        try:
+            recompute(workspace, segment, now)
+        except (KeyError, ValidationError):
+            logger.warning("segment %s has a rule that no longer applies; not recomputed", segment.pk)
+            continue
+        done += 1
+    return done

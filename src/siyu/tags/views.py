@@ -1,0 +1,212 @@
+"""标签 console pages. Thin: parse the form, call `tags.services`, render or redirect with the
+outcome; services check roles and WeCom's refusals come back as messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from siyu.console.views import apply_errors, member_page
+from siyu.tags.forms import GroupForm, RenameForm, RuleForm, TagForm, TaggingForm, split_names
+from siyu.tags.models import TagSource
+from siyu.tags.services import catalogue, completeness, rules, tagging
+
+
+def _tag_choices(request: HttpRequest) -> list[tuple[int, str]]:
+    return [(t.pk, f"{t.group.name} / {t.name}") for t in catalogue.live_tags(request.workspace)]  # type: ignore[attr-defined]
+
+
+def _home(request: HttpRequest, **forms: Any) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    return render(request, "tags/home.html", {
+        "groups": catalogue.live_groups(workspace, seat),
+        "last_sync": catalogue.last_sync(workspace),
+        "report": completeness.completeness_report(workspace, seat),
+        "can_edit": catalogue.can_edit(seat),
+        "group_form": forms.get("group_form") or GroupForm(),
+        "tagging_form": forms.get("tagging_form") or TaggingForm(tag_choices=_tag_choices(request)),
+    })
+
+
+@member_page
+def home(request: HttpRequest) -> HttpResponse:
+    return _home(request)
+
+
+def _action(back: str = "tags:home") -> Callable[[Callable[..., str]], Callable[..., HttpResponse]]:
+    """A POST that calls a service and returns to `back` with its outcome as a message."""
+
+    def decorate(view: Callable[..., str]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @member_page
+        @require_POST
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                text = view(request, *args, **kwargs)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, text)
+            return redirect(back)
+
+        return wrapper
+
+    return decorate
+
+
+@member_page
+@require_POST
+def group_create(request: HttpRequest) -> HttpResponse:
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group = catalogue.create_group(request.workspace, request.membership, form.cleaned_data["name"],  # type: ignore[attr-defined]
+                                           split_names(form.cleaned_data["tag_names"]),
+                                           required=form.cleaned_data["required"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Tag group “%(name)s” created in WeCom.") % {"name": group.name})
+            return redirect("tags:home")
+    return _home(request, group_form=form)
+
+
+@_action()
+def tag_create(request: HttpRequest, group_id: int) -> str:
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Enter a tag name of at most 30 characters."))
+    tag = catalogue.create_tag(request.workspace, request.membership, group_id, form.cleaned_data["name"])  # type: ignore[attr-defined]
+    return _("Tag “%(name)s” created in WeCom.") % {"name": tag.name}
+
+
+@_action()
+def group_edit(request: HttpRequest, group_id: int) -> str:
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Enter a name of at most 30 characters."))
+    group = catalogue.edit_group(request.workspace, request.membership, group_id,  # type: ignore[attr-defined]
+                                 name=form.cleaned_data["name"], order=form.cleaned_data["order"])
+    return _("Tag group “%(name)s” saved in WeCom.") % {"name": group.name}
+
+
+@_action()
+def tag_edit(request: HttpRequest, tag_id: int) -> str:
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Enter a name of at most 30 characters."))
+    tag = catalogue.edit_tag(request.workspace, request.membership, tag_id,  # type: ignore[attr-defined]
+                             name=form.cleaned_data["name"], order=form.cleaned_data["order"])
+    return _("Tag “%(name)s” saved in WeCom.") % {"name": tag.name}
+
+
+@_action()
+def group_delete(request: HttpRequest, group_id: int) -> str:
+    group = catalogue.delete_group(request.workspace, request.membership, group_id)  # type: ignore[attr-defined]
+    return _("Tag group “%(name)s” deleted in WeCom and from every customer.") % {"name": group.name}
+
+
+@_action()
+def tag_delete(request: HttpRequest, tag_id: int) -> str:
+    tag = catalogue.delete_tag(request.workspace, request.membership, tag_id)  # type: ignore[attr-defined]
+    return _("Tag “%(name)s” deleted in WeCom and from every customer.") % {"name": tag.name}
+
+
+@_action()
+def group_required(request: HttpRequest, group_id: int) -> str:
+    required = request.POST.get("required") == "1"
+    group = catalogue.set_required(request.workspace, request.membership, group_id, required)  # type: ignore[attr-defined]
+    if required:
+        return _("“%(name)s” now counts toward tag completeness; every customer is being recomputed.") % {
+            "name": group.name}
+    return _("“%(name)s” no longer counts toward tag completeness.") % {"name": group.name}
+
+
+@member_page
+@require_POST
+def sync(request: HttpRequest) -> HttpResponse:
+    run = catalogue.sync_tags(request.workspace, request.membership)  # type: ignore[attr-defined]
+    if run.error:
+        messages.error(request, _("Sync from WeCom failed: %(error)s") % {"error": run.error})
+    else:
+        messages.success(request, _("Synced from WeCom: %(groups)s groups, %(tags)s tags; %(created)s new, "
+                                    "%(updated)s changed, %(deleted)s deleted.") % {
+            "groups": run.groups_seen, "tags": run.tags_seen, "created": run.created, "updated": run.updated,
+            "deleted": run.deleted})
+    return redirect("tags:home")
+
+
+@member_page
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    form = TaggingForm(request.POST, tag_choices=_tag_choices(request))
+    if form.is_valid():
+        d = form.cleaned_data
+        tag_ids = [int(t) for t in d["tag_ids"]]
+        workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+        try:
+            if len(d["customer_ids"]) > tagging.BACKGROUND_OVER:
+                queued = tagging.queue_tagging(workspace, seat, d["customer_ids"], tag_ids, untag=d["untag"])
+            elif d["untag"]:
+                outcome = tagging.untag_customers_outcome(workspace, seat, d["customer_ids"], tag_ids)
+            else:
+                outcome = tagging.tag_customers_outcome(workspace, seat, d["customer_ids"], tag_ids, TagSource.BULK)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if len(d["customer_ids"]) > tagging.BACKGROUND_OVER:
+                messages.info(request, _("%(n)s customers queued; you will get a notification when it is done.")
+                              % {"n": queued})
+            else:
+                (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
+            return redirect("tags:home")
+    return _home(request, tagging_form=form)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+@member_page
+def rule_list(request: HttpRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    from siyu.customers.models import CustomField
+
+    fields = [(f.key, f"{f.label} ({f.key})") for f in CustomField.objects.for_workspace(workspace)]
+    form = RuleForm(request.POST or None, tag_choices=_tag_choices(request), field_choices=fields)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = rules.create_rule(workspace, seat, form.to_input())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Rule “%(name)s” created; run it now to tag the customers it "
+                                        "already matches.") % {"name": rule.name})
+            return redirect("tags:rules")
+    return render(request, "tags/rules.html", {
+        "rules": rules.list_rules(workspace, seat), "form": form, "can_edit": catalogue.can_edit(seat),
+    })
+
+
+@_action("tags:rules")
+def rule_toggle(request: HttpRequest, rule_id: int) -> str:
+    rule = rules.set_enabled(request.workspace, request.membership, rule_id, request.POST.get("enabled") == "1")  # type: ignore[attr-defined]
+    return (_("Rule “%(name)s” enabled.") if rule.enabled else _("Rule “%(name)s” paused.")) % {"name": rule.name}
+
+
+@_action("tags:rules")
+def rule_run(request: HttpRequest, rule_id: int) -> str:
+    added = rules.run_rule(request.workspace, request.membership, rule_id)  # type: ignore[attr-defined]
+    return _("The rule tagged %(n)s customers.") % {"n": added}
+
+
+@_action("tags:rules")
+def rule_delete(request: HttpRequest, rule_id: int) -> str:
+    rules.delete_rule(request.workspace, request.membership, rule_id)  # type: ignore[attr-defined]
+    return _("Rule deleted; the tags it put on stay.")

@@ -1,0 +1,44 @@
+"""A worker that dies between claiming a welcome send and recording WeCom's answer leaves the
+relation "sending"; the sweep records it as missed, with why, once the send can no longer be live."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone, translation
+
+from siyu.accounts.models import StaffAccount
+from siyu.channels.services.welcome import STUCK_AFTER, sweep_stuck_welcomes
+from siyu.customers import services as customers
+from siyu.customers.models import FollowRelation, TimelineEntry, TimelineKind, WelcomeStatus
+
+
+def claimed_add(workspace, external: str, at: dt.datetime) -> FollowRelation:
+    StaffAccount.objects.for_workspace(workspace).get_or_create(workspace=workspace, userid="xiaowanzi01")
+    relation = customers.record_add(workspace, staff_userid="xiaowanzi01", external_userid=external,
+                                    state="chstore", at=at)
+    assert customers.claim_welcome(relation)  # ...and the worker stops here
+    return relation
+
+
+def test_a_send_left_sending_by_a_dead_worker_is_recorded_as_missed_once(brand_a):
+    workspace, now = brand_a.workspace, timezone.now()
+    stuck = claimed_add(workspace, "wmSTUCK", now - STUCK_AFTER - dt.timedelta(seconds=1))
+    in_flight = claimed_add(workspace, "wmLIVE", now - dt.timedelta(seconds=5))
+
+    with translation.override("en"):
+        assert sweep_stuck_welcomes(workspace, now) == 1
+        assert sweep_stuck_welcomes(workspace, now) == 0
+
+    stuck.refresh_from_db()
+    assert stuck.welcome_status == WelcomeStatus.MISSED and "worker stopped" in stuck.welcome_note
+    assert TimelineEntry.objects.for_workspace(workspace).filter(
+        customer=stuck.customer, kind=TimelineKind.WELCOME_MISSED).count() == 1
+    in_flight.refresh_from_db()
+    assert in_flight.welcome_status == WelcomeStatus.SENDING
+
+
+def test_the_sweep_keeps_to_its_brand(brand_a, brand_b):
+    claimed_add(brand_a.workspace, "wmSTUCK", timezone.now() - STUCK_AFTER - dt.timedelta(minutes=1))
+    assert sweep_stuck_welcomes(brand_b.workspace) == 0
+    assert sweep_stuck_welcomes(brand_a.workspace) == 1
