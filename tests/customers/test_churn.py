@@ -201,10 +201,12 @@ def test_the_account_page_sets_who_runs_the_account_and_refuses_another_brands_m
 def test_the_churn_list_pages_without_counting(brand_a, monkeypatch):
     ws, me = brand_a.workspace, seat(brand_a.admin, brand_a.workspace)
     monkeypatch.setattr(churn, "PAGE_SIZE", 2)
+    base = at(0)  # one clock reading: a second ticking over mid-loop must not tie two losses
     for i in range(5):
-        services.record_add(ws, staff_userid="xiaowanzi01", external_userid=f"wm{i}", state="", at=at(600 + i))
-        services.record_loss(ws, staff_userid="xiaowanzi01", external_userid=f"wm{i}", at=at(60 + i),
-                             by=DeletedBy.CUSTOMER)
+        services.record_add(ws, staff_userid="xiaowanzi01", external_userid=f"wm{i}", state="",
+                            at=base - dt.timedelta(seconds=600 + i))
+        services.record_loss(ws, staff_userid="xiaowanzi01", external_userid=f"wm{i}",
+                             at=base - dt.timedelta(seconds=60 + i), by=DeletedBy.CUSTOMER)
     pages = [churn.churn_list(ws, me, churn.ChurnFilter(), n) for n in (1, 2, 3)]
     assert [p.has_next for p in pages] == [True, True, False]
     assert [r.customer.external_userid for p in pages for r in p.rows] == [f"wm{i}" for i in range(5)]
