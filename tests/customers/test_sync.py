@@ -259,3 +259,40 @@ def test_a_sync_whose_worker_died_is_resumed_by_the_scheduled_job(transactional_
     fresh.refresh_from_db()
     assert dead.status == SyncStatus.DONE and Customer.objects.for_workspace(ws).count() == 4
     assert fresh.status == SyncStatus.RUNNING
+
+
+def test_a_sync_ends_friendships_wecom_no_longer_lists_except_for_unlicensed_staff(brand_a, twin, login):
+    connect(brand_a.workspace, twin)
+    populate(twin, 6)  # xiaowanzi01: 0, 2, 4; xiaowanzi02: 1, 3, 5 (and 0)
+    ws, admin = brand_a.workspace, seat(brand_a.admin, brand_a.workspace)
+    first = sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
+    assert first.follows_ended == 0 and counts(ws) == {"xiaowanzi01": 3, "xiaowanzi02": 4}
+
+    # Two customers delete their account while our callback receiver is away: the events are lost.
+    for staff, external in (("xiaowanzi01", "wmSYNC0002"), ("xiaowanzi02", "wmSYNC0003")):
+        twin.admin.post("/twin/customers/delete-staff", json={
+            "staff_userid": staff, "external_userid": external}).raise_for_status()
+    # xiaowanzi02 loses its interface licence: WeCom lists none of its customers any more.
+    twin.add_staff("xiaowanzi02", licensed=False)
+
+    second = sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
+    assert second.status == SyncStatus.DONE
+    assert (second.follows_ended, second.unlicensed_userids) == (1, ["xiaowanzi02"])
+    gone = FollowRelation.objects.for_workspace(ws).get(customer__external_userid="wmSYNC0002")
+    assert (gone.active, gone.deleted_by) == (False, "unlisted")
+    assert TimelineEntry.objects.for_workspace(ws).filter(customer=gone.customer, kind="unlisted").count() == 1
+    # The unlicensed account keeps every friendship, the lost deletion included, until it is licensed.
+    assert counts(ws) == {"xiaowanzi01": 2, "xiaowanzi02": 4}
+
+    twin.add_staff("xiaowanzi02", licensed=True)
+    third = sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
+    assert (third.follows_ended, third.unlicensed_userids) == (1, [])
+    assert counts(ws) == {"xiaowanzi01": 2, "xiaowanzi02": 3}
+    # A relation added after a sync started is never taken for a missed deletion.
+    services.record_add(ws, staff_userid="xiaowanzi01", external_userid="wmLATE", state="", at=at(-60))
+    assert sync.end_unlisted_follows(ws, third) == 0
+
+    client = login(brand_a.admin)
+    with translation.override("en"):
+        page = client.get("/customers/sync/").content.decode()
+    assert 'data-testid="sync-ended">1<' in page

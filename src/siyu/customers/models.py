@@ -87,6 +87,9 @@ class DeletedBy(models.TextChoices):
     CUSTOMER = "customer", _("Customer deleted the account")
     STAFF = "staff", _("Staff deleted the customer")
     TRANSFER = "transfer", _("Transferred")
+    # A full sync no longer found the friendship: it ended while its callback was missed, by
+    # whom is unknown.
+    UNLISTED = "unlisted", _("No longer listed by WeCom")
 
 
 class FollowRelation(WorkspaceScoped):
@@ -105,6 +108,8 @@ class FollowRelation(WorkspaceScoped):
     welcome_note = models.CharField(max_length=300, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.CharField(max_length=10, choices=DeletedBy.choices, blank=True)
+    # The last full sync that saw this friendship listed by WeCom (`CustomerSync` id).
+    last_sync_id = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [models.UniqueConstraint(fields=["account", "customer"], name="one_follow_per_account")]
@@ -135,6 +140,7 @@ class TimelineKind(models.TextChoices):
     STAGE_CHANGED = "stage_changed", _("Lifecycle stage changed")
     TRANSFER_REQUESTED = "transfer_requested", _("Transfer requested")
     CHURN = "churn", _("Churn alert")
+    UNLISTED = "unlisted", _("No longer a friend (found by a full sync)")
 
 
 class TimelineEntry(WorkspaceScoped):
@@ -202,6 +208,9 @@ class CustomerSync(WorkspaceScoped):
     pages = models.PositiveIntegerField(default=0)
     customers_seen = models.PositiveIntegerField(default=0)
     relations_seen = models.PositiveIntegerField(default=0)
+    # Staff WeCom would not list (no interface licence): their follows are left as they were.
+    unlicensed_userids = models.JSONField(default=list)
+    follows_ended = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

@@ -60,7 +60,8 @@ def state(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
 
 
 def put_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
-    """Create a staff member, or update one's name, departments or friend capacity."""
+    """Create a staff member, or update one's name, departments, friend capacity or interface
+    licence."""
     world = twin.world
     userid = str(need(body, "userid"))
     with world.lock:
@@ -79,6 +80,7 @@ def put_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
             ),
         )
         staff.resigned_at = existing.resigned_at if existing else None
+        staff.licensed = bool(body["licensed"]) if "licensed" in body else (existing.licensed if existing else True)
         world.staff[userid] = staff
     return (200 if existing else 201), {"userid": userid, "capacity": staff.capacity}
 

@@ -396,9 +396,8 @@ def batch_get_by_user(world: World, query: Query, body: Body) -> dict[str, Any]:
     limit = int_param(body, "limit", 50)
     if not 1 <= limit <= MAX_BATCH_LIMIT:
         raise ApiError(INVALID_PARAMETER, "invalid limit")
-    for userid in userids:
-        world.staff_member(userid)
-    follows = [f for f in world.friendships.values() if f.userid in userids]
+    unlicensed = [userid for userid in userids if not world.staff_member(userid).licensed]
+    follows = [f for f in world.friendships.values() if f.userid in userids and f.userid not in unlicensed]
     chunk, next_cursor = page(follows, body.get("cursor"), limit)
     return {
         "external_contact_list": [
@@ -409,7 +408,7 @@ def batch_get_by_user(world: World, query: Query, body: Body) -> dict[str, Any]:
             for f in chunk
         ],
         "next_cursor": next_cursor,
-        "fail_info": {"unlicensed_userid_list": []},
+        "fail_info": {"unlicensed_userid_list": unlicensed},
     }
 
 

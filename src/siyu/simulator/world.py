@@ -82,6 +82,7 @@ class Staff:
     department: list[int]
     capacity: int
     resigned_at: float | None = None  # set when the staff member leaves the corp (WECOM.md §8)
+    licensed: bool = True  # without an interface licence batch/get_by_user lists no customers
 
     @property
     def active(self) -> bool:

@@ -201,9 +201,15 @@ class CustomerOfStaff(WeComModel):
     follow_info: FollowUser
 
 
+class BatchFailInfo(WeComModel):
+    # Staff without an interface licence (接口许可): WeCom lists none of their customers.
+    unlicensed_userid_list: list[str] = []
+
+
 class CustomerPage(WeComModel):
     external_contact_list: list[CustomerOfStaff] = []
     next_cursor: str = ""
+    fail_info: BatchFailInfo = BatchFailInfo()
 
 
 class CustomerIds(WeComModel):

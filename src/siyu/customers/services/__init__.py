@@ -44,6 +44,7 @@ _LOSS_KIND = {
     DeletedBy.CUSTOMER: TimelineKind.DELETED_STAFF,
     DeletedBy.STAFF: TimelineKind.DELETED_BY_STAFF,
     DeletedBy.TRANSFER: TimelineKind.TRANSFERRED,
+    DeletedBy.UNLISTED: TimelineKind.UNLISTED,
 }
 
 

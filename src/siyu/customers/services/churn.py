@@ -31,6 +31,7 @@ REASON_KINDS = {
     DeletedBy.CUSTOMER: TimelineKind.DELETED_STAFF,
     DeletedBy.STAFF: TimelineKind.DELETED_BY_STAFF,
     DeletedBy.TRANSFER: TimelineKind.TRANSFERRED,
+    DeletedBy.UNLISTED: TimelineKind.UNLISTED,
 }
 KIND_REASONS = {kind: reason for reason, kind in REASON_KINDS.items()}
 

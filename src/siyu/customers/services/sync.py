@@ -6,6 +6,10 @@ cursor), so a sync cut off by a crash or a WeCom error resumes at the page it st
 re-applying a page changes nothing. A follow relation new to us is counted on its account
 once (`record_follow_change`), whether the add event or the sync saw it first: the relation's
 unique constraint decides, as in `record_add`. One running sync per brand.
+
+A friendship we hold that a complete sync no longer finds ended while its callback was missed:
+it is ended then (`DeletedBy.UNLISTED`), except for staff WeCom reports as unlicensed, whose
+customers it does not list at all.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import (
     Customer,
     CustomerSync,
+    DeletedBy,
     FollowRelation,
     SyncStatus,
     TimelineKind,
@@ -130,10 +135,11 @@ def _at(createtime: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(createtime, tz=dt.UTC) if createtime else timezone.now().replace(microsecond=0)
 
 
-def apply_page(workspace: Workspace, rows: list) -> PageResult:
+def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> PageResult:
     """Upsert one `batch/get_by_user` page (call inside a transaction): customers (nickname,
     avatar, gender, unionid, corp), follow relations (remark, description, state, add time)
-    and the tags marked through each relation. New follows are counted once."""
+    and the tags marked through each relation. New follows are counted once; every listed
+    relation is marked as seen by `sync_id`."""
     from siyu.accounts.services import account_for_userid, record_follow_change
     from siyu.customers.services import _stamp, add_timeline
     from siyu.tags.services import keep_wecom_tags
@@ -170,6 +176,7 @@ def apply_page(workspace: Workspace, rows: list) -> PageResult:
 
     accounts: dict[str, StaffAccount] = {}
     new_follows = 0
+    seen: list[int] = []
     for row in rows:
         info = row.follow_info
         account = accounts.get(info.userid) or account_for_userid(workspace, info.userid)
@@ -197,7 +204,32 @@ def apply_page(workspace: Workspace, rows: list) -> PageResult:
             add_timeline(workspace, customer, TimelineKind.ADDED, relation.added_at, account_id=account.pk,
                          detail=relation.state, dedupe_key=f"added:{relation.pk}:{_stamp(relation.added_at)}")
         keep_wecom_tags(workspace, customer.pk, account.pk, info.tag_id)
+        seen.append(relation.pk)
+    if sync_id is not None:
+        FollowRelation.unscoped.filter(pk__in=seen).update(last_sync_id=sync_id)
     return PageResult(len(contacts), len(rows), new_follows, sorted(changed))
+
+
+def end_unlisted_follows(workspace: Workspace, sync: CustomerSync) -> int:
+    """After a complete sync: a friendship we hold as active that WeCom no longer listed ended
+    while its callback was missed. Only for staff the sync read in full (licensed), and only
+    for relations older than the sync, since newer ones may have been added behind the cursor.
+    Idempotent: an ended relation is not active any more."""
+    from siyu.customers.services import record_loss
+
+    unlicensed = set(sync.unlicensed_userids)
+    userids = [u for u in sync.staff_userids if u not in unlicensed]
+    stale = (FollowRelation.objects.for_workspace(workspace)
+             .filter(account__userid__in=userids, deleted_at__isnull=True, added_at__lt=sync.started_at)
+             .exclude(last_sync_id=sync.pk)
+             .values_list("account__userid", "customer__external_userid"))
+    now = timezone.now().replace(microsecond=0)
+    ended = 0
+    for userid, external_userid in stale.iterator(chunk_size=500):
+        relation = record_loss(workspace, staff_userid=userid, external_userid=external_userid, at=now,
+                               by=DeletedBy.UNLISTED)
+        ended += relation.deleted_by == DeletedBy.UNLISTED and relation.deleted_at == now
+    return ended
 
 
 def run_sync(workspace: Workspace, sync_id: int, *, max_pages: int | None = None) -> CustomerSync:
@@ -227,8 +259,11 @@ def run_sync(workspace: Workspace, sync_id: int, *, max_pages: int | None = None
                 next_cursor = page.next_cursor if page.next_cursor != sync.cursor else ""
                 progress = {"pages": sync.pages + 1, "cursor": next_cursor,
                             "staff_index": sync.staff_index if next_cursor else sync.staff_index + len(chunk)}
+                unlicensed = page.fail_info.unlicensed_userid_list
+                if unlicensed:
+                    progress["unlicensed_userids"] = sorted(set(sync.unlicensed_userids) | set(unlicensed))
                 with transaction.atomic():
-                    result = apply_page(workspace, page.external_contact_list)
+                    result = apply_page(workspace, page.external_contact_list, sync.pk)
                     saved = CustomerSync.unscoped.filter(
                         pk=sync.pk, status=SyncStatus.RUNNING, pages=sync.pages, staff_index=sync.staff_index,
                         cursor=sync.cursor,
@@ -249,8 +284,9 @@ def run_sync(workspace: Workspace, sync_id: int, *, max_pages: int | None = None
             status=SyncStatus.FAILED, error=message, finished_at=timezone.now())
         sync.refresh_from_db()
         return sync
+    ended = end_unlisted_follows(workspace, sync)
     CustomerSync.unscoped.filter(pk=sync.pk, status=SyncStatus.RUNNING).update(
-        status=SyncStatus.DONE, finished_at=timezone.now(), cursor="")
+        status=SyncStatus.DONE, finished_at=timezone.now(), cursor="", follows_ended=F("follows_ended") + ended)
     sync.refresh_from_db()
     return sync
 
