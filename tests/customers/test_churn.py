@@ -51,7 +51,7 @@ def test_churn_alerts_the_operator_and_the_ops_lead_once_even_on_replay(transact
     assert sorted(n.membership.role for n in sent) == [Role.CUSTOMER_OPS, Role.OPS_LEAD]
     assert {n.membership_id for n in sent} >= {operator.pk}
     customer = Customer.objects.for_workspace(ws).get(external_userid="wmCUST01")
-    assert all(n.url == f"/customers/{customer.pk}/" and "小红" in n.title for n in sent)
+    assert all(n.url == f"/customers/{customer.pk}/" and "小红" in n.shown_title for n in sent)
     assert TimelineEntry.objects.for_workspace(ws).filter(kind=TimelineKind.CHURN, customer=customer).count() == 1
 
 
@@ -86,7 +86,22 @@ def test_a_capacity_alert_reaches_the_operator_and_ops_lead(transactional_db, br
     drain()
     sent = notices(ws, kind="accounts.capacity")
     assert sorted(n.membership.role for n in sent) == [Role.CUSTOMER_OPS, Role.OPS_LEAD]
-    assert all("80" in n.title for n in sent)
+    assert all("80" in n.shown_title for n in sent)
+
+
+def test_an_alert_reads_in_the_language_of_the_member_who_opens_it(transactional_db, brand_a, login):
+    ws = brand_a.workspace
+    run_by(brand_a)
+    publish(ws, added(at(600)))
+    drain()
+    Customer.objects.for_workspace(ws).filter(external_userid="wmCUST01").update(name="小红")
+    publish(ws, churned(at(60)))
+    drain()
+    client = login(brand_a.members[Role.OPS_LEAD])
+    assert "小红 删除了" in client.get("/notifications/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/notifications/"})
+    page = client.get("/notifications/").content.decode()
+    assert "小红 deleted" in page and "A customer deleted the staff account" in page
 
 
 # --- the churn list -------------------------------------------------------------------------------

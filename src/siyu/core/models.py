@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.permissions import Role
@@ -184,8 +185,11 @@ class Notification(WorkspaceScoped):
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40)
+    # Title and body are kept as message ids with their `params` and translated when shown, so
+    # each member reads them in the console's language of the moment.
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=500, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     dedupe_key = models.CharField(max_length=120, blank=True)  # one notice per member per cause
     created_at = models.DateTimeField(auto_now_add=True)
@@ -196,3 +200,21 @@ class Notification(WorkspaceScoped):
                                                name="notification_dedupe")]
         indexes = [models.Index(fields=["membership", "read_at", "-created_at"])]
         ordering = ["-created_at", "-id"]
+
+    def _shown(self, message: str) -> str:
+        if not message:
+            return ""
+        for text in (gettext(message), message):  # the source if a translation's placeholders drifted
+            try:
+                return text % self.params if self.params else text
+            except (KeyError, TypeError, ValueError):
+                continue
+        return message
+
+    @property
+    def shown_title(self) -> str:
+        return self._shown(self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown(self.body)

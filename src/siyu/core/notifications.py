@@ -9,7 +9,8 @@ member's own seat, never an id chosen by the caller). `notify` is idempotent by 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -24,13 +25,15 @@ TITLE_MAX, BODY_MAX, URL_MAX, KEY_MAX = 120, 500, 300, 120
 
 @dataclass(frozen=True)
 class Notice:
-    """What to tell: the same notice may go to several members."""
+    """What to tell: the same notice may go to several members. `title` and `body` are message
+    ids (mark them with `gettext_noop`) filled with `params` when shown, in the reader's language."""
 
     kind: str
     title: str
     body: str = ""
     url: str = ""
     dedupe_key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def notify(
@@ -41,10 +44,11 @@ def notify(
     body: str = "",
     url: str = "",
     dedupe_key: str = "",
+    params: dict[str, Any] | None = None,
 ) -> bool:
     """One notice for one member; True if it was created, False if this member already had the
     notice with this `dedupe_key` (a replayed event) or the member is of another brand."""
-    return notify_many(workspace, [membership], Notice(kind, title, body, url, dedupe_key)) == 1
+    return notify_many(workspace, [membership], Notice(kind, title, body, url, dedupe_key, params or {})) == 1
 
 
 def notify_many(workspace: Workspace, memberships: Iterable[Membership | None], notice: Notice) -> int:
@@ -61,7 +65,7 @@ def notify_many(workspace: Workspace, memberships: Iterable[Membership | None], 
         seats = {pk: m for pk, m in seats.items() if pk not in already}
     rows = [
         Notification(workspace=workspace, membership_id=pk, kind=notice.kind[:40], title=notice.title[:TITLE_MAX],
-                     body=notice.body[:BODY_MAX], url=notice.url[:URL_MAX], dedupe_key=key)
+                     body=notice.body[:BODY_MAX], params=notice.params, url=notice.url[:URL_MAX], dedupe_key=key)
         for pk in seats
     ]
     Notification.unscoped.bulk_create(rows, ignore_conflicts=bool(key))

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from siyu.accounts.events import CapacityAlert
 from siyu.accounts.models import StaffAccount
@@ -47,14 +48,17 @@ def alert_churn(workspace: Workspace, event: FollowEnded, record: EventRecord) -
     if customer is None or account is None:
         return
     key = f"churn:{event.relation_id}:{int(event.at.timestamp())}"
+    title = gettext_noop("%(customer)s deleted %(account)s")
+    params = {"customer": str(customer), "account": str(account), "userid": account.userid,
+              "state": event.state or "—"}
     with translation.override(settings.LANGUAGE_CODE):
-        title = _("%(customer)s deleted %(account)s") % {"customer": customer, "account": account}
-        body = _("A customer deleted the staff account %(account)s (%(userid)s). Channel: %(state)s.") % {
-            "account": account, "userid": account.userid, "state": event.state or "—"}
+        detail = _(title) % params
     add_timeline(workspace, customer, TimelineKind.CHURN, event.at, account_id=account.pk,
-                 detail=title, dedupe_key=key)
+                 detail=detail, dedupe_key=key)
     notify_many(workspace, _recipients(workspace, account), Notice(
-        CHURN_KIND, title, body, reverse("customers:customer", args=[customer.pk]), key))
+        CHURN_KIND, title, gettext_noop("A customer deleted the staff account %(account)s (%(userid)s). "
+                                        "Channel: %(state)s."),
+        reverse("customers:customer", args=[customer.pk]), key, params))
 
 
 @events.subscribe(CapacityAlert)
@@ -63,12 +67,12 @@ def alert_capacity(workspace: Workspace, event: CapacityAlert, record: EventReco
                .filter(pk=event.account_id).first())
     if account is None:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("%(account)s is %(level)s%% full") % {"account": account, "level": event.level}
-        body = _("%(count)s friends of a limit of %(limit)s: route new customers to other accounts.") % {
-            "count": event.friend_count, "limit": event.friend_limit}
     notify_many(workspace, _recipients(workspace, account), Notice(
-        CAPACITY_KIND, title, body, reverse("accounts:home"), f"capacity:{record.pk}"))
+        CAPACITY_KIND, gettext_noop("%(account)s is %(level)s%% full"),
+        gettext_noop("%(count)s friends of a limit of %(limit)s: route new customers to other accounts."),
+        reverse("accounts:home"), f"capacity:{record.pk}",
+        {"account": str(account), "level": event.level, "count": event.friend_count,
+         "limit": event.friend_limit}))
 
 
 @events.subscribe(TransferFailed)

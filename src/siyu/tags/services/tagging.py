@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require
@@ -367,6 +368,6 @@ def run_queued_tagging(workspace: Workspace, membership: Membership | None, cust
         from django.urls import reverse
 
         notify(workspace, membership, "tags.bulk",  # type: ignore[arg-type]
-               _("Bulk untagging finished") if untag else _("Bulk tagging finished"),
+               gettext_noop("Bulk untagging finished") if untag else gettext_noop("Bulk tagging finished"),
                outcome.summary(), reverse("tags:home"))
     return outcome
