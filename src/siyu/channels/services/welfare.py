@@ -12,9 +12,7 @@ to see them. `issue_welfare` is called by the welcome flow on WeCom's behalf (no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from dataclasses import dataclass, field
 
@@ -29,6 +27,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, Welfare, WelfareCode, WelfareGrant, WelfareKind
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require
+from siyu.core.uploads import first_column
 from siyu.customers.models import Customer, TimelineKind
 from siyu.customers.services import add_timeline
 
@@ -155,33 +154,9 @@ class UploadReport:
 
 def _cells_of_file(upload: UploadedFile) -> list[str]:
     """The first column of a .txt (one code a line), .csv or .xlsx (first sheet) file."""
-    name = (upload.name or "").lower()
-    if upload.size and upload.size > UPLOAD_MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 5 MB.")})
-    raw = upload.read()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ValidationError({"file": _("This is not a readable .xlsx workbook.")}) from exc
-        sheet = book.worksheets[0]
-        cells = ["" if row[0] is None else str(row[0]) for row in sheet.iter_rows(values_only=True) if row]
-        book.close()
-        return cells
-    if not name.endswith((".txt", ".csv")):
-        raise ValidationError({"file": _("Upload a .txt, .csv or .xlsx file.")})
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise ValidationError({"file": _("The file is neither UTF-8 nor GBK text.")}) from exc
-    if name.endswith(".csv"):
-        return [row[0] if row else "" for row in csv.reader(io.StringIO(text))]
-    return text.splitlines()
+    # Read one byte past the limit, so an oversized file is refused without reading it whole.
+    return [text for _row, text in first_column(upload.name, upload.read(UPLOAD_MAX_BYTES + 1),
+                                                max_bytes=UPLOAD_MAX_BYTES)]
 
 
 def upload_codes(

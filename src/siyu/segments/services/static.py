@@ -7,8 +7,6 @@ row, a malformed phone number): nothing is dropped silently.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require
+from siyu.core.uploads import first_column
 from siyu.customers.models import Customer
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
 from siyu.segments.services import SegmentInput, create_segment, segment_members
@@ -62,42 +61,6 @@ class UploadResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-def read_first_column(file_name: str, data: bytes) -> list[tuple[int, str]]:
-    """(row number, text) of the first column of a .xlsx (first sheet) or .csv file."""
-    if len(data) > UPLOAD_MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 10 MB.")})
-    name = (file_name or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ValidationError({"file": _("This is not a readable .xlsx workbook.")}) from exc
-        rows = [(number, _text(row[0] if row else None))
-                for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
-        book.close()
-        return rows
-    if not name.endswith((".csv", ".txt")):
-        raise ValidationError({"file": _("Upload a .xlsx or .csv file.")})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise ValidationError({"file": _("The file is neither UTF-8 nor GBK text.")}) from exc
-    return [(number, (row[0] if row else "").strip()) for number, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a phone typed into Excel is a number
-    return str(value).strip()
-
-
 def normalise_phone(text: str) -> str | None:
     """Digits of a mainland mobile number (country code 86 dropped), or None if malformed."""
     digits = re.sub(r"\D", "", text)
@@ -110,7 +73,7 @@ def upload_static(workspace: Workspace, membership: Membership | None, *, file_n
                   name: str = "", description: str = "", segment_id: int | None = None) -> UploadResult:
     """Create a static segment from the file (or add to `segment_id`'s members)."""
     require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
-    rows = read_first_column(file_name, data)
+    rows = first_column(file_name, data, max_bytes=UPLOAD_MAX_BYTES)
     if sum(1 for _n, v in rows if v) > UPLOAD_MAX_ROWS:
         raise ValidationError({"file": _("Upload at most %(n)s rows at a time.") % {"n": UPLOAD_MAX_ROWS}})
     if segment_id is not None:
