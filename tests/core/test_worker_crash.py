@@ -33,6 +33,10 @@ def test_task_of_a_killed_worker_is_requeued_and_completed_once(process_env, tmp
     second = siyu_process(["worker", "--interval", "0.1"], env, tmp_path / "worker2.log")
     try:
         wait_for(lambda: DBTaskResult.objects.get(pk=result.id).status == "SUCCESSFUL", timeout=60)
+    except AssertionError as exc:  # say what the worker saw, so a failure on CI can be read
+        task = DBTaskResult.objects.get(pk=result.id)
+        raise AssertionError(f"{exc}; task {task.status} {task.worker_ids} {task.traceback}\n"
+                             f"worker exit {second.poll()}; log:\n{(tmp_path / 'worker2.log').read_text()}") from exc
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=20)
