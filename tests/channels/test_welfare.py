@@ -215,6 +215,8 @@ def test_a_grant_is_redeemed_once(brand_a):
     redeemed.refresh_from_db()
     assert redeemed.redeemed_note == "门店核销"
     assert TimelineEntry.objects.for_workspace(brand_a.workspace).filter(kind=TimelineKind.WELFARE_REDEEMED).count() == 1
+    engaged = Customer.objects.for_workspace(brand_a.workspace).get(pk=redeemed.customer_id).last_engaged_at
+    assert engaged == redeemed.redeemed_at  # redeeming is the customer's own action
 
 
 def test_another_brands_grant_cannot_be_redeemed(brand_a, brand_b):

@@ -59,7 +59,7 @@ def value_strategy(shop: Shop, key: str, op: str) -> st.SearchStrategy[Any]:
         "tags": (None, tag_ids), "accounts": (None, account_ids), "channel": (None, ["s1", "s2", "s3"]),
         "stage": (None, list(LifecycleStage.values)), "tier": (None, ["A", "B", "C"]),
         "birthday_month": (None, list(range(1, 13))), "score": (SCORES, None),
-        "tag_completeness": ([0, 0.25, 0.5, 1], None), "added_at": (DAYS, None),
+        "tag_completeness": ([0, 0.25, 0.5, 1], None), "added_at": (DAYS, None), "last_engaged": (DAYS, None),
         "field.skin": (TEXTS + ["ski", "o", "混"], TEXTS), "field.spend": (SPENDS, None),
         "field.visit": (VISITS, None), "field.store": (None, ["a", "b", "c"]),
     }.get(key, (None, None))
@@ -76,6 +76,7 @@ def value_strategy(shop: Shop, key: str, op: str) -> st.SearchStrategy[Any]:
 
 customers = st.lists(st.fixed_dictionaries({
     "first_added_at": st.one_of(st.none(), st.integers(0, 40 * 24).map(lambda h: NOW - dt.timedelta(hours=h))),
+    "last_engaged_at": st.one_of(st.none(), st.integers(0, 40 * 24).map(lambda h: NOW - dt.timedelta(hours=h))),
     "phone": st.sampled_from(["", "13800000001"]),
     "birthday": st.one_of(st.none(), st.dates(dt.date(1980, 1, 1), dt.date(2005, 12, 31))),
     "stage": st.sampled_from(LifecycleStage.values),

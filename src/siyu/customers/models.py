@@ -50,7 +50,8 @@ class Customer(WorkspaceScoped):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     fields = models.JSONField(default=dict, blank=True)  # custom field values by `CustomField.key`
-    last_engaged_at = models.DateTimeField(null=True, blank=True)  # last reply, order, check-in... (later modules)
+    # The customer's latest own action: joining a group here; replies, orders, check-ins later.
+    last_engaged_at = models.DateTimeField(null=True, blank=True)
     stage = models.CharField(_("lifecycle stage"), max_length=10, choices=LifecycleStage.choices,
                              default=LifecycleStage.NEW)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
@@ -141,6 +142,8 @@ class TimelineKind(models.TextChoices):
     TRANSFER_REQUESTED = "transfer_requested", _("Transfer requested")
     CHURN = "churn", _("Churn alert")
     UNLISTED = "unlisted", _("No longer a friend (found by a full sync)")
+    GROUP_JOINED = "group_joined", _("Joined a customer group")
+    GROUP_LEFT = "group_left", _("Left a customer group")
 
 
 class TimelineEntry(WorkspaceScoped):

@@ -1,6 +1,7 @@
-"""The customers app's reactions to WeCom contact events (WECOM.md §3): adds keep the customer
-and the follow relation, deletions end it. Each handler is idempotent (`customers.services`
-guards every write), so a replayed or doubly delivered event changes nothing."""
+"""The customers app's reactions to WeCom contact and group events (WECOM.md §3, §4): adds keep
+the customer and the follow relation, deletions end it, joining or leaving a customer group goes
+on the timeline. Each handler is idempotent (`customers.services` guards every write), so a
+replayed or doubly delivered event changes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from siyu.wecom.events import (
     CustomerDeletedStaff,
     FriendAdded,
     FriendHalfAdded,
+    GroupUpdated,
     StaffDeletedCustomer,
 )
 
@@ -54,3 +56,11 @@ def keep_staff_deletion(workspace: Workspace, event: StaffDeletedCustomer, recor
     by = DeletedBy.TRANSFER if event.source == TRANSFER_SOURCE else DeletedBy.STAFF
     services.record_loss(workspace, staff_userid=event.staff_userid, external_userid=event.external_userid,
                          at=event.occurred_at, by=by)
+
+
+@events.subscribe(GroupUpdated)
+def keep_group_membership(workspace: Workspace, event: GroupUpdated, record: EventRecord) -> None:
+    """WECOM.md §4: `add_member` / `del_member` list the members who joined or left a group."""
+    if event.update_detail in ("add_member", "del_member"):
+        services.record_group_change(workspace, chat_id=event.chat_id, member_userids=event.member_changes,
+                                     joined=event.update_detail == "add_member", at=event.occurred_at)

@@ -10,8 +10,8 @@ Inputs and who provides them:
 - `referrals` — friends brought in (fission).
 - `visits` — times the customer came to the brand: every add of a staff account, including
   coming back after a deletion (built in); commerce and community may add orders and check-ins.
-- `interactions` — engagement actions: welfare redeemed (built in, from the timeline); later
-  modules add replies, check-ins, likes and comments.
+- `interactions` — engagement actions: welfare redeemed and customer groups joined (built in,
+  from the timeline); later modules add replies, check-ins, likes and comments.
 - `last_engaged_at` — the latest engagement: `Customer.last_engaged_at` and the latest engagement
   entry on the timeline (built in); later modules add theirs.
 
@@ -39,7 +39,7 @@ INTERACTIONS = "interactions"
 LAST_ENGAGED_AT = "last_engaged_at"
 
 # Timeline entries that are the customer doing something, not something done to them.
-ENGAGEMENT_KINDS = (TimelineKind.WELFARE_REDEEMED,)
+ENGAGEMENT_KINDS = (TimelineKind.WELFARE_REDEEMED, TimelineKind.GROUP_JOINED)
 
 Provider = Callable[[Workspace, list[int]], dict[int, Any]]
 

@@ -23,6 +23,8 @@ from siyu.segments.registry import (
     Context,
     CustomerSnapshot,
     Op,
+    Predicate,
+    QBuilder,
     SegmentField,
     register,
     register_provider,
@@ -112,21 +114,26 @@ def _bounds(op: str, value: Any, ctx: Context) -> tuple[dt.datetime | None, dt.d
     raise ValueError(op)
 
 
-def _added_q(op: str, value: Any, ctx: Context) -> Q:
-    low, high = _bounds(op, value, ctx)
-    q = Q(first_added_at__isnull=False)
-    if low is not None:
-        q &= Q(first_added_at__gte=low)
-    if high is not None:
-        q &= Q(first_added_at__lt=high)
-    return q
+def _date_column(column: str) -> tuple[QBuilder, Predicate]:
+    """A datetime column compared with a date condition; a customer without the date never matches."""
 
+    def to_q(op: str, value: Any, ctx: Context) -> Q:
+        low, high = _bounds(op, value, ctx)
+        q = Q(**{f"{column}__isnull": False})
+        if low is not None:
+            q &= Q(**{f"{column}__gte": low})
+        if high is not None:
+            q &= Q(**{f"{column}__lt": high})
+        return q
 
-def _added_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
-    if snap.first_added_at is None:
-        return False
-    low, high = _bounds(op, value, ctx)
-    return (low is None or snap.first_added_at >= low) and (high is None or snap.first_added_at < high)
+    def test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
+        at = getattr(snap, column)
+        if at is None:
+            return False
+        low, high = _bounds(op, value, ctx)
+        return (low is None or at >= low) and (high is None or at < high)
+
+    return to_q, test
 
 
 # --- tags --------------------------------------------------------------------------------------
@@ -319,10 +326,16 @@ def register_builtin_fields() -> None:
         key="accounts", label=_("Staff accounts"), base=Base.ACCOUNT, operators=(Op.ANY, Op.ALL, Op.NONE),
         to_q=_accounts_q, test=_accounts_test, options=_account_options, group=GROUP_RELATION,
         help=_("Followed (still a friend) by these staff accounts.")))
+    dates = (Op.BEFORE, Op.SINCE, Op.BETWEEN, Op.WITHIN_DAYS)
+    added_q, added_test = _date_column("first_added_at")
+    register(SegmentField(key="added_at", label=_("First added"), base=Base.DATE, operators=dates,
+                          to_q=added_q, test=added_test, group=GROUP_RELATION))
+    engaged_q, engaged_test = _date_column("last_engaged_at")
     register(SegmentField(
-        key="added_at", label=_("First added"), base=Base.DATE,
-        operators=(Op.BEFORE, Op.SINCE, Op.BETWEEN, Op.WITHIN_DAYS),
-        to_q=_added_q, test=_added_test, group=GROUP_RELATION))
+        key="last_engaged", label=_("Last engaged"), base=Base.DATE, operators=dates, to_q=engaged_q,
+        test=engaged_test, group=GROUP_SCORE,
+        help=_("The customer's latest own action: a customer group joined, a welfare redeemed. "
+               "Customers who never did one do not match.")))
     register(_column("stage", _("Lifecycle stage"), Base.CHOICE, (Op.IN, Op.NOT_IN), "stage", GROUP_SCORE,
                      options=_stage_options))
     register(_column("score", _("Super-user score"), Base.NUMBER, (Op.GTE, Op.LTE, Op.BETWEEN), "score",

@@ -109,6 +109,7 @@ class CustomerSnapshot:
 
     id: int
     first_added_at: dt.datetime | None = None
+    last_engaged_at: dt.datetime | None = None
     phone: str = ""
     birthday: dt.date | None = None
     fields: dict[str, Any] = field(default_factory=dict)

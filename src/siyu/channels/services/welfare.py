@@ -29,7 +29,7 @@ from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require
 from siyu.core.uploads import first_column
 from siyu.customers.models import Customer, TimelineKind
-from siyu.customers.services import add_timeline
+from siyu.customers.services import add_timeline, mark_engaged
 
 logger = logging.getLogger("siyu.channels")
 
@@ -308,5 +308,6 @@ def redeem(workspace: Workspace, membership: Membership | None, grant_id: int, n
                 "date": timezone.localtime(grant.redeemed_at).strftime("%Y-%m-%d %H:%M")})
         add_timeline(workspace, grant.customer, TimelineKind.WELFARE_REDEEMED, now, account_id=grant.account_id,
                       detail=grant.welfare.name, dedupe_key=f"redeemed:{grant.pk}")
+        mark_engaged(workspace, [grant.customer_id], now)
     grant.refresh_from_db()
     return grant

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from siyu.accounts.services import account_for_userid, record_follow_change
@@ -206,6 +206,34 @@ def record_loss(
                 state=relation.state, at=at, deleted_by=str(by),
             ), dedupe_key=f"customers.follow_ended:{relation.pk}:{_stamp(at)}", occurred_at=at)
         return relation
+
+
+def record_group_change(workspace: Workspace, *, chat_id: str, member_userids: list[str], joined: bool,
+                        at: dt.datetime) -> list[int]:
+    """Customers joining or leaving a customer group (客户群): a timeline entry each, and a join
+    counts as engagement (`last_engaged_at`). Staff among the members are not customers and are
+    skipped. Idempotent per customer, group and moment. Returns the customers concerned."""
+    customers = list(Customer.objects.for_workspace(workspace).filter(external_userid__in=member_userids))
+    kind = TimelineKind.GROUP_JOINED if joined else TimelineKind.GROUP_LEFT
+    for customer in customers:
+        add_timeline(workspace, customer, kind, at, detail=chat_id,
+                     dedupe_key=f"{kind}:{chat_id}:{customer.pk}:{_stamp(at)}")
+    ids = [c.pk for c in customers]
+    if joined:
+        mark_engaged(workspace, ids, at)
+    else:
+        customers_changed(workspace, ids, "group")
+    return ids
+
+
+def mark_engaged(workspace: Workspace, customer_ids: list[int], at: dt.datetime) -> None:
+    """The customers did something themselves at `at` (joined a group, redeemed a welfare...):
+    `last_engaged_at` moves forward, never back, and lifecycle and segments hear of it."""
+    if not customer_ids:
+        return
+    Customer.objects.for_workspace(workspace).filter(pk__in=customer_ids).filter(
+        Q(last_engaged_at__isnull=True) | Q(last_engaged_at__lt=at)).update(last_engaged_at=at)
+    customers_changed(workspace, customer_ids, "engaged")
 
 
 # --- welcome outcome ---------------------------------------------------------------------------

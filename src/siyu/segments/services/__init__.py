@@ -104,7 +104,7 @@ def member_ids_after(workspace: Workspace, segment: Segment, after: int, limit: 
 def snapshots(workspace: Workspace, customer_ids: list[int]) -> dict[int, CustomerSnapshot]:
     """Customers as plain values for the Python predicates (`rules.matches`)."""
     found: dict[int, CustomerSnapshot] = {}
-    columns = ("id", "first_added_at", "phone", "birthday", "fields", "stage", "score", "tier", "is_angel",
+    columns = ("id", "first_added_at", "last_engaged_at", "phone", "birthday", "fields", "stage", "score", "tier", "is_angel",
                "tag_completeness")
     for row in Customer.objects.for_workspace(workspace).filter(pk__in=customer_ids).values(*columns):
         found[row["id"]] = CustomerSnapshot(**row)
