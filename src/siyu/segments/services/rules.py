@@ -157,6 +157,9 @@ def summary(workspace: Workspace, rule: dict[str, Any]) -> str:
             op = str(OPERATOR_LABELS.get(item["op"], item["op"]))
             if item["op"] == "between":
                 parts.append(f"{label} {op} {item['value'][0]} – {item['value'][1]}")
+            elif isinstance(item["value"], bool):  # "Angel user: yes", not "Angel user is yes"
+                parts.append(_("%(label)s: %(value)s") % {"label": label,
+                                                           "value": value_text(item["field"], item["value"])})
             else:
                 parts.append(f"{label} {op} {value_text(item['field'], item['value'])}")
         if not parts:
