@@ -331,6 +331,12 @@ def main() -> None:
     deep_page, _ = timed(lambda: customers.search_customers(ws, seat, after=deep), repeat=3)
     print(f"search_customers (keyset): page 1 {first_page * 1000:.0f} ms, page 2 {next_page * 1000:.0f} ms, "
           f"after {total // 2:,} rows {deep_page * 1000:.0f} ms")
+    # Searches: a Chinese name is often two characters, shorter than a trigram.
+    for keyword, kind in ((f"客户{total // 3}", "nickname, 3+ characters"), ("小红", "2 characters, no match"),
+                          ("户7", "2 characters, many matches"), ("1300012", "phone prefix")):
+        took, page = timed(lambda k=keyword: customers.search_customers(ws, seat, customers.CustomerFilters(q=k)),
+                           repeat=3)
+        print(f"search {keyword!r} ({kind}): {took * 1000:.0f} ms, {len(page.customers)} on page 1")
     setup_test_environment()
     from django.conf import settings
 
