@@ -143,8 +143,11 @@ def publish_many(workspace: Workspace, publications: list[Publication]) -> list[
 
 
 def _enqueue_all(run_ids: list[tuple[int, int, str]]) -> None:
-    for run_id, generation, subscriber in run_ids:
-        enqueue_run(run_id, generation, subscriber=subscriber)
+    # One commit for the event's tasks, not two per run: a commit is a disk flush, and an add
+    # fans out into several runs. If this fails, `requeue_lost_runs` finds the runs taskless.
+    with transaction.atomic():
+        for run_id, generation, subscriber in run_ids:
+            enqueue_run(run_id, generation, subscriber=subscriber)
 
 
 def enqueue_run(

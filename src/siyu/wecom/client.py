@@ -17,7 +17,9 @@ Each endpoint is one small method below; add new ones the same way. The wire sha
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -188,6 +190,13 @@ RATE_LIMITER = RateLimiter()
 # --- the client --------------------------------------------------------------------------------
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context per process, shared by every client: loading the CA bundle takes ~20 ms,
+    which a worker sending a welcome message per add cannot pay per call."""
+    return httpx.create_ssl_context()
+
+
 class WeComClient:
     """The typed client for one brand's WeCom connection."""
 
@@ -201,7 +210,7 @@ class WeComClient:
         self.connection = connection
         self.options = options or ClientOptions()
         self._owns_http = http is None
-        self.http = http or httpx.Client(timeout=self.options.timeout_seconds)
+        self.http = http or httpx.Client(timeout=self.options.timeout_seconds, verify=_tls_context())
         self.base = (
             connection.api_base if connection.api_base.endswith("/") else connection.api_base + "/"
         )
