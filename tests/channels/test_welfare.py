@@ -4,7 +4,6 @@ a limited stock (also under concurrency), redeem once; roles."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import threading
 
 import pytest
@@ -12,12 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone, translation
-from openpyxl import Workbook
 
 from siyu.channels.models import Welfare, WelfareCode, WelfareGrant
 from siyu.channels.services import welfare as svc
 from siyu.customers.models import Customer, TimelineEntry, TimelineKind
 from tests.conftest import seat
+from tests.support.spreadsheets import xlsx
 
 
 @pytest.fixture(autouse=True)
@@ -100,13 +99,9 @@ def test_codes_upload_from_a_csv_with_a_header_and_from_an_xlsx(brand_a):
     csv_file = SimpleUploadedFile("codes.csv", "券码,备注\nCSV-1,a\nCSV-2,b\n".encode())
     report = svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk, file=csv_file)
     assert (report.added, report.rows) == (2, [(1, "券码", "header row")])
-    book = Workbook()
-    for value in ["XL-1", None, 12345, "CSV-1"]:
-        book.active.append([value])
-    data = io.BytesIO()
-    book.save(data)
+    data = xlsx([["XL-1"], [None], [12345], ["CSV-1"]])
     report = svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk,
-                              file=SimpleUploadedFile("codes.xlsx", data.getvalue()))
+                              file=SimpleUploadedFile("codes.xlsx", data))
     assert report.added == 2 and report.rows == [(2, "", "blank"), (4, "CSV-1", "already in the pool")]
     assert WelfareCode.objects.for_workspace(brand_a.workspace).filter(code="12345").exists()
 

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
-from openpyxl import Workbook
 
 from siyu.core.uploads import first_column
+from tests.support.spreadsheets import xlsx
 
 MB = 2**20
 
 
-def xlsx(*rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_excel_numbers_read_as_typed_and_rows_keep_their_numbers():
-    data = xlsx(["手机号"], [13800001234.0, "x"], [None], [" 13900001234 "])
+    data = xlsx([["手机号"], [13800001234.0, "x"], [None], [" 13900001234 "]])
     assert first_column("名单.XLSX", data, max_bytes=MB) == [(1, "手机号"), (2, "13800001234"), (3, ""),
                                                              (4, "13900001234")]
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from siyu.core.models import AuditAction, AuditEntry
 from siyu.segments import services
@@ -15,15 +15,7 @@ from siyu.segments.models import SegmentMember
 from siyu.segments.services import SegmentInput
 from siyu.segments.services.static import RowProblem, upload_static
 from tests.segments.conftest import make_customer
-
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+from tests.support.spreadsheets import xlsx
 
 
 def test_an_excel_upload_matches_ids_and_phones_and_reports_every_other_row(shop):
