@@ -6,13 +6,14 @@ import httpx
 import pytest
 
 from siyu.accounts.models import StaffAccount
+from siyu.channels.demo import DEMO_CODES
 from siyu.channels.models import ChannelCode, Welfare, WelfareCode
-from siyu.core.demo import ensure_demo_brand
 from siyu.core.services import OPERATOR
 from siyu.customers.models import CustomField
-from siyu.demo import DEMO_CODES, DEMO_TAG_GROUPS, prepare_acquisition
+from siyu.demo import ensure_demo_brand, run_demo_steps
 from siyu.segments.models import Segment
 from siyu.simulator.demo import DEMO_STAFF, DEMO_TOUCHPOINTS
+from siyu.tags.demo import DEMO_TAG_GROUPS
 from siyu.tags.models import Tag, TagRule
 from siyu.wecom import services as wecom
 from tests.simulator.twin import AES_KEY, CORP_ID, SECRET, TOKEN, running_twin, twin_config
@@ -33,8 +34,9 @@ def test_the_demo_brand_gets_six_scannable_codes_and_a_restarted_twin_gets_them_
         _start(twin)
         wecom.configure(ws, OPERATOR, corp_id=CORP_ID, agent_id="1000002", secret=SECRET, token=TOKEN,
                         aes_key=AES_KEY, api_base=twin.api_base)
-        made = prepare_acquisition(ws)
-        assert sorted(c.name for c in made) == sorted(name for name, *_ in DEMO_CODES)
+        run_demo_steps(ws, after_twin=True)
+        made = ChannelCode.objects.for_workspace(ws).values_list("name", flat=True)
+        assert sorted(made) == sorted(name for name, *_ in DEMO_CODES)
         ways = {w["remark"]: w for w in twin.state()["contact_ways"]}
         # Every touchpoint of the population scans a code the brand made.
         assert {tp.code_remark for tp in DEMO_TOUCHPOINTS} <= set(ways)
@@ -57,7 +59,9 @@ def test_the_demo_brand_gets_six_scannable_codes_and_a_restarted_twin_gets_them_
         _start(restarted)
         wecom.configure(ws, OPERATOR, corp_id=CORP_ID, agent_id="1000002", secret=SECRET, token=TOKEN,
                         aes_key=AES_KEY, api_base=restarted.api_base)
-        assert prepare_acquisition(ws) == []
+        codes_before = set(ChannelCode.objects.for_workspace(ws).values_list("pk", flat=True))
+        run_demo_steps(ws, after_twin=True)
+        assert set(ChannelCode.objects.for_workspace(ws).values_list("pk", flat=True)) == codes_before
         states = {w["state"] for w in restarted.state()["contact_ways"]}
     assert states == set(ChannelCode.objects.for_workspace(ws).values_list("state", flat=True))
     assert ChannelCode.objects.for_workspace(ws).count() == 6

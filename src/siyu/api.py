@@ -6,10 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, SessionAuth
 
 from siyu.core import services
+from siyu.core.contract import siyu_apps
 from siyu.core.tenancy import switch_request_workspace
 
 
@@ -72,28 +74,7 @@ def not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
     return _error(request, 404, "not found")
 
 
-from siyu.core.api import router as core_router  # noqa: E402
-
-api.add_router("/", core_router)
-
-from siyu.ip.api import router as ip_router  # noqa: E402
-
-api.add_router("/ip/", ip_router)
-
-from siyu.accounts.api import router as accounts_router  # noqa: E402
-from siyu.channels.api import router as channels_router  # noqa: E402
-from siyu.channels.report_api import router as channel_reports_router  # noqa: E402
-from siyu.customers.api import router as customers_router  # noqa: E402
-from siyu.customers.churn_api import router as churn_router  # noqa: E402
-from siyu.lifecycle.api import router as lifecycle_router  # noqa: E402
-from siyu.segments.api import router as segments_router  # noqa: E402
-from siyu.tags.api import router as tags_router  # noqa: E402
-
-api.add_router("/accounts/", accounts_router)
-api.add_router("/channels/", channels_router)
-api.add_router("/channel-reports/", channel_reports_router)
-api.add_router("/customers/", customers_router)
-api.add_router("/churn/", churn_router)
-api.add_router("/tags/", tags_router)
-api.add_router("/segments/", segments_router)
-api.add_router("/lifecycle/", lifecycle_router)
+# Each installed app's routers, under the prefixes its contract declares.
+for app in siyu_apps():
+    for prefix, router in app.api_routers:
+        api.add_router(prefix, import_string(router))

@@ -141,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         setup()
         twin, after_start = None, None
         if command == "demo":
-            from siyu.core.demo import connect_demo_to_twin, ensure_demo_brand
-            from siyu.demo import acquisition_loop_starter
+            from siyu.demo import acquisition_loop_starter, connect_demo_to_twin, ensure_demo_brand
 
             demo = ensure_demo_brand()
             twin_port = int(_option(rest, "--twin-port", "8001"))

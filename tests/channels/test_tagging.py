@@ -8,8 +8,9 @@ from django.utils import translation
 
 from siyu.core.events import retry_run
 from siyu.core.models import RunStatus, SubscriberRun
-from siyu.customers.models import TimelineEntry, TimelineKind
+from siyu.customers.models import TimelineEntry
 from siyu.tags.models import CustomerTag, TagSource
+from siyu.tags.timeline import TagTimeline
 from siyu.wecom.models import ApiCall
 from tests.channels.conftest import drain, make_code, publish_add, scan_and_add
 
@@ -32,7 +33,7 @@ def tags_at_twin(twin, added) -> list[str]:
 
 
 def tagged(shop) -> list[str]:
-    return list(TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TimelineKind.TAGGED)
+    return list(TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TagTimeline.TAGGED)
                 .values_list("detail", flat=True))
 
 

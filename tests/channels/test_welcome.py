@@ -10,8 +10,10 @@ import pytest
 from django.utils import timezone, translation
 
 from siyu.channels.models import Welfare, WelfareCode, WelfareGrant
+from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import RunStatus, SubscriberRun
-from siyu.customers.models import FollowRelation, TimelineEntry, TimelineKind, WelcomeStatus
+from siyu.customers.models import FollowRelation, TimelineEntry, WelcomeStatus
+from siyu.customers.timeline import TimelineKind
 from siyu.ip.models import Persona
 from siyu.wecom.models import ApiCall
 from tests.channels.conftest import drain, make_code, publish_add, scan_and_add
@@ -60,7 +62,7 @@ def test_the_welcome_is_sent_inside_the_window_with_every_variable_filled(live_s
     assert relation.welcome_status == WelcomeStatus.SENT and "s of the add" in relation.welcome_note
     assert WelfareGrant.objects.for_workspace(live_shop.workspace).get().code.code == "CPN-0001"
     kinds = set(TimelineEntry.objects.for_workspace(live_shop.workspace).values_list("kind", flat=True))
-    assert {TimelineKind.ADDED, TimelineKind.WELFARE_ISSUED, TimelineKind.WELCOME_SENT} <= kinds
+    assert {TimelineKind.ADDED, ChannelTimeline.WELFARE_ISSUED, ChannelTimeline.WELCOME_SENT} <= kinds
 
 
 def test_an_event_delivered_twice_sends_one_welcome(live_shop):
@@ -100,7 +102,7 @@ def test_an_event_older_than_twenty_seconds_is_missed_without_calling_wecom(live
     assert 25 <= age < 60 and "20 s" in relation.welcome_note  # the worker took a moment to get to it
     assert welcomes(live_shop.twin) == []
     assert not ApiCall.objects.for_workspace(live_shop.workspace).filter(endpoint="externalcontact/send_welcome_msg").exists()
-    assert TimelineEntry.objects.for_workspace(live_shop.workspace).filter(kind=TimelineKind.WELCOME_MISSED).count() == 1
+    assert TimelineEntry.objects.for_workspace(live_shop.workspace).filter(kind=ChannelTimeline.WELCOME_MISSED).count() == 1
 
 
 def test_a_welcome_code_already_used_is_recorded_as_missed_and_not_retried(live_shop):

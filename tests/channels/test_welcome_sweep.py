@@ -9,8 +9,9 @@ from django.utils import timezone, translation
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.services.welcome import STUCK_AFTER, sweep_stuck_welcomes
+from siyu.channels.timeline import ChannelTimeline
 from siyu.customers import services as customers
-from siyu.customers.models import FollowRelation, TimelineEntry, TimelineKind, WelcomeStatus
+from siyu.customers.models import FollowRelation, TimelineEntry, WelcomeStatus
 
 
 def claimed_add(workspace, external: str, at: dt.datetime) -> FollowRelation:
@@ -33,7 +34,7 @@ def test_a_send_left_sending_by_a_dead_worker_is_recorded_as_missed_once(brand_a
     stuck.refresh_from_db()
     assert stuck.welcome_status == WelcomeStatus.MISSED and "worker stopped" in stuck.welcome_note
     assert TimelineEntry.objects.for_workspace(workspace).filter(
-        customer=stuck.customer, kind=TimelineKind.WELCOME_MISSED).count() == 1
+        customer=stuck.customer, kind=ChannelTimeline.WELCOME_MISSED).count() == 1
     in_flight.refresh_from_db()
     assert in_flight.welcome_status == WelcomeStatus.SENDING
 

@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 
 from siyu.channels.models import Welfare, WelfareCode, WelfareGrant
 from siyu.channels.services import welfare as svc
-from siyu.customers.models import Customer, TimelineEntry, TimelineKind
+from siyu.channels.timeline import ChannelTimeline
+from siyu.customers.models import Customer, TimelineEntry
 from tests.conftest import seat
 from tests.support.spreadsheets import xlsx
 
@@ -209,7 +210,7 @@ def test_a_grant_is_redeemed_once(brand_a):
         svc.redeem(brand_a.workspace, planner(brand_a), grant.pk, "again")
     redeemed.refresh_from_db()
     assert redeemed.redeemed_note == "门店核销"
-    assert TimelineEntry.objects.for_workspace(brand_a.workspace).filter(kind=TimelineKind.WELFARE_REDEEMED).count() == 1
+    assert TimelineEntry.objects.for_workspace(brand_a.workspace).filter(kind=ChannelTimeline.WELFARE_REDEEMED).count() == 1
     engaged = Customer.objects.for_workspace(brand_a.workspace).get(pk=redeemed.customer_id).last_engaged_at
     assert engaged == redeemed.redeemed_at  # redeeming is the customer's own action
 

@@ -16,7 +16,7 @@ def test_session_auth_uses_the_current_brand(brand_a, login):
     me = login(brand_a.members["planner"]).get("/api/me").json()
     assert me["workspace"]["slug"] == "alpha"
     assert me["role"] == "planner"
-    assert me["permissions"]["fission"] == ["e", "v"]
+    assert me["permissions"]["channels"] == ["e", "v"]
 
 
 def test_token_auth_and_a_revoked_token(brand_a, client):

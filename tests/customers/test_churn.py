@@ -16,8 +16,9 @@ from siyu.core.models import Notification, SubscriberRun
 from siyu.core.permissions import Role
 from siyu.customers import services
 from siyu.customers.churn_subscribers import CHURN_KIND
-from siyu.customers.models import Customer, DeletedBy, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, DeletedBy, TimelineEntry
 from siyu.customers.services import churn
+from siyu.customers.timeline import TimelineKind
 from tests.conftest import seat
 from tests.customers.conftest import added, at, churned, drain, publish, staff_deleted
 

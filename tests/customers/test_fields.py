@@ -113,12 +113,12 @@ def test_profile_values_are_checked_by_kind_and_kept_with_a_timeline_entry(brand
     stored = Customer.objects.for_workspace(ws).get(pk=customer.pk)
     assert stored.phone == "8613800138000" and stored.birthday == dt.date(1990, 5, 4)
     assert stored.fields == {"level": 2, "since": "2024-01-31", "skin": "油皮"}
-    entry = TimelineEntry.objects.for_workspace(ws).get(kind="field_changed")
+    entry = TimelineEntry.objects.for_workspace(ws).get(kind="customers.field_changed")
     assert "油皮" in entry.detail and "13800138000" not in entry.detail  # the phone is never written out
     assert EventRecord.objects.for_workspace(ws).filter(name="customers.changed").count() == 1
     # Saving the same values again changes nothing and adds nothing.
     profile.update_profile(ws, ops, customer_id, fields={"level": "2"})
-    assert TimelineEntry.objects.for_workspace(ws).filter(kind="field_changed").count() == 1
+    assert TimelineEntry.objects.for_workspace(ws).filter(kind="customers.field_changed").count() == 1
     with pytest.raises(PermissionDenied):
         profile.update_profile(ws, seat(brand_a.members["data_analyst"], ws), customer_id, fields={"level": "1"})
 

@@ -7,7 +7,8 @@ from siyu.accounts.models import AccountDay, StaffAccount
 from siyu.core.events import retry_run
 from siyu.core.models import EventRecord, SubscriberRun
 from siyu.customers import services
-from siyu.customers.models import Customer, DeletedBy, FollowRelation, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, DeletedBy, FollowRelation, TimelineEntry
+from siyu.customers.timeline import TimelineKind
 from tests.customers.conftest import added, at, churned, drain, publish, staff_deleted
 
 

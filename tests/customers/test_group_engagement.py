@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from siyu.core import events
 from siyu.customers import services
-from siyu.customers.models import Customer, LifecycleStage, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, LifecycleStage, TimelineEntry
+from siyu.customers.timeline import TimelineKind
 from siyu.wecom.events import GroupUpdated
 from tests.conftest import work_until
 from tests.simulator.twin import twin_calling_back

@@ -74,5 +74,5 @@ def test_the_api_pages_customers_with_their_follows_and_the_detail_has_the_timel
     one = Customer.objects.for_workspace(brand_a.workspace).get(external_userid="wm000")
     detail = client.get(f"/api/customers/{one.pk}").json()
     assert detail["follows"][0]["welcome_status"] == "pending"
-    assert [e["kind"] for e in detail["timeline"]] == ["added"]
+    assert [e["kind"] for e in detail["timeline"]] == ["customers.added"]
     assert FollowRelation.objects.for_workspace(brand_a.workspace).count() == services.PAGE_SIZE + 3

@@ -37,7 +37,7 @@ def test_a_remark_is_written_to_wecom_then_kept_here_with_a_timeline_entry(brand
             twin_follow(twin, "wmPROF1", "xiaowanzi01")["description"]) == ("林姐·VIP", "喜欢玫瑰味")
     relation.refresh_from_db()
     assert (relation.remark, relation.description) == ("林姐·VIP", "喜欢玫瑰味")
-    entry = TimelineEntry.objects.for_workspace(brand_a.workspace).get(kind="remarked")
+    entry = TimelineEntry.objects.for_workspace(brand_a.workspace).get(kind="customers.remarked")
     assert "林姐·VIP" in entry.detail and entry.account_id == relation.account_id
     page = client.get(f"/customers/{relation.customer_id}/").content.decode()
     assert "林姐·VIP" in page
@@ -70,7 +70,7 @@ def test_a_remark_too_long_or_refused_by_wecom_changes_nothing(brand_a, twin, lo
     assert "WeCom" in refused.value.messages[0] or "企业微信" in refused.value.messages[0]
     ghost.refresh_from_db()
     assert ghost.remark == ""
-    assert not TimelineEntry.objects.for_workspace(ws).filter(kind="remarked").exists()
+    assert not TimelineEntry.objects.for_workspace(ws).filter(kind="customers.remarked").exists()
     # Through the page: the form shows the error, status 400.
     page = login(brand_a.admin).post(f"/customers/{ghost.customer_id}/remark/{ghost.pk}/",
                                      {f"r{ghost.pk}-remark": "x"})
@@ -154,7 +154,7 @@ def test_the_api_updates_fields_and_remarks(brand_a, twin, login):
     ok = client.patch(f"/api/customers/{relation.customer_id}", {"fields": {"level": "3"}, "phone": "13900001111"},
                       content_type="application/json").json()
     assert ok["fields"] == {"level": 3} and ok["phone"] == "13900001111"
-    assert [e["kind"] for e in ok["timeline"]][0] == "field_changed"
+    assert [e["kind"] for e in ok["timeline"]][0] == "customers.field_changed"
     remarked = client.post(f"/api/customers/{relation.customer_id}/remark",
                            {"relation_id": relation.pk, "remark": "API 备注"}, content_type="application/json")
     assert remarked.status_code == 200 and remarked.json()["remark"] == "API 备注"

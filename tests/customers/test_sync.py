@@ -72,12 +72,12 @@ def test_a_full_sync_pages_every_staff_and_upserts_customers_relations_and_count
     # The sync told segments about the customers it changed, in batches.
     assert EventRecord.objects.for_workspace(ws).filter(name="customers.changed").exists()
     # New follows got their ADDED entry once; the one the callback brought kept its own.
-    assert TimelineEntry.objects.for_workspace(ws).filter(kind="added").count() == relations
+    assert TimelineEntry.objects.for_workspace(ws).filter(kind="customers.added").count() == relations
 
     again = sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
     assert again.status == SyncStatus.DONE
     assert counts(ws) == expected
-    assert TimelineEntry.objects.for_workspace(ws).filter(kind="added").count() == relations
+    assert TimelineEntry.objects.for_workspace(ws).filter(kind="customers.added").count() == relations
 
 
 def test_a_sync_keeps_wecom_remarks_and_a_readd_it_missed(brand_a, twin):
@@ -280,7 +280,7 @@ def test_a_sync_ends_friendships_wecom_no_longer_lists_except_for_unlicensed_sta
     assert (second.follows_ended, second.unlicensed_userids) == (1, ["xiaowanzi02"])
     gone = FollowRelation.objects.for_workspace(ws).get(customer__external_userid="wmSYNC0002")
     assert (gone.active, gone.deleted_by) == (False, "unlisted")
-    assert TimelineEntry.objects.for_workspace(ws).filter(customer=gone.customer, kind="unlisted").count() == 1
+    assert TimelineEntry.objects.for_workspace(ws).filter(customer=gone.customer, kind="customers.unlisted").count() == 1
     # The unlicensed account keeps every friendship, the lost deletion included, until it is licensed.
     assert counts(ws) == {"xiaowanzi01": 2, "xiaowanzi02": 4}
 

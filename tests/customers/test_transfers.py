@@ -18,10 +18,10 @@ from siyu.customers.models import (
     DeletedBy,
     FollowRelation,
     TimelineEntry,
-    TimelineKind,
     TransferStatus,
 )
 from siyu.customers.services import transfers
+from siyu.customers.timeline import TimelineKind
 from tests.conftest import seat
 from tests.customers.conftest import at, connect
 

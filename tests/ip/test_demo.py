@@ -1,6 +1,6 @@
 from PIL import Image
 
-from siyu.core.demo import ensure_demo_brand
+from siyu.demo import ensure_demo_brand
 from siyu.ip import services
 from siyu.ip.models import Archetype, BrandPortrait, Generation, MatrixLevel, Persona
 

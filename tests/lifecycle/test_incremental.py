@@ -4,9 +4,10 @@ changes, no loop on lifecycle's own changes, and idempotence."""
 from __future__ import annotations
 
 from siyu.core.models import EventRecord, SubscriberRun
-from siyu.customers.models import Customer, LifecycleStage, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, LifecycleStage, TimelineEntry
 from siyu.customers.services import customers_changed
 from siyu.lifecycle.services import recompute
+from siyu.lifecycle.timeline import LifecycleTimeline
 from tests.conftest import work_until
 from tests.customers.conftest import added, at, churned, publish
 from tests.lifecycle.conftest import NOW, add, engage, fresh
@@ -29,7 +30,7 @@ def test_a_churn_through_the_bus_makes_the_customer_lost(transactional_db, brand
     customer = work_until(lambda: Customer.objects.for_workspace(ws).filter(score__gt=0).first())
     publish(ws, churned(at(5)))
     work_until(lambda: fresh(customer).stage == LifecycleStage.LOST)
-    entry = TimelineEntry.objects.for_workspace(ws).get(kind=TimelineKind.STAGE_CHANGED)
+    entry = TimelineEntry.objects.for_workspace(ws).get(kind=LifecycleTimeline.STAGE_CHANGED)
     assert entry.detail == "新客 → 已流失"
 
 
@@ -57,7 +58,7 @@ def test_recomputing_twice_changes_nothing_the_second_time(brand_a):
     second = recompute(ws, now=NOW)
     assert first.changed == 1 and second.changed == 0
     assert EventRecord.objects.for_workspace(ws).filter(name="customers.changed").count() == events
-    assert TimelineEntry.objects.for_workspace(ws).filter(customer=customer, kind=TimelineKind.STAGE_CHANGED).count() == 0
+    assert TimelineEntry.objects.for_workspace(ws).filter(customer=customer, kind=LifecycleTimeline.STAGE_CHANGED).count() == 0
 
 
 def test_a_full_recompute_in_small_batches_equals_one_big_batch(brand_a, brand_b):

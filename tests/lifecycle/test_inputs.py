@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siyu.customers.models import TimelineKind
+from siyu.channels.timeline import ChannelTimeline
 from siyu.customers.services import add_timeline
 from siyu.lifecycle import inputs
 from siyu.lifecycle.models import LifecyclePolicy
@@ -28,7 +28,7 @@ def test_without_providers_orders_spend_and_referrals_are_zero(brand_a):
 def test_a_redeemed_welfare_is_an_interaction_and_the_last_engagement(brand_a):
     ws = brand_a.workspace
     customer = add(ws, when=days_ago(20))
-    add_timeline(ws, customer, TimelineKind.WELFARE_REDEEMED, days_ago(3))
+    add_timeline(ws, customer, ChannelTimeline.WELFARE_REDEEMED, days_ago(3))
     found = inputs.collect(ws, [customer.pk])
     assert found.get(inputs.INTERACTIONS, customer.pk) == 1
     assert found.get(inputs.LAST_ENGAGED_AT, customer.pk) == days_ago(3)

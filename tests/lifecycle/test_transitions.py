@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from siyu.customers.models import LifecycleStage, TimelineEntry, TimelineKind
+from siyu.customers.models import LifecycleStage, TimelineEntry
 from siyu.lifecycle.services import policy_for, recompute
+from siyu.lifecycle.timeline import LifecycleTimeline
 from tests.lifecycle.conftest import NOW, add, days_ago, engage, fresh, lose
 
 
 def stage_entries(customer) -> list[str]:
     return list(TimelineEntry.objects.for_workspace(customer.workspace)
-                .filter(customer=customer, kind=TimelineKind.STAGE_CHANGED).order_by("at", "id")
+                .filter(customer=customer, kind=LifecycleTimeline.STAGE_CHANGED).order_by("at", "id")
                 .values_list("detail", flat=True))
 
 

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siyu.customers.models import FieldKind, LifecycleStage
+from siyu.customers.segmentation import Context, Op, fields_for, shared_fields
 from siyu.segments import services
-from siyu.segments.registry import Context, Op, fields_for
-from siyu.segments.registry import _fields as builtin_fields
 from siyu.segments.services.rules import clean_rule, matches
 from tests.segments.conftest import NOW, Shop, make_customer
 
@@ -34,9 +33,9 @@ class _Rollback(Exception):
 
 
 def _pairs() -> list[tuple[str, str]]:
-    from siyu.segments.fields import _CUSTOM_OPS
+    from siyu.customers.segment_fields import _CUSTOM_OPS
 
-    found = [(key, op) for key, f in builtin_fields.items() for op in f.operators]
+    found = [(key, op) for key, f in shared_fields().items() for op in f.operators]
     found += [(key, op) for key, kind in CUSTOM_OPS.items() for op in _CUSTOM_OPS[kind]]
     return found
 

@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from siyu.core import events
 from siyu.customers import services as customers
-from siyu.customers.models import Customer, DeletedBy, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, DeletedBy, TimelineEntry
+from siyu.customers.timeline import TimelineKind
 from siyu.tags import services
 from siyu.tags.models import CustomerTag, Tag, TagSource
+from siyu.tags.timeline import TagTimeline
 from siyu.wecom.events import ContactEdited
 from tests.conftest import seat
 from tests.tags.conftest import befriend, drain, seed_twin_tags, twin_marks
@@ -38,7 +40,7 @@ def test_tagging_marks_at_wecom_through_every_active_follow_and_records(shop, sk
     assert twin_marks(shop.twin, "xiaowanzi02", "wmC1") == [skin["油皮"].wecom_tag_id]
     link = CustomerTag.objects.for_workspace(shop.workspace).get()
     assert link.source == TagSource.MANUAL and link.account_id == shop.accounts["xiaowanzi01"].pk
-    entry = TimelineEntry.objects.for_workspace(shop.workspace).get(kind=TimelineKind.TAGGED)
+    entry = TimelineEntry.objects.for_workspace(shop.workspace).get(kind=TagTimeline.TAGGED)
     assert entry.detail == "油皮"
 
 
@@ -46,7 +48,7 @@ def test_tagging_again_changes_nothing(shop, skin):
     customer = befriend(shop, "wmC1")
     services.tag_customers(shop.workspace, shop.ops, [customer.pk], [skin["油皮"].pk])
     assert services.tag_customers(shop.workspace, shop.ops, [customer.pk], [skin["油皮"].pk]) == 0
-    assert TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TimelineKind.TAGGED).count() == 1
+    assert TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TagTimeline.TAGGED).count() == 1
 
 
 def test_untagging_unmarks_at_wecom(shop, skin):
@@ -55,7 +57,7 @@ def test_untagging_unmarks_at_wecom(shop, skin):
     assert services.untag_customers(shop.workspace, shop.ops, [customer.pk], [skin["油皮"].pk]) == 1
     assert twin_marks(shop.twin, "xiaowanzi01", "wmC1") == [skin["干皮"].wecom_tag_id]
     assert links(shop.workspace) == {("wmC1", "干皮")}
-    assert TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TimelineKind.UNTAGGED).exists()
+    assert TimelineEntry.objects.for_workspace(shop.workspace).filter(kind=TagTimeline.UNTAGGED).exists()
 
 
 def test_a_customer_without_active_follow_is_tagged_here_only_and_told(shop, skin):
@@ -142,7 +144,7 @@ def test_staff_tagging_in_the_client_comes_back(transactional_db, shop, skin):
 
 
 def test_a_remark_set_in_the_client_comes_back_with_the_edit(transactional_db, shop):
-    from siyu.customers.models import FollowRelation, TimelineEntry, TimelineKind
+    from siyu.customers.models import FollowRelation, TimelineEntry
 
     customer = befriend(shop, "wmC1")
     # WeCom's side as staff left it in the client (the API stands in for the client here).

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from siyu.accounts import services
+from siyu.web import MemberRequest
 
 router = Router(tags=["accounts"])
 
@@ -72,17 +72,17 @@ def _account_out(row: services.AccountCapacity) -> AccountOut:
 
 
 @router.get("/", response=list[AccountOut])
-def accounts(request: HttpRequest) -> list[AccountOut]:
+def accounts(request: MemberRequest) -> list[AccountOut]:
     """Every account with its fill, the last 7 days' net adds and the days until full."""
-    rows = services.list_accounts(request.workspace, request.membership)  # type: ignore[attr-defined]
+    rows = services.list_accounts(request.workspace, request.membership)
     return [_account_out(r) for r in rows]
 
 
 @router.get("/plan", response=PlanOut)
-def plan(request: HttpRequest, expected: int | None = None, days: int | None = None,
+def plan(request: MemberRequest, expected: int | None = None, days: int | None = None,
          persona_id: int | None = None) -> PlanOut:
     """"We expect `expected` customers in `days` days for this persona": the accounts needed."""
-    p = services.plan_accounts(request.workspace, request.membership, expected, days, persona_id)  # type: ignore[attr-defined]
+    p = services.plan_accounts(request.workspace, request.membership, expected, days, persona_id)
     return PlanOut(
         expected=p.expected, days=p.days, persona=p.persona_name, existing_accounts=p.existing_accounts,
         free_room=p.free_room, new_accounts=p.new_accounts, new_names=p.new_names,
@@ -92,9 +92,9 @@ def plan(request: HttpRequest, expected: int | None = None, days: int | None = N
 
 
 @router.get("/kit-check", response=list[KitReportOut])
-def kit_check(request: HttpRequest) -> list[KitReportOut]:
+def kit_check(request: MemberRequest) -> list[KitReportOut]:
     """Each active account's mismatches with its persona (人设包装)."""
-    reports = services.kit_check(request.workspace, request.membership)  # type: ignore[attr-defined]
+    reports = services.kit_check(request.workspace, request.membership)
     return [KitReportOut(id=r.account.pk, userid=r.account.userid, name=r.account.name,
                          persona_id=r.account.persona_id, ok=r.ok,
                          issues=[KitIssueOut(part=i.part, reason=i.reason) for i in r.issues])

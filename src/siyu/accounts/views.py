@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from siyu.accounts import services
 from siyu.accounts.forms import AccountForm, PlanForm
-from siyu.console.views import apply_errors, member_page, private_file
+from siyu.web import MemberRequest, apply_errors, member_page, private_file
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     return render(request, "accounts/home.html", {
         "overview": services.accounts_overview(workspace, seat),
         "can_edit": services.can_edit(seat),
@@ -26,12 +26,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def sync(request: HttpRequest) -> HttpResponse:
+def sync(request: MemberRequest) -> HttpResponse:
     from siyu.wecom.client import WeComError
     from siyu.wecom.services import NotConnected
 
     try:
-        result = services.sync_accounts(request.workspace, request.membership)  # type: ignore[attr-defined]
+        result = services.sync_accounts(request.workspace, request.membership)
     except NotConnected as exc:
         messages.error(request, str(exc))
     except WeComError as exc:
@@ -47,8 +47,8 @@ def sync(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def edit(request: HttpRequest, account_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def edit(request: MemberRequest, account_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     account = services.account_for_editing(workspace, seat, account_id)
     personas = services.persona_options(workspace, seat)
     members = services.operator_options(workspace, seat)
@@ -72,17 +72,17 @@ def edit(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @member_page
 @require_GET
-def kit_avatar(request: HttpRequest, account_id: int) -> HttpResponse:
+def kit_avatar(request: MemberRequest, account_id: int) -> HttpResponse:
     """The uploaded avatar, private to its brand like persona avatars."""
-    handle, content_type = services.kit_avatar_file(request.workspace, request.membership, account_id)  # type: ignore[attr-defined]
+    handle, content_type = services.kit_avatar_file(request.workspace, request.membership, account_id)
     return private_file(handle, content_type)
 
 
 @member_page
 @require_GET
-def plan(request: HttpRequest) -> HttpResponse:
+def plan(request: MemberRequest) -> HttpResponse:
     """A question, not a change: the form is sent with GET so a plan can be bookmarked."""
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     personas = services.persona_options(workspace, seat)
     result = None
     if request.GET:
@@ -101,8 +101,8 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def kit(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def kit(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     reports = services.kit_check(workspace, seat)
     return render(request, "accounts/kit.html", {
         "reports": reports,

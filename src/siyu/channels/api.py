@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from siyu.channels.models import ChannelAccount, ChannelCode, RoutingStrategy
 from siyu.channels.services import codes, routing
+from siyu.web import MemberRequest
 
 router = Router(tags=["channels"])
 
@@ -109,8 +109,8 @@ def _seat_out(seat: ChannelAccount) -> SeatOut:
                    shifts=[ShiftSchema(**s) for s in seat.shifts])
 
 
-def _code_out(request: HttpRequest, code: ChannelCode) -> CodeOut:
-    seats = routing.seats_of(request.workspace, code)  # type: ignore[attr-defined]
+def _code_out(request: MemberRequest, code: ChannelCode) -> CodeOut:
+    seats = routing.seats_of(request.workspace, code)
     return CodeOut(
         id=code.pk, name=code.name, touchpoint=code.touchpoint, promoter_name=code.promoter_name,
         state=code.state, strategy=code.strategy, skip_verify=code.skip_verify, active=code.active,
@@ -123,8 +123,8 @@ def _code_out(request: HttpRequest, code: ChannelCode) -> CodeOut:
 
 
 @router.get("/codes", response=list[CodeListItem])
-def list_codes(request: HttpRequest) -> list[CodeListItem]:
-    rows = codes.list_codes(request.workspace, request.membership)  # type: ignore[attr-defined]
+def list_codes(request: MemberRequest) -> list[CodeListItem]:
+    rows = codes.list_codes(request.workspace, request.membership)
     return [CodeListItem(id=r.code.pk, name=r.code.name, touchpoint=r.code.touchpoint,
                          promoter_name=r.code.promoter_name, state=r.code.state, active=r.code.active,
                          routed_userids=list(r.code.routed_userids), adds_today=r.adds_today, adds_total=r.adds_total)
@@ -132,30 +132,30 @@ def list_codes(request: HttpRequest) -> list[CodeListItem]:
 
 
 @router.get("/codes/{code_id}", response=CodeOut)
-def get_code(request: HttpRequest, code_id: int) -> CodeOut:
-    return _code_out(request, codes.get_code(request.workspace, request.membership, code_id))  # type: ignore[attr-defined]
+def get_code(request: MemberRequest, code_id: int) -> CodeOut:
+    return _code_out(request, codes.get_code(request.workspace, request.membership, code_id))
 
 
 @router.post("/codes", response={201: CodeOut})
-def create_code(request: HttpRequest, body: CodeIn) -> Status[CodeOut]:
-    code = codes.create_code(request.workspace, request.membership, _input(body))  # type: ignore[attr-defined]
+def create_code(request: MemberRequest, body: CodeIn) -> Status[CodeOut]:
+    code = codes.create_code(request.workspace, request.membership, _input(body))
     return Status(201, _code_out(request, code))
 
 
 @router.put("/codes/{code_id}", response=CodeOut)
-def update_code(request: HttpRequest, code_id: int, body: CodeIn) -> CodeOut:
-    code = codes.update_code(request.workspace, request.membership, code_id, _input(body))  # type: ignore[attr-defined]
+def update_code(request: MemberRequest, code_id: int, body: CodeIn) -> CodeOut:
+    code = codes.update_code(request.workspace, request.membership, code_id, _input(body))
     return _code_out(request, code)
 
 
 @router.post("/codes/{code_id}/deactivate", response=CodeOut)
-def deactivate_code(request: HttpRequest, code_id: int) -> CodeOut:
-    code = codes.deactivate_code(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+def deactivate_code(request: MemberRequest, code_id: int) -> CodeOut:
+    code = codes.deactivate_code(request.workspace, request.membership, code_id)
     return _code_out(request, code)
 
 
 @router.get("/promoters", response=list[PromoterOut])
-def promoters(request: HttpRequest) -> list[PromoterOut]:
-    rows = codes.promoter_leaderboard(request.workspace, request.membership)  # type: ignore[attr-defined]
+def promoters(request: MemberRequest) -> list[PromoterOut]:
+    rows = codes.promoter_leaderboard(request.workspace, request.membership)
     return [PromoterOut(rank=r.rank, promoter_name=r.promoter_name, code_id=r.code.pk, active=r.code.active,
                         adds_total=r.adds_total, adds_week=r.adds_week) for r in rows]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from siyu.channels.services import analytics
+from siyu.web import MemberRequest
 
 router = Router(tags=["channel reports"])
 
@@ -91,14 +91,14 @@ def _figures(f: analytics.Figures) -> dict[str, object]:
     }
 
 
-def _report(request: HttpRequest, query: RangeQuery) -> analytics.ChannelReport:
+def _report(request: MemberRequest, query: RangeQuery) -> analytics.ChannelReport:
     period = analytics.parse_range(query.preset, query.start, query.end)
-    return analytics.channel_report(request.workspace, request.membership,  # type: ignore[attr-defined]
+    return analytics.channel_report(request.workspace, request.membership,
                                     period, query.sort, query.order != "asc")
 
 
 @router.get("/channels", response=ChannelTableOut)
-def channels(request: HttpRequest, query: Query[RangeQuery]) -> ChannelTableOut:
+def channels(request: MemberRequest, query: Query[RangeQuery]) -> ChannelTableOut:
     """Channel codes ranked by `sort` (net adds by default) over the range."""
     result = _report(request, query)
     return ChannelTableOut(
@@ -111,7 +111,7 @@ def channels(request: HttpRequest, query: Query[RangeQuery]) -> ChannelTableOut:
 
 
 @router.get("/touchpoints", response=TouchpointTableOut)
-def touchpoints(request: HttpRequest, query: Query[RangeQuery]) -> TouchpointTableOut:
+def touchpoints(request: MemberRequest, query: Query[RangeQuery]) -> TouchpointTableOut:
     """Touchpoint types (store, online ad, parcel card ...), their codes added up, ranked."""
     result = _report(request, query)
     return TouchpointTableOut(

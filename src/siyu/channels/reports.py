@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from siyu.channels.services import analytics, qr
-from siyu.console.views import apply_errors, client_ip, member_page
 from siyu.core.permissions import Action, Module, allows
+from siyu.web import MemberRequest, apply_errors, client_ip, member_page
 
 TOP_CODES_IN_TREND = 5
 
@@ -69,8 +69,8 @@ def _range_query(period: analytics.DateRange, preset: str) -> dict[str, str]:
 
 @member_page
 @require_GET
-def analytics_page(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def analytics_page(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     period, preset, range_errors = _period(request)
     sort, descending = _sort(request)
     result = analytics.channel_report(workspace, seat, period, sort, descending)
@@ -100,8 +100,8 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_GET
-def analytics_export(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def analytics_export(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     period, _preset, range_errors = _period(request)
     if range_errors:
         return render(request, "channels/report_error.html",
@@ -130,8 +130,8 @@ class SpendForm(forms.Form):
 
 
 @member_page
-def spend(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def spend(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     codes = analytics.spend_code_options(workspace, seat)
     if request.method == "POST" and request.POST.get("delete"):
         try:
@@ -175,9 +175,9 @@ def _unavailable(request: HttpRequest, title: str, exc: qr.QrUnavailable) -> Htt
 
 @member_page
 @require_GET
-def qr_download(request: HttpRequest, code_id: int) -> HttpResponse:
+def qr_download(request: MemberRequest, code_id: int) -> HttpResponse:
     try:
-        download = qr.code_qr(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+        download = qr.code_qr(request.workspace, request.membership, code_id)
     except qr.QrUnavailable as exc:
         return _unavailable(request, _("QR code"), exc)
     return _download(download)
@@ -185,9 +185,9 @@ def qr_download(request: HttpRequest, code_id: int) -> HttpResponse:
 
 @member_page
 @require_GET
-def poster(request: HttpRequest, code_id: int) -> HttpResponse:
+def poster(request: MemberRequest, code_id: int) -> HttpResponse:
     try:
-        download = qr.code_poster(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+        download = qr.code_poster(request.workspace, request.membership, code_id)
     except qr.QrUnavailable as exc:
         return _unavailable(request, _("Poster"), exc)
     return _download(download)

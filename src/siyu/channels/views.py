@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,12 +15,12 @@ from django.views.decorators.http import require_POST
 from siyu.channels.forms import AttachmentForm, AttachmentFormSet, CodeForm, SeatForm, SeatFormSet
 from siyu.channels.models import ChannelCode
 from siyu.channels.services import codes, routing
-from siyu.console.views import apply_errors, member_page
+from siyu.web import MemberRequest, apply_errors, member_page
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     return render(request, "channels/home.html", {
         "rows": codes.list_codes(workspace, seat),
         "leaders": codes.promoter_leaderboard(workspace, seat)[:5],
@@ -29,8 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def code_detail(request: MemberRequest, code_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     detail = codes.code_detail(workspace, seat, code_id)
     return render(request, "channels/code_detail.html", {
         "detail": detail, "code": detail.code, "can_edit": codes.can_edit(seat),
@@ -55,8 +55,8 @@ def _split_errors(exc: ValidationError) -> tuple[ValidationError, list[str], lis
     return ValidationError(found) if found else ValidationError([]), seat_errors, attachment_errors
 
 
-def _code_form_page(request: HttpRequest, code_id: int | None) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     code: ChannelCode | None = codes.code_for_editing(workspace, seat, code_id)
     if code is not None and not code.active:
         messages.error(request, _("This code is deactivated; create a new one instead."))
@@ -99,20 +99,20 @@ def _code_form_page(request: HttpRequest, code_id: int | None) -> HttpResponse:
 
 
 @member_page
-def code_new(request: HttpRequest) -> HttpResponse:
+def code_new(request: MemberRequest) -> HttpResponse:
     return _code_form_page(request, None)
 
 
 @member_page
-def code_edit(request: HttpRequest, code_id: int) -> HttpResponse:
+def code_edit(request: MemberRequest, code_id: int) -> HttpResponse:
     return _code_form_page(request, code_id)
 
 
 @member_page
 @require_POST
-def code_deactivate(request: HttpRequest, code_id: int) -> HttpResponse:
+def code_deactivate(request: MemberRequest, code_id: int) -> HttpResponse:
     try:
-        code = codes.deactivate_code(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+        code = codes.deactivate_code(request.workspace, request.membership, code_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -123,9 +123,9 @@ def code_deactivate(request: HttpRequest, code_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def code_reroute(request: HttpRequest, code_id: int) -> HttpResponse:
+def code_reroute(request: MemberRequest, code_id: int) -> HttpResponse:
     try:
-        choice = codes.reroute_code(request.workspace, request.membership, code_id)  # type: ignore[attr-defined]
+        choice = codes.reroute_code(request.workspace, request.membership, code_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -134,8 +134,8 @@ def code_reroute(request: HttpRequest, code_id: int) -> HttpResponse:
 
 
 @member_page
-def promoters(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def promoters(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     return render(request, "channels/promoters.html", {
         "rows": codes.promoter_leaderboard(workspace, seat), "can_edit": codes.can_edit(seat),
     })

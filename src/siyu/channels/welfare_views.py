@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from siyu.channels.models import WelfareKind
 from siyu.channels.services import welfare as services
-from siyu.console.views import apply_errors, member_page
+from siyu.web import MemberRequest, apply_errors, member_page
 
 _LOCAL_MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
@@ -56,14 +56,14 @@ class CodesForm(forms.Form):
 
 
 @member_page
-def welfare(request: HttpRequest) -> HttpResponse:
-    rows = services.list_welfare(request.workspace, request.membership)  # type: ignore[attr-defined]
-    return render(request, "channels/welfare.html", {"rows": rows, "can_edit": services.can_edit(request.membership)})  # type: ignore[attr-defined]
+def welfare(request: MemberRequest) -> HttpResponse:
+    rows = services.list_welfare(request.workspace, request.membership)
+    return render(request, "channels/welfare.html", {"rows": rows, "can_edit": services.can_edit(request.membership)})
 
 
 @member_page
-def welfare_new(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def welfare_new(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     services.require_edit(seat)  # refuse before the form is filled in, not only on save
     form = WelfareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -77,9 +77,9 @@ def welfare_new(request: HttpRequest) -> HttpResponse:
     return render(request, "channels/welfare_form.html", {"form": form})
 
 
-def _detail(request: HttpRequest, welfare_id: int, codes_form: CodesForm | None = None,
+def _detail(request: MemberRequest, welfare_id: int, codes_form: CodesForm | None = None,
             report: services.UploadReport | None = None, status: int = 200) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     row = services.welfare_row(workspace, seat, welfare_id)
     return render(request, "channels/welfare_detail.html", {
         "row": row, "welfare": row.welfare, "grants": services.grants_of(workspace, seat, welfare_id),
@@ -89,14 +89,14 @@ def _detail(request: HttpRequest, welfare_id: int, codes_form: CodesForm | None 
 
 
 @member_page
-def welfare_detail(request: HttpRequest, welfare_id: int) -> HttpResponse:
+def welfare_detail(request: MemberRequest, welfare_id: int) -> HttpResponse:
     return _detail(request, welfare_id)
 
 
 @member_page
 @require_POST
-def welfare_codes_upload(request: HttpRequest, welfare_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def welfare_codes_upload(request: MemberRequest, welfare_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     form = CodesForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
@@ -114,8 +114,8 @@ def welfare_codes_upload(request: HttpRequest, welfare_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def welfare_redeem(request: HttpRequest, welfare_id: int, grant_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def welfare_redeem(request: MemberRequest, welfare_id: int, grant_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     services.welfare_row(workspace, seat, welfare_id)  # the welfare is the brand's, or 404
     try:
         services.redeem(workspace, seat, grant_id, request.POST.get("note", ""))

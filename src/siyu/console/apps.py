@@ -1,6 +1,9 @@
-from django.apps import AppConfig
+from siyu.core import contract
 
 
-class ConsoleConfig(AppConfig):
+class ConsoleConfig(contract.SiyuApp):
+    """The console shell: home, sign-in, brands, team, audit log, tasks, tokens, notifications."""
+
     name = "siyu.console"
     label = "console"
+    url_prefix = ""

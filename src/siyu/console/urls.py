@@ -17,5 +17,5 @@ urlpatterns = [
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:run_id>/retry/", views.task_retry, name="task_retry"),
     path("tokens/", views.tokens, name="tokens"),
-    path("notifications/", include("siyu.core.notification_views")),
+    path("notifications/", include("siyu.console.notifications")),
 ]

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,48 +15,7 @@ from siyu.core import services
 from siyu.core.middleware import SESSION_WORKSPACE_KEY
 from siyu.core.models import RunStatus
 from siyu.core.permissions import Action, Module, Role, allows
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form itself)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def private_file(handle: Any, content_type: str) -> HttpResponse:
-    """An uploaded file streamed to a signed-in member of its brand: never cached by shared
-    caches, never sniffed or run as anything but its declared type."""
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
-
-
-def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and seated in a workspace; a refused permission renders the 403 page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.membership is None:  # type: ignore[attr-defined]
-            return render(request, "console/no_workspace.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return render(request, "console/denied.html", {"reason": str(exc)}, status=403)
-        except ObjectDoesNotExist as exc:
-            # Rows of other brands are not found, not forbidden: their existence is not revealed.
-            raise Http404 from exc
-
-    return wrapper
+from siyu.web import MemberRequest, apply_errors, client_ip, member_page
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -85,15 +38,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    figures = services.overview(request.workspace, request.user)  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    figures = services.overview(request.workspace, request.user)
     chart = {"hours": [h for h, _ in figures.events_per_hour], "counts": [n for _, n in figures.events_per_hour]}
     return render(request, "console/home.html", {"figures": figures, "chart": chart})
 
 
 @member_page
 @require_POST
-def switch_workspace(request: HttpRequest) -> HttpResponse:
+def switch_workspace(request: MemberRequest) -> HttpResponse:
     seat = next((m for m in services.memberships_of(request.user) if str(m.workspace_id) == request.POST.get("workspace")), None)
     if seat is not None:
         request.session[SESSION_WORKSPACE_KEY] = seat.workspace_id
@@ -101,7 +54,7 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def workspace_new(request: HttpRequest) -> HttpResponse:
+def workspace_new(request: MemberRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,8 +69,8 @@ def workspace_new(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def team(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def team(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     members = services.list_members(workspace, seat)
     invite_form = InviteForm(request.POST or None) if request.method == "POST" else InviteForm()
     new_link = None
@@ -141,11 +94,11 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_role(request: MemberRequest, member_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_role(request.workspace, request.membership, member_id, form.cleaned_data["role"])  # type: ignore[attr-defined]
+            services.change_role(request.workspace, request.membership, member_id, form.cleaned_data["role"])
             messages.success(request, _("Role changed."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -154,9 +107,9 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_remove(request: MemberRequest, member_id: int) -> HttpResponse:
     try:
-        services.remove_member(request.workspace, request.membership, member_id)  # type: ignore[attr-defined]
+        services.remove_member(request.workspace, request.membership, member_id)
         messages.success(request, _("Member removed."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -185,23 +138,23 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @member_page
-def audit(request: HttpRequest) -> HttpResponse:
-    entries = services.audit_log(request.workspace, request.membership)  # type: ignore[attr-defined]
+def audit(request: MemberRequest) -> HttpResponse:
+    entries = services.audit_log(request.workspace, request.membership)
     return render(request, "console/audit.html", {"entries": entries})
 
 
 @member_page
-def tasks(request: HttpRequest) -> HttpResponse:
+def tasks(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    runs = services.list_runs(request.workspace, request.membership, status if status in RunStatus.values else "")  # type: ignore[attr-defined]
+    runs = services.list_runs(request.workspace, request.membership, status if status in RunStatus.values else "")
     return render(request, "console/tasks.html", {"runs": runs, "status": status, "statuses": RunStatus.choices})
 
 
 @member_page
 @require_POST
-def task_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+def task_retry(request: MemberRequest, run_id: int) -> HttpResponse:
     try:
-        services.retry_failed_run(request.workspace, request.membership, run_id)  # type: ignore[attr-defined]
+        services.retry_failed_run(request.workspace, request.membership, run_id)
         messages.success(request, _("Queued again."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -209,8 +162,8 @@ def task_retry(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @member_page
-def tokens(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def tokens(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from siyu.core import services
-from siyu.core.permissions import PERMISSIONS, Role
+from siyu.core.permissions import permissions_of
+from siyu.web import MemberRequest
 
 router = Router(tags=["core"])
 
@@ -80,47 +80,47 @@ def _workspace_out(ws: object) -> WorkspaceOut:
 
 
 @router.get("/me", response=MeOut)
-def me(request: HttpRequest) -> MeOut:
-    seat = request.membership  # type: ignore[attr-defined]
+def me(request: MemberRequest) -> MeOut:
+    seat = request.membership
     return MeOut(
         username=request.user.get_username(),
         workspace=_workspace_out(seat.workspace),
         role=seat.role,
-        permissions={m: sorted(a) for m, a in PERMISSIONS[Role(seat.role)].items()},
+        permissions={m: sorted(a) for m, a in permissions_of(seat.role).items()},
     )
 
 
 @router.get("/workspaces", response=list[WorkspaceOut])
-def workspaces(request: HttpRequest) -> list[WorkspaceOut]:
+def workspaces(request: MemberRequest) -> list[WorkspaceOut]:
     return [_workspace_out(m.workspace) for m in services.memberships_of(request.user)]
 
 
 @router.post("/workspaces", response={201: WorkspaceOut})
-def create_workspace(request: HttpRequest, body: WorkspaceIn) -> Status[WorkspaceOut]:
+def create_workspace(request: MemberRequest, body: WorkspaceIn) -> Status[WorkspaceOut]:
     return Status(201, _workspace_out(services.create_workspace(request.user, body.name, body.slug)))
 
 
 @router.get("/members", response=list[MemberOut])
-def members(request: HttpRequest) -> list[MemberOut]:
-    seats = services.list_members(request.workspace, request.membership)  # type: ignore[attr-defined]
+def members(request: MemberRequest) -> list[MemberOut]:
+    seats = services.list_members(request.workspace, request.membership)
     return [MemberOut(id=s.pk, username=s.user.get_username(), role=s.role, joined_at=s.created_at) for s in seats]
 
 
 @router.patch("/members/{member_id}", response=MemberOut)
-def change_role(request: HttpRequest, member_id: int, body: RoleIn) -> MemberOut:
-    seat = services.change_role(request.workspace, request.membership, member_id, body.role)  # type: ignore[attr-defined]
+def change_role(request: MemberRequest, member_id: int, body: RoleIn) -> MemberOut:
+    seat = services.change_role(request.workspace, request.membership, member_id, body.role)
     return MemberOut(id=seat.pk, username=seat.user.get_username(), role=seat.role, joined_at=seat.created_at)
 
 
 @router.post("/invitations", response={201: InvitationOut})
-def invite(request: HttpRequest, body: InvitationIn) -> Status[InvitationOut]:
-    inv = services.invite_member(request.workspace, request.membership, body.role, body.note)  # type: ignore[attr-defined]
+def invite(request: MemberRequest, body: InvitationIn) -> Status[InvitationOut]:
+    inv = services.invite_member(request.workspace, request.membership, body.role, body.note)
     return Status(201, InvitationOut(id=inv.pk, role=inv.role, note=inv.note, token=inv.token, expires_at=inv.expires_at))
 
 
 @router.get("/audit-log", response=list[AuditOut])
-def audit_log(request: HttpRequest, limit: int = 100) -> list[AuditOut]:
-    entries = services.audit_log(request.workspace, request.membership, min(limit, 500))  # type: ignore[attr-defined]
+def audit_log(request: MemberRequest, limit: int = 100) -> list[AuditOut]:
+    entries = services.audit_log(request.workspace, request.membership, min(limit, 500))
     return [
         AuditOut(id=e.pk, action=e.action, actor=e.actor_name, target=e.target, detail=e.detail, at=e.at)
         for e in entries
@@ -128,8 +128,8 @@ def audit_log(request: HttpRequest, limit: int = 100) -> list[AuditOut]:
 
 
 @router.get("/task-runs", response=list[RunOut])
-def task_runs(request: HttpRequest, status: str = "") -> list[RunOut]:
-    runs = services.list_runs(request.workspace, request.membership, status)  # type: ignore[attr-defined]
+def task_runs(request: MemberRequest, status: str = "") -> list[RunOut]:
+    runs = services.list_runs(request.workspace, request.membership, status)
     return [
         RunOut(id=r.pk, event=r.event.name, subscriber=r.subscriber, status=r.status, attempts=r.attempts,
                last_error=r.last_error, due_at=r.due_at)
@@ -138,7 +138,7 @@ def task_runs(request: HttpRequest, status: str = "") -> list[RunOut]:
 
 
 @router.post("/task-runs/{run_id}/retry", response=RunOut)
-def retry_run(request: HttpRequest, run_id: int) -> RunOut:
-    r = services.retry_failed_run(request.workspace, request.membership, run_id)  # type: ignore[attr-defined]
+def retry_run(request: MemberRequest, run_id: int) -> RunOut:
+    r = services.retry_failed_run(request.workspace, request.membership, run_id)
     return RunOut(id=r.pk, event=r.event.name, subscriber=r.subscriber, status=r.status, attempts=r.attempts,
                   last_error=r.last_error, due_at=r.due_at)

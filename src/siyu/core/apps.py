@@ -1,10 +1,9 @@
-from django.apps import AppConfig
+from siyu.core import contract
 
 
-class CoreConfig(AppConfig):
+class CoreConfig(contract.SiyuApp):
     name = "siyu.core"
     label = "core"
     verbose_name = "Siyu core"
-
-    def ready(self) -> None:
-        from siyu.core import schedule  # noqa: F401  (registers the platform's cron jobs)
+    api_routers = (("/", "siyu.core.api.router"),)
+    autoload = ("schedule",)  # the platform's cron jobs (sweep, pruning)

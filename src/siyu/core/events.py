@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict
 
+from siyu.core.queue import enqueue
+
 if TYPE_CHECKING:
     from siyu.core.models import EventRecord, SubscriberRun, Workspace
 
@@ -154,11 +156,10 @@ def enqueue_run(
     run_id: int, generation: int, *, run_after: dt.datetime | None = None, subscriber: str = ""
 ) -> None:
     from siyu.core.models import SubscriberRun
-    from siyu.core.tasks import run_subscriber
 
     found = find_subscriber(subscriber) if subscriber else None
-    task = run_subscriber.using(run_after=run_after, priority=found.priority if found else 0)
-    result = task.enqueue(run_id, generation)
+    result = enqueue("siyu.core.tasks.run_subscriber", run_id, generation, run_after=run_after,
+                     priority=found.priority if found else 0, on_commit=False)
     SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(task_id=str(result.id))
 
 

@@ -1,15 +1,19 @@
 """The permission matrix: which team role may view, edit, export or approve what, per module.
 
-Written once here and enforced in services through `require`. Letters: v view, e edit,
-x export, a approve; `-` nothing.
+One column per module: core writes its own (team, audit, system) here, and each domain app
+declares its column in its contract (`siyu.core.contract.SiyuApp.permission_column`). Enforced in
+services through `require`. Letters: v view, e edit, x export, a approve; `-` nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,18 +27,17 @@ class Role(models.TextChoices):
     MERCHANDISER = "merchandiser", _("Merchandiser")
 
 
-class Module(models.TextChoices):
-    IP = "ip", _("Brand IP")
-    CHANNELS = "channels", _("Accounts & channels")
-    CUSTOMERS = "customers", _("Customers")
-    CONTENT = "content", _("Content & SOP")
-    COMMUNITY = "community", _("Community")
-    FISSION = "fission", _("Fission")
-    COMMERCE = "commerce", _("Mall")
-    ANALYTICS = "analytics", _("Data")
-    TEAM = "team", _("Team & roles")
-    AUDIT = "audit", _("Audit log")
-    SYSTEM = "system", _("Tasks & connector")
+class Module:
+    """Keys of the matrix's columns. Core owns team, audit and system; each domain app declares
+    its column in its contract (`SiyuApp.permission_column`). The constants name the columns that
+    code of several apps shares; a new app may use its own key without adding one here."""
+
+    IP = "ip"
+    CHANNELS = "channels"
+    CUSTOMERS = "customers"
+    TEAM = "team"
+    AUDIT = "audit"
+    SYSTEM = "system"
 
 
 class Action(models.TextChoices):
@@ -44,44 +47,67 @@ class Action(models.TextChoices):
     APPROVE = "a", _("approve")
 
 
-_COLUMNS = [
-    Module.IP, Module.CHANNELS, Module.CUSTOMERS, Module.CONTENT, Module.COMMUNITY,
-    Module.FISSION, Module.COMMERCE, Module.ANALYTICS, Module.TEAM, Module.AUDIT, Module.SYSTEM,
-]  # fmt: skip
-_MATRIX = """
-#              ip    channels customers content community fission commerce analytics team  audit system
-admin          vexa  vexa     vexa      vexa    vexa      vexa    vexa     vexa      vexa  vx    vexa
-ops_lead       vexa  vexa     vexa      vexa    vexa      vexa    vexa     vexa      v     -     v
-copywriter     v     v        -         ve      v         v       v        v         -     -     -
-planner        ve    ve       v         v       ve        ve      v        v         -     -     -
-customer_ops   v     v        ve        v       ve        v       v        v         -     -     -
-data_analyst   v     vx       vx        v       vx        vx      vx       vx        -     -     -
-merchandiser   -     -        v         v       v         v       vex      v         -     -     -
-"""
+@dataclass(frozen=True)
+class PermissionColumn:
+    """One module's column of the matrix: for each role, the letters it is granted
+    (`"vexa"`, `"v"`, `"-"` for nothing). Every role must have a cell."""
+
+    module: str
+    label: Promise | str
+    grants: Mapping[str, str]
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if set(self.grants) != set(Role.values):
+            raise ValueError(f"permission column {self.module!r} needs a cell for every role")
+        for cell in self.grants.values():
+            if cell != "-" and not set(cell) <= set(Action.values):
+                raise ValueError(f"permission column {self.module!r}: bad cell {cell!r}")
+
+    def actions(self, role: str) -> frozenset[Action]:
+        return frozenset(Action(letter) for letter in self.grants[role] if letter != "-")
 
 
-def _parse(matrix: str) -> dict[Role, dict[Module, frozenset[Action]]]:
-    table: dict[Role, dict[Module, frozenset[Action]]] = {}
-    for line in matrix.strip().splitlines():
-        if line.startswith("#"):
-            continue
-        role, *cells = line.split()
-        if len(cells) != len(_COLUMNS):
-            raise ValueError(f"permission row {role!r} has {len(cells)} cells")
-        table[Role(role)] = {
-            module: frozenset(Action(letter) for letter in cell if letter != "-")
-            for module, cell in zip(_COLUMNS, cells, strict=True)
-        }
-    if set(table) != set(Role):
-        raise ValueError("every role needs a row in the permission matrix")
-    return table
+def _column(module: str, label: Promise, cells: str, order: int) -> PermissionColumn:
+    """A column written as one cell per role, in `Role` order."""
+    return PermissionColumn(module, label, dict(zip(Role.values, cells.split(), strict=True)), order)
 
 
-PERMISSIONS = _parse(_MATRIX)
+#                        admin ops_lead copywriter planner customer_ops data_analyst merchandiser
+_CORE_COLUMNS = [
+    _column(Module.TEAM, _("Team & roles"),         "vexa  v  -  -  -  -  -", order=900),
+    _column(Module.AUDIT, _("Audit log"),           "vx    -  -  -  -  -  -", order=910),
+    _column(Module.SYSTEM, _("Tasks & connector"),  "vexa  v  -  -  -  -  -", order=920),
+]
+_columns: dict[str, PermissionColumn] = {c.module: c for c in _CORE_COLUMNS}
 
 
-def allows(role: str, module: Module, action: Action) -> bool:
-    return action in PERMISSIONS[Role(role)][module]
+def register_column(column: PermissionColumn) -> None:
+    """Add an app's column (its `AppConfig.ready`); a module has exactly one column."""
+    existing = _columns.get(column.module)
+    if existing is not None and existing != column:
+        raise ValueError(f"two apps declare the permission column {column.module!r}")
+    _columns[column.module] = column
+
+
+def columns() -> list[PermissionColumn]:
+    return sorted(_columns.values(), key=lambda c: (c.order, c.module))
+
+
+def module_label(module: str) -> str:
+    return str(_columns[module].label)
+
+
+def permissions_of(role: str) -> dict[str, frozenset[Action]]:
+    """The role's row of the matrix: module -> actions."""
+    return {c.module: c.actions(role) for c in columns()}
+
+
+def allows(role: str, module: str, action: Action | str) -> bool:
+    column = _columns.get(module)
+    if column is None:
+        raise LookupError(f"no installed app declares the permission module {module!r}")
+    return action in column.actions(Role(role))
 
 
 def role_of(membership: Any) -> str | None:
@@ -89,10 +115,10 @@ def role_of(membership: Any) -> str | None:
     return membership.role if membership is not None else None
 
 
-def require(role: str | None, module: Module, action: Action) -> None:
+def require(role: str | None, module: str, action: Action) -> None:
     """Raise PermissionDenied unless the role may take the action on the module."""
     if role is None or not allows(role, module, action):
         raise PermissionDenied(
             _("Your role may not %(action)s %(module)s.")
-            % {"action": Action(action).label, "module": Module(module).label}
+            % {"action": Action(action).label, "module": module_label(module)}
         )

@@ -37,7 +37,7 @@ from siyu.core.models import (
     SubscriberRun,
     Workspace,
 )
-from siyu.core.permissions import Action, Module, Role, require
+from siyu.core.permissions import Action, Module, Role, require, role_of
 
 logger = logging.getLogger("siyu.core")
 User = get_user_model()
@@ -91,7 +91,7 @@ def audit(
 
 
 def audit_log(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[AuditEntry]:
-    require(membership and membership.role, Module.AUDIT, Action.VIEW)
+    require(role_of(membership), Module.AUDIT, Action.VIEW)
     return list(AuditEntry.objects.for_workspace(workspace).select_related("actor")[:limit])
 
 
@@ -167,12 +167,12 @@ def create_workspace(actor: Any, name: str, slug: str = "") -> Workspace:
 
 
 def list_members(workspace: Workspace, membership: Membership | None) -> list[Membership]:
-    require(membership and membership.role, Module.TEAM, Action.VIEW)
+    require(role_of(membership), Module.TEAM, Action.VIEW)
     return list(Membership.objects.for_workspace(workspace).select_related("user"))
 
 
 def invite_member(workspace: Workspace, membership: Membership | None, role: str, note: str = "") -> Invitation:
-    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    require(role_of(membership), Module.TEAM, Action.EDIT)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose one of the team roles.")})
     invitation = Invitation.objects.create(
@@ -188,7 +188,7 @@ def invite_member(workspace: Workspace, membership: Membership | None, role: str
 
 
 def pending_invitations(workspace: Workspace, membership: Membership | None) -> list[Invitation]:
-    require(membership and membership.role, Module.TEAM, Action.VIEW)
+    require(role_of(membership), Module.TEAM, Action.VIEW)
     return list(
         Invitation.objects.for_workspace(workspace).filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
     )
@@ -234,7 +234,7 @@ def _admins_left_after(workspace: Workspace, seat: Membership) -> int:
 
 
 def change_role(workspace: Workspace, membership: Membership | None, member_id: int, role: str) -> Membership:
-    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    require(role_of(membership), Module.TEAM, Action.EDIT)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose one of the team roles.")})
     seat = Membership.objects.for_workspace(workspace).select_related("user").get(pk=member_id)
@@ -249,7 +249,7 @@ def change_role(workspace: Workspace, membership: Membership | None, member_id: 
 
 
 def remove_member(workspace: Workspace, membership: Membership | None, member_id: int) -> None:
-    require(membership and membership.role, Module.TEAM, Action.EDIT)
+    require(role_of(membership), Module.TEAM, Action.EDIT)
     seat = Membership.objects.for_workspace(workspace).select_related("user").get(pk=member_id)
     if seat.role == Role.ADMIN and _admins_left_after(workspace, seat) == 0:
         raise ValidationError(_("A brand needs at least one administrator."))
@@ -344,14 +344,14 @@ def overview(workspace: Workspace, user: Any, now: dt.datetime | None = None) ->
 
 def list_runs(workspace: Workspace, membership: Membership | None, status: str = "", limit: int = 200) -> list[SubscriberRun]:
     """Event deliveries of this brand: queued, running, failed (failed first), with errors."""
-    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    require(role_of(membership), Module.SYSTEM, Action.VIEW)
     runs = SubscriberRun.objects.for_workspace(workspace).select_related("event")
     runs = runs.filter(status=status) if status else runs.exclude(status=RunStatus.DONE)
     return list(runs.order_by("-due_at", "-id")[:limit])
 
 
 def retry_failed_run(workspace: Workspace, membership: Membership | None, run_id: int) -> SubscriberRun:
-    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    require(role_of(membership), Module.SYSTEM, Action.EDIT)
     run = SubscriberRun.objects.for_workspace(workspace).get(pk=run_id)
     if run.status not in (RunStatus.FAILED, RunStatus.RETRYING):
         raise ValidationError(_("Only a failed or waiting task can be retried."))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from siyu.customers import services
@@ -16,6 +15,7 @@ from siyu.customers.models import Customer, CustomerSync, FollowRelation
 from siyu.customers.services import profile as profiles
 from siyu.customers.services import sync as syncs
 from siyu.customers.services.listing import MAX_PAGE_SIZE, PAGE_SIZE, CustomerFilters
+from siyu.web import MemberRequest
 
 router = Router(tags=["customers"])
 
@@ -115,21 +115,21 @@ def _out(customer: Customer, role: str | None) -> Customer:
 
 
 @router.get("/", response=CustomerPageOut)
-def customers(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
+def customers(request: MemberRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Newest first (or `sort=added|score`), `size` ≤ 200 a page; `after=<next_cursor>` for more.
     No total is counted (fast at a million customers)."""
-    seat = request.membership  # type: ignore[attr-defined]
+    seat = request.membership
     filters = CustomerFilters(q=query.q, stage=query.stage, tag_id=query.tag, account_id=query.account,
                               state=query.state, added_from=query.added_from, added_to=query.added_to,
                               sort=query.sort)
-    page = services.search_customers(request.workspace, seat, filters, after=query.after,  # type: ignore[attr-defined]
+    page = services.search_customers(request.workspace, seat, filters, after=query.after,
                                      size=min(max(query.size, 1), MAX_PAGE_SIZE))
     return {"items": [_out(c, seat.role) for c in page.customers], "next_cursor": page.next_cursor}
 
 
 @router.get("/{int:customer_id}", response=CustomerDetailOut)
-def customer(request: HttpRequest, customer_id: int) -> Customer:
-    profile = services.customer_profile(request.workspace, request.membership, customer_id)  # type: ignore[attr-defined]
+def customer(request: MemberRequest, customer_id: int) -> Customer:
+    profile = services.customer_profile(request.workspace, request.membership, customer_id)
     found = profile.customer
     found.phone = profile.phone
     found.timeline_entries = profile.timeline  # type: ignore[attr-defined]
@@ -145,7 +145,7 @@ class ProfileIn(Schema):
 
 
 @router.patch("/{int:customer_id}", response=CustomerDetailOut)
-def update_customer(request: HttpRequest, customer_id: int, body: ProfileIn) -> Customer:
+def update_customer(request: MemberRequest, customer_id: int, body: ProfileIn) -> Customer:
     """Change phone, birthday and custom field values (only those sent; "" or null clears a
     field value). Errors come back per field (422)."""
     values: dict[str, Any] = {"fields": body.fields or {}}
@@ -154,7 +154,7 @@ def update_customer(request: HttpRequest, customer_id: int, body: ProfileIn) -> 
         values["phone"] = body.phone or ""
     if "birthday" in sent:
         values["birthday"] = body.birthday or ""
-    profiles.update_profile(request.workspace, request.membership, customer_id, **values)  # type: ignore[attr-defined]
+    profiles.update_profile(request.workspace, request.membership, customer_id, **values)
     return customer(request, customer_id)
 
 
@@ -165,9 +165,9 @@ class RemarkIn(Schema):
 
 
 @router.post("/{int:customer_id}/remark", response=FollowOut)
-def remark(request: HttpRequest, customer_id: int, body: RemarkIn) -> FollowRelation:
+def remark(request: MemberRequest, customer_id: int, body: RemarkIn) -> FollowRelation:
     """Set one follow relation's remark (≤ 20) and description (≤ 150), in WeCom then here."""
-    return profiles.remark_follow(request.workspace, request.membership, customer_id, body.relation_id,  # type: ignore[attr-defined]
+    return profiles.remark_follow(request.workspace, request.membership, customer_id, body.relation_id,
                                   remark=body.remark, description=body.description)
 
 
@@ -191,25 +191,25 @@ class FieldIn(Schema):
 
 
 @router.get("/fields", response=list[FieldOut])
-def fields(request: HttpRequest) -> list:
-    return profiles.list_fields(request.workspace, request.membership)  # type: ignore[attr-defined]
+def fields(request: MemberRequest) -> list:
+    return profiles.list_fields(request.workspace, request.membership)
 
 
 @router.post("/fields", response=FieldOut)
-def create_field(request: HttpRequest, body: FieldIn) -> Any:
-    return profiles.save_field(request.workspace, request.membership, None, key=body.key, label=body.label,  # type: ignore[attr-defined]
+def create_field(request: MemberRequest, body: FieldIn) -> Any:
+    return profiles.save_field(request.workspace, request.membership, None, key=body.key, label=body.label,
                                kind=body.kind, choices=body.choices, position=body.position)
 
 
 @router.put("/fields/{int:field_id}", response=FieldOut)
-def edit_field(request: HttpRequest, field_id: int, body: FieldIn) -> Any:
-    return profiles.save_field(request.workspace, request.membership, field_id, key=body.key, label=body.label,  # type: ignore[attr-defined]
+def edit_field(request: MemberRequest, field_id: int, body: FieldIn) -> Any:
+    return profiles.save_field(request.workspace, request.membership, field_id, key=body.key, label=body.label,
                                kind=body.kind, choices=body.choices, position=body.position)
 
 
 @router.delete("/fields/{int:field_id}")
-def delete_field(request: HttpRequest, field_id: int) -> dict[str, int]:
-    return {"cleared": profiles.delete_field(request.workspace, request.membership, field_id)}  # type: ignore[attr-defined]
+def delete_field(request: MemberRequest, field_id: int) -> dict[str, int]:
+    return {"cleared": profiles.delete_field(request.workspace, request.membership, field_id)}
 
 
 # --- full sync ----------------------------------------------------------------------------------
@@ -238,21 +238,21 @@ class SyncOut(Schema):
 
 
 @router.get("/sync", response=list[SyncOut])
-def sync_history(request: HttpRequest) -> list:
-    return syncs.sync_history(request.workspace, request.membership)  # type: ignore[attr-defined]
+def sync_history(request: MemberRequest) -> list:
+    return syncs.sync_history(request.workspace, request.membership)
 
 
 @router.post("/sync", response=SyncOut)
-def start_sync(request: HttpRequest) -> CustomerSync:
+def start_sync(request: MemberRequest) -> CustomerSync:
     """Start a full sync from WeCom (422 while one runs); poll `GET /sync/{id}`."""
-    return syncs.start_sync(request.workspace, request.membership)  # type: ignore[attr-defined]
+    return syncs.start_sync(request.workspace, request.membership)
 
 
 @router.get("/sync/{int:sync_id}", response=SyncOut)
-def sync_status(request: HttpRequest, sync_id: int) -> CustomerSync:
-    return syncs.get_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]
+def sync_status(request: MemberRequest, sync_id: int) -> CustomerSync:
+    return syncs.get_sync(request.workspace, request.membership, sync_id)
 
 
 @router.post("/sync/{int:sync_id}/resume", response=SyncOut)
-def resume_sync(request: HttpRequest, sync_id: int) -> CustomerSync:
-    return syncs.resume_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]
+def resume_sync(request: MemberRequest, sync_id: int) -> CustomerSync:
+    return syncs.resume_sync(request.workspace, request.membership, sync_id)

@@ -1,12 +1,26 @@
-from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from siyu.core import contract
+from siyu.core.permissions import Module, PermissionColumn
+from siyu.customers.timeline import TimelineKind
 
 
-class CustomersConfig(AppConfig):
+class CustomersConfig(contract.SiyuApp):
+    """The customers hub: profiles, follow relations, the timeline, churn and transfers. Tags,
+    segments and lifecycle are apps of the same "Customers" module."""
+
     name = "siyu.customers"
     label = "customers"
     verbose_name = "Customers"
-
-    def ready(self) -> None:
-        # subscribers: WeCom contact events; churn_*: churn alerts and the transfer status poll;
-        # tasks: the full sync and its stale-sync job
-        from siyu.customers import churn_subscribers, churn_tasks, subscribers, tasks  # noqa: F401
+    url_prefix = "customers/"
+    api_routers = (("/customers/", "siyu.customers.api.router"), ("/churn/", "siyu.customers.churn_api.router"))
+    permission_column = PermissionColumn(Module.CUSTOMERS, _("Customers"), {
+        "admin": "vexa", "ops_lead": "vexa", "copywriter": "-", "planner": "v",
+        "customer_ops": "ve", "data_analyst": "vx", "merchandiser": "v",
+    }, order=30)
+    nav = contract.NavEntry(Module.CUSTOMERS, "customers:home", "☺", order=30)
+    timeline_kinds = dict(TimelineKind.choices)
+    segment_fields = "siyu.customers.segment_fields.register_customer_fields"
+    demo_steps = (contract.DemoStep("siyu.customers.demo.prepare_fields"),)
+    # churn_*: churn alerts and the transfer status poll
+    autoload = ("subscribers", "tasks", "churn_subscribers", "churn_tasks")

@@ -1,19 +1,18 @@
-"""流失与继承 API under /api/churn/: the churn list and per-account figures, transfers (request,
-history, check status now) and the caller's own console notifications. Thin: the same services
-as the console, scoped to the caller's workspace; roles are checked by the services."""
+"""流失与继承 API under /api/churn/: the churn list and per-account figures, and transfers (request,
+history, check status now). Thin: the same services as the console, scoped to the caller's
+workspace; roles are checked by the services. (The caller's notifications: `siyu.console.api`.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from siyu.core import notifications
 from siyu.customers.models import CustomerTransfer, DeletedBy
 from siyu.customers.services import churn, transfers
+from siyu.web import MemberRequest
 
 router = Router(tags=["churn"])
 
@@ -61,10 +60,10 @@ class AccountChurnOut(Schema):
 
 
 @router.get("/", response=ChurnPageOut)
-def churn_list(request: HttpRequest, q: Query[ChurnQuery]) -> dict:
+def churn_list(request: MemberRequest, q: Query[ChurnQuery]) -> dict:
     """Losses in the range (default: the customer's own deletions in the last 30 days), newest
     first, `page` by `page` (no total count)."""
-    page = churn.churn_list(request.workspace, request.membership, q.to_filter(), q.page)  # type: ignore[attr-defined]
+    page = churn.churn_list(request.workspace, request.membership, q.to_filter(), q.page)
     return {"page": page.number, "has_next": page.has_next, "items": [{
         "customer_id": r.customer.pk, "customer_name": r.customer.name, "external_userid": r.customer.external_userid,
         "account_id": r.account.pk if r.account else None, "account_userid": r.account.userid if r.account else "",
@@ -74,8 +73,8 @@ def churn_list(request: HttpRequest, q: Query[ChurnQuery]) -> dict:
 
 
 @router.get("/by-account", response=list[AccountChurnOut])
-def churn_by_account(request: HttpRequest, q: Query[ChurnQuery]) -> list[dict]:
-    figures = churn.churn_by_account(request.workspace, request.membership, q.to_filter())  # type: ignore[attr-defined]
+def churn_by_account(request: MemberRequest, q: Query[ChurnQuery]) -> list[dict]:
+    figures = churn.churn_by_account(request.workspace, request.membership, q.to_filter())
     return [{"account_id": f.account.pk, "account_userid": f.account.userid, "lost": f.lost, "returned": f.returned}
             for f in figures]
 
@@ -139,10 +138,10 @@ class PollOut(Schema):
 
 
 @router.post("/transfers", response=TransferRequestOut)
-def request_transfer(request: HttpRequest, data: TransferIn) -> dict:
+def request_transfer(request: MemberRequest, data: TransferIn) -> dict:
     """在职继承 (or 离职继承 with `resigned`): one result per customer; 422 for a bad request."""
     result = transfers.request_transfer(
-        request.workspace, request.membership, data.handover_account_id,  # type: ignore[attr-defined]
+        request.workspace, request.membership, data.handover_account_id,
         data.takeover_account_id, data.customer_ids, resigned=data.resigned, message=data.message)
     return {
         "handover_account_id": result.handover.pk, "takeover_account_id": result.takeover.pk,
@@ -154,53 +153,20 @@ def request_transfer(request: HttpRequest, data: TransferIn) -> dict:
 
 @router.get("/transfers", response=list[TransferOut])
 @paginate(PageNumberPagination, page_size=transfers.PAGE_SIZE)
-def transfer_history(request: HttpRequest, status: str = "", handover_account_id: int | None = None,  # noqa: ANN201
+def transfer_history(request: MemberRequest, status: str = "", handover_account_id: int | None = None,  # noqa: ANN201
                      takeover_account_id: int | None = None, customer_id: int | None = None):
     """Newest first, `?page=N`, filtered by status, accounts or customer."""
     flt = transfers.TransferFilter(status, handover_account_id, takeover_account_id, customer_id)
-    return transfers.transfers_query(request.workspace, request.membership, flt)  # type: ignore[attr-defined]
+    return transfers.transfers_query(request.workspace, request.membership, flt)
 
 
 @router.post("/transfers/check", response=PollOut)
-def check_transfers(request: HttpRequest) -> transfers.PollReport:
+def check_transfers(request: MemberRequest) -> transfers.PollReport:
     """Check status now: ask WeCom how every waiting transfer ended."""
     from siyu.wecom.services import NotConnected
 
     try:
-        return transfers.poll_transfers(request.workspace, request.membership)  # type: ignore[attr-defined]
+        return transfers.poll_transfers(request.workspace, request.membership)
     except NotConnected as exc:
         raise ValidationError(str(exc)) from exc
-
-
-# --- notifications (the caller's own) -----------------------------------------------------------
-
-class NotificationOut(Schema):
-    id: int
-    kind: str
-    title: str
-    body: str
-    url: str
-    created_at: dt.datetime
-    read_at: dt.datetime | None
-
-
-class ReadIn(Schema):
-    ids: list[int] | None = None  # None: all
-
-
-class ReadOut(Schema):
-    marked: int
-    unread: int
-
-
-@router.get("/notifications", response=list[NotificationOut])
-@paginate(PageNumberPagination, page_size=notifications.PAGE_SIZE)
-def my_notifications(request: HttpRequest, unread: bool = False):  # noqa: ANN201
-    return notifications.list_for(request.workspace, request.membership, unread_only=unread)  # type: ignore[attr-defined]
-
-
-@router.post("/notifications/read", response=ReadOut)
-def read_notifications(request: HttpRequest, data: ReadIn) -> dict:
-    marked = notifications.mark_read(request.workspace, request.membership, data.ids)  # type: ignore[attr-defined]
-    return {"marked": marked, "unread": notifications.unread_count(request.workspace, request.membership)}  # type: ignore[attr-defined]
 

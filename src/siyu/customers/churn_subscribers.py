@@ -22,9 +22,10 @@ from siyu.core import events
 from siyu.core.models import EventRecord, Membership, Workspace
 from siyu.core.notifications import Notice, leads_of, notify_many
 from siyu.customers.events import FollowEnded
-from siyu.customers.models import Customer, DeletedBy, TimelineKind
+from siyu.customers.models import Customer, DeletedBy
 from siyu.customers.services import add_timeline
 from siyu.customers.services.transfers import record_transfer_failed
+from siyu.customers.timeline import TimelineKind
 from siyu.wecom.events import TransferFailed
 
 CHURN_KIND = "customers.churn"

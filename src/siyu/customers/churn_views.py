@@ -10,17 +10,17 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.models import StaffAccount
-from siyu.console.views import apply_errors, member_page
 from siyu.core.permissions import Action, Module, allows
 from siyu.customers.models import DeletedBy, TransferStatus
 from siyu.customers.services import churn, transfers
+from siyu.web import MemberRequest, apply_errors, member_page
 
 BLANK = [("", "—")]
 
@@ -54,8 +54,8 @@ class ChurnFilterForm(forms.Form):
 
 
 @member_page
-def churn_list(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def churn_list(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     accounts = churn.account_options(workspace, seat)
     form = ChurnFilterForm(request.GET or None, accounts=accounts, initial={"reason": [DeletedBy.CUSTOMER]})
     flt = form.to_filter()
@@ -117,9 +117,9 @@ class HistoryFilterForm(forms.Form):
         return transfers.TransferFilter(status=d.get("status") or "", handover_id=d.get("h"), takeover_id=d.get("t"))
 
 
-def _transfers_page(request: HttpRequest, form: TransferForm, *, status: int = 200,
+def _transfers_page(request: MemberRequest, form: TransferForm, *, status: int = 200,
                     result: transfers.TransferRequest | None = None) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     accounts = churn.account_options(workspace, seat)
     handover_id = _int(request.POST.get("handover") or request.GET.get("handover"))
     handover = next((a for a in accounts if a.pk == handover_id), None)
@@ -140,8 +140,8 @@ def _transfers_page(request: HttpRequest, form: TransferForm, *, status: int = 2
 
 
 @member_page
-def transfer_home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def transfer_home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     accounts = churn.account_options(workspace, seat)
     form = TransferForm(initial={"handover": request.GET.get("handover")}, accounts=accounts)
     return _transfers_page(request, form)
@@ -149,8 +149,8 @@ def transfer_home(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def transfer_request(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def transfer_request(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     accounts = churn.account_options(workspace, seat)
     form = TransferForm(request.POST, accounts=accounts)
     if not form.is_valid():
@@ -173,9 +173,9 @@ def transfer_request(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def transfer_unassigned(request: HttpRequest) -> HttpResponse:
+def transfer_unassigned(request: MemberRequest) -> HttpResponse:
     """离职继承 of everything WeCom still holds for one resigned account."""
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     try:
         result = transfers.transfer_unassigned(workspace, seat, _int(request.POST.get("handover")) or 0,
                                                _int(request.POST.get("takeover")) or 0)
@@ -188,12 +188,12 @@ def transfer_unassigned(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def transfer_check(request: HttpRequest) -> HttpResponse:
+def transfer_check(request: MemberRequest) -> HttpResponse:
     """Check status now: ask WeCom about every waiting transfer."""
     from siyu.wecom.services import NotConnected
 
     try:
-        report = transfers.poll_transfers(request.workspace, request.membership)  # type: ignore[attr-defined]
+        report = transfers.poll_transfers(request.workspace, request.membership)
     except NotConnected as exc:
         messages.error(request, str(exc))
     else:

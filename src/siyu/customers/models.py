@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from siyu.core.contract import timeline_kinds
 from siyu.core.tenancy import WorkspaceScoped
 
 
@@ -125,32 +126,11 @@ class FollowRelation(WorkspaceScoped):
         return self.deleted_at is None
 
 
-class TimelineKind(models.TextChoices):
-    ADDED = "added", _("Added a staff account")
-    WELCOME_SENT = "welcome_sent", _("Welcome message sent")
-    WELCOME_MISSED = "welcome_missed", _("Welcome message missed")
-    WELFARE_ISSUED = "welfare_issued", _("Welfare issued")
-    WELFARE_REDEEMED = "welfare_redeemed", _("Welfare redeemed")
-    TAGGED = "tagged", _("Tagged")
-    DELETED_STAFF = "deleted_staff", _("Deleted a staff account")
-    DELETED_BY_STAFF = "deleted_by_staff", _("Deleted by staff")
-    TRANSFERRED = "transferred", _("Transferred")
-    UNTAGGED = "untagged", _("Untagged")
-    REMARKED = "remarked", _("Remark changed")
-    FIELD_CHANGED = "field_changed", _("Profile field changed")
-    STAGE_CHANGED = "stage_changed", _("Lifecycle stage changed")
-    TRANSFER_REQUESTED = "transfer_requested", _("Transfer requested")
-    CHURN = "churn", _("Churn alert")
-    UNLISTED = "unlisted", _("No longer a friend (found by a full sync)")
-    GROUP_JOINED = "group_joined", _("Joined a customer group")
-    GROUP_LEFT = "group_left", _("Left a customer group")
-
-
 class TimelineEntry(WorkspaceScoped):
     """One thing that happened to a customer, newest first on the profile page."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
-    kind = models.CharField(max_length=24, choices=TimelineKind.choices)
+    kind = models.CharField(max_length=48)  # an app-prefixed key its app declares (SiyuApp.timeline_kinds)
     at = models.DateTimeField()
     account = models.ForeignKey("accounts.StaffAccount", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
@@ -165,6 +145,11 @@ class TimelineEntry(WorkspaceScoped):
             models.Index(fields=["workspace", "kind", "-at"], name="timeline_kind_newest"),  # the churn list
         ]
         ordering = ["-at", "-id"]
+
+    @property
+    def label(self) -> str:
+        """The kind as people read it, from the contract of the app that writes it."""
+        return str(timeline_kinds().get(self.kind, self.kind))
 
 
 class FieldKind(models.TextChoices):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.models import StaffAccount
-from siyu.console.views import apply_errors, client_ip, member_page
 from siyu.core.models import Workspace
 from siyu.core.permissions import Action, Module, allows, require
 from siyu.customers import services
 from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm, TagsForm
 from siyu.customers.services import profile as profiles
 from siyu.customers.services import sync as syncs
+from siyu.web import MemberRequest, apply_errors, client_ip, member_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -48,8 +48,8 @@ def _export_available() -> bool:
 # --- the list -----------------------------------------------------------------------------------
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     tag_choices = _tag_choices(workspace)
     form = ListForm(request.GET or None, tag_choices=tag_choices, account_choices=_account_choices(workspace))
     page = services.search_customers(workspace, seat, form.filters(), after=request.GET.get("after", ""))
@@ -69,9 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: MemberRequest) -> HttpResponse:
     """The list's bulk action bar: tag or untag the checked customers, or export them."""
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     # Refuse a role before telling it anything about its selection.
     require(seat.role, Module.CUSTOMERS, Action.EXPORT if request.POST.get("action") == "export" else Action.EDIT)
     form = BulkForm(request.POST, tag_choices=_tag_choices(workspace))
@@ -106,9 +106,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 # --- the profile --------------------------------------------------------------------------------
 
-def _profile_page(request: HttpRequest, customer_id: int, *, edit_form: ProfileForm | None = None,
+def _profile_page(request: MemberRequest, customer_id: int, *, edit_form: ProfileForm | None = None,
                   remark_forms: dict[int, RemarkForm] | None = None, status: int = 200) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     profile = services.customer_profile(workspace, seat, customer_id)
     customer = profile.customer
     custom_fields = [v.field for v in profile.field_values]
@@ -130,14 +130,14 @@ def _profile_page(request: HttpRequest, customer_id: int, *, edit_form: ProfileF
 
 
 @member_page
-def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer(request: MemberRequest, customer_id: int) -> HttpResponse:
     return _profile_page(request, customer_id)
 
 
 @member_page
 @require_POST
-def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def customer_edit(request: MemberRequest, customer_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     form = ProfileForm(request.POST, custom_fields=profiles.list_fields(workspace, seat))
     if form.is_valid():
         values = {"birthday": form.cleaned_data["birthday"], "fields": form.custom_values()}
@@ -156,8 +156,8 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def customer_remark(request: HttpRequest, customer_id: int, relation_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def customer_remark(request: MemberRequest, customer_id: int, relation_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     form = RemarkForm(request.POST, prefix=f"r{relation_id}")
     if form.is_valid():
         try:
@@ -173,9 +173,9 @@ def customer_remark(request: HttpRequest, customer_id: int, relation_id: int) ->
 
 @member_page
 @require_POST
-def customer_tags(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
     """Add the chosen tags (`add`) or remove one (`remove`) on this customer, through the tags app."""
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     from siyu.tags import services as tags
 
     services.customer_profile(workspace, seat, customer_id)  # not found for another brand
@@ -196,8 +196,8 @@ def customer_tags(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 # --- custom fields ------------------------------------------------------------------------------
 
-def _save_field(request: HttpRequest, form: FieldForm, field_id: int | None) -> bool:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def _save_field(request: MemberRequest, form: FieldForm, field_id: int | None) -> bool:
+    workspace, seat = request.workspace, request.membership
     if not form.is_valid():
         return False
     data = form.cleaned_data
@@ -211,8 +211,8 @@ def _save_field(request: HttpRequest, form: FieldForm, field_id: int | None) -> 
 
 
 @member_page
-def fields(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def fields(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     rows = profiles.list_fields(workspace, seat)
     form = FieldForm(request.POST or None)
     if request.method == "POST" and _save_field(request, form, None):
@@ -224,8 +224,8 @@ def fields(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def field_edit(request: MemberRequest, field_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     custom = profiles.get_field(workspace, seat, field_id)
     if not profiles.can_edit(seat):
         raise PermissionDenied(_("Your role may not edit custom fields."))
@@ -241,8 +241,8 @@ def field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def field_delete(request: MemberRequest, field_id: int) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     n = profiles.delete_field(workspace, seat, field_id)
     messages.success(request, _("Custom field deleted; %(n)s customers had a value.") % {"n": n})
     return redirect("customers:fields")
@@ -251,8 +251,8 @@ def field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
 # --- full sync ----------------------------------------------------------------------------------
 
 @member_page
-def sync(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def sync(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     history = syncs.sync_history(workspace, seat)
     current = history[0] if history else None
     return render(request, "customers/sync.html", {
@@ -264,9 +264,9 @@ def sync(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def sync_status(request: HttpRequest, sync_id: int) -> HttpResponse:
+def sync_status(request: MemberRequest, sync_id: int) -> HttpResponse:
     """The progress card alone, polled by HTMX while the sync runs."""
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+    workspace, seat = request.workspace, request.membership
     current = syncs.get_sync(workspace, seat, sync_id)
     return render(request, "customers/_sync_status.html", {
         "current": current, "progress": syncs.progress_of(current), "can_edit": profiles.can_edit(seat),
@@ -276,9 +276,9 @@ def sync_status(request: HttpRequest, sync_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def sync_start(request: HttpRequest) -> HttpResponse:
+def sync_start(request: MemberRequest) -> HttpResponse:
     try:
-        syncs.start_sync(request.workspace, request.membership)  # type: ignore[attr-defined]
+        syncs.start_sync(request.workspace, request.membership)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -288,9 +288,9 @@ def sync_start(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def sync_resume(request: HttpRequest, sync_id: int) -> HttpResponse:
+def sync_resume(request: MemberRequest, sync_id: int) -> HttpResponse:
     try:
-        syncs.resume_sync(request.workspace, request.membership, sync_id)  # type: ignore[attr-defined]
+        syncs.resume_sync(request.workspace, request.membership, sync_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
 
 from siyu.ip import services
 from siyu.ip.models import Persona
+from siyu.web import MemberRequest
 
 router = Router(tags=["ip"])
 
@@ -86,18 +86,18 @@ def _node_out(node: services.MatrixNode) -> MatrixNodeOut:
 
 
 @router.get("/personas", response=list[PersonaOut])
-def personas(request: HttpRequest) -> list[PersonaOut]:
-    cards = services.list_personas(request.workspace, request.membership)  # type: ignore[attr-defined]
+def personas(request: MemberRequest) -> list[PersonaOut]:
+    cards = services.list_personas(request.workspace, request.membership)
     return [_persona_out(card.persona) for card in cards]
 
 
 @router.get("/personas/{persona_id}", response=PersonaOut)
-def persona(request: HttpRequest, persona_id: int) -> PersonaOut:
-    return _persona_out(services.get_persona(request.workspace, request.membership, persona_id))  # type: ignore[attr-defined]
+def persona(request: MemberRequest, persona_id: int) -> PersonaOut:
+    return _persona_out(services.get_persona(request.workspace, request.membership, persona_id))
 
 
 @router.get("/matrix", response=list[MatrixNodeOut])
-def matrix(request: HttpRequest) -> list[MatrixNodeOut]:
+def matrix(request: MemberRequest) -> list[MatrixNodeOut]:
     """The IP matrix as a forest: the main brand IP first, each node with the personas under it
     and the staff accounts embodying it."""
-    return [_node_out(n) for n in services.ip_matrix(request.workspace, request.membership)]  # type: ignore[attr-defined]
+    return [_node_out(n) for n in services.ip_matrix(request.workspace, request.membership)]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from siyu.console.views import apply_errors, member_page, private_file
 from siyu.ip import services
 from siyu.ip.forms import PersonaForm, PortraitForm
 from siyu.ip.models import Persona
+from siyu.web import MemberRequest, apply_errors, member_page, private_file
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     cards = services.list_personas(workspace, seat)
     portrait = services.portrait_of(workspace, seat)
     return render(request, "ip/home.html", {
@@ -28,17 +28,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def persona_detail(request: HttpRequest, persona_id: int) -> HttpResponse:
-    persona = services.get_persona(request.workspace, request.membership, persona_id)  # type: ignore[attr-defined]
+def persona_detail(request: MemberRequest, persona_id: int) -> HttpResponse:
+    persona = services.get_persona(request.workspace, request.membership, persona_id)
     return render(request, "ip/persona_detail.html", {
         "persona": persona,
         "completeness": services.persona_completeness(persona),
-        "can_edit": services.can_edit(request.membership),  # type: ignore[attr-defined]
+        "can_edit": services.can_edit(request.membership),
     })
 
 
-def _persona_form_page(request: HttpRequest, persona_id: int | None) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def _persona_form_page(request: MemberRequest, persona_id: int | None) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     persona: Persona | None = services.persona_for_editing(workspace, seat, persona_id)
     parents = services.parent_options(workspace, seat, persona)
     if request.method == "POST":
@@ -57,27 +57,27 @@ def _persona_form_page(request: HttpRequest, persona_id: int | None) -> HttpResp
 
 
 @member_page
-def persona_new(request: HttpRequest) -> HttpResponse:
+def persona_new(request: MemberRequest) -> HttpResponse:
     return _persona_form_page(request, None)
 
 
 @member_page
-def persona_edit(request: HttpRequest, persona_id: int) -> HttpResponse:
+def persona_edit(request: MemberRequest, persona_id: int) -> HttpResponse:
     return _persona_form_page(request, persona_id)
 
 
 @member_page
 @require_GET
-def avatar(request: HttpRequest, persona_id: int) -> HttpResponse:
+def avatar(request: MemberRequest, persona_id: int) -> HttpResponse:
     """Avatars are private to their brand: streamed here after the seat and workspace checks,
     never from a public media URL."""
-    handle, content_type = services.avatar_file(request.workspace, request.membership, persona_id)  # type: ignore[attr-defined]
+    handle, content_type = services.avatar_file(request.workspace, request.membership, persona_id)
     return private_file(handle, content_type)
 
 
 @member_page
-def portrait(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def portrait(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     current = services.portrait_of(workspace, seat)
     can_edit = services.can_edit(seat)
     if request.method == "POST":
@@ -101,7 +101,7 @@ def portrait(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def matrix(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def matrix(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     rows = services.flatten(services.ip_matrix(workspace, seat))
     return render(request, "ip/matrix.html", {"rows": rows, "can_edit": services.can_edit(seat)})

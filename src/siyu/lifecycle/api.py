@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from siyu.lifecycle.services import (
@@ -18,6 +17,7 @@ from siyu.lifecycle.services import (
     update_policy,
 )
 from siyu.lifecycle.services.policy import policy_values
+from siyu.web import MemberRequest
 
 router = Router(tags=["lifecycle"])
 
@@ -112,31 +112,31 @@ def _policy_out(values: dict[str, Any]) -> PolicyOut:
 
 
 @router.get("/kpis", response=KpisOut)
-def kpis(request: HttpRequest) -> KpisOut:
-    found = lifecycle_kpis(request.workspace, request.membership)  # type: ignore[attr-defined]
+def kpis(request: MemberRequest) -> KpisOut:
+    found = lifecycle_kpis(request.workspace, request.membership)
     return KpisOut(**asdict(found))
 
 
 @router.get("/policy", response=PolicyOut)
-def read_policy(request: HttpRequest) -> PolicyOut:
-    return _policy_out(policy_values(get_policy(request.workspace, request.membership)))  # type: ignore[attr-defined]
+def read_policy(request: MemberRequest) -> PolicyOut:
+    return _policy_out(policy_values(get_policy(request.workspace, request.membership)))
 
 
 @router.put("/policy", response=PolicyOut)
-def change_policy(request: HttpRequest, body: PolicyIn) -> PolicyOut:
+def change_policy(request: MemberRequest, body: PolicyIn) -> PolicyOut:
     changes = {k: v for k, v in body.dict().items() if v is not None}
-    policy = update_policy(request.workspace, request.membership, changes)  # type: ignore[attr-defined]
+    policy = update_policy(request.workspace, request.membership, changes)
     return _policy_out(policy_values(policy))
 
 
 @router.get("/angels", response=list[AngelOut])
-def angels(request: HttpRequest, limit: int = 500) -> list[AngelOut]:
-    rows = angel_users(request.workspace, request.membership, limit=min(max(limit, 1), 5000))  # type: ignore[attr-defined]
+def angels(request: MemberRequest, limit: int = 500) -> list[AngelOut]:
+    rows = angel_users(request.workspace, request.membership, limit=min(max(limit, 1), 5000))
     return [AngelOut(customer_id=a.customer_id, name=a.name, external_userid=a.external_userid, score=a.score,
                      tier=a.tier, stage=a.stage, last_engaged_at=a.last_engaged_at) for a in rows]
 
 
 @router.post("/recompute", response={202: dict[str, str]})
-def recompute_now(request: HttpRequest) -> Status[dict[str, str]]:
-    request_recompute(request.workspace, request.membership)  # type: ignore[attr-defined]
+def recompute_now(request: MemberRequest) -> Status[dict[str, str]]:
+    request_recompute(request.workspace, request.membership)
     return Status(202, {"status": "queued"})

@@ -29,7 +29,8 @@ from typing import Any
 from django.db.models import Count, Max, Sum
 
 from siyu.core.models import Workspace
-from siyu.customers.models import Customer, FollowRelation, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, FollowRelation, TimelineEntry
+from siyu.customers.timeline import TimelineKind
 
 ORDERS = "orders"
 SPEND_FEN = "spend_fen"
@@ -38,8 +39,9 @@ VISITS = "visits"
 INTERACTIONS = "interactions"
 LAST_ENGAGED_AT = "last_engaged_at"
 
-# Timeline entries that are the customer doing something, not something done to them.
-ENGAGEMENT_KINDS = (TimelineKind.WELFARE_REDEEMED, TimelineKind.GROUP_JOINED)
+# Timeline entries that are the customer doing something, not something done to them. Kinds are
+# open keys: another app's kind is read by its key, without importing that app.
+ENGAGEMENT_KINDS = ("channels.welfare_redeemed", TimelineKind.GROUP_JOINED)
 
 Provider = Callable[[Workspace, list[int]], dict[int, Any]]
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siyu.console.views import apply_errors, member_page
 from siyu.lifecycle import services
 from siyu.lifecycle.forms import PolicyForm
 from siyu.lifecycle.services.policy import policy_values
+from siyu.web import MemberRequest, apply_errors, member_page
 
 HOME_ANGELS = 20
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def home(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     kpis = services.lifecycle_kpis(workspace, seat)
     chart = {"labels": [s.label for s in kpis.stages], "counts": [s.count for s in kpis.stages]}
     return render(request, "lifecycle/home.html", {
@@ -31,8 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def policy(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def policy(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     if request.method == "POST":
         services.policy_for_editing(workspace, seat)
         form = PolicyForm(request.POST)
@@ -51,8 +51,8 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def angels(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def angels(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     return render(request, "lifecycle/angels.html", {
         "angels": services.angel_users(workspace, seat), "policy": services.get_policy(workspace, seat),
     })
@@ -60,7 +60,7 @@ def angels(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def recompute(request: HttpRequest) -> HttpResponse:
-    services.request_recompute(request.workspace, request.membership)  # type: ignore[attr-defined]
+def recompute(request: MemberRequest) -> HttpResponse:
+    services.request_recompute(request.workspace, request.membership)
     messages.success(request, _("Recompute queued: stages, scores and angel users update in a moment."))
     return redirect("lifecycle:home")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from siyu.customers.segmentation import describe
 from siyu.segments import services
 from siyu.segments.models import Segment
-from siyu.segments.registry import describe
 from siyu.segments.services.membership import recompute_segment
+from siyu.web import MemberRequest
 
 router = Router(tags=["segments"])
 MAX_BATCH = 5000
@@ -49,48 +49,48 @@ class MembersOut(Schema):
     next_cursor: int | None
 
 
-def _ctx(request: HttpRequest) -> tuple[Any, Any]:
-    return request.workspace, request.membership  # type: ignore[attr-defined]
+def _ctx(request: MemberRequest) -> tuple[Any, Any]:
+    return request.workspace, request.membership
 
 
 @router.get("/", response=list[SegmentOut])
-def segments(request: HttpRequest) -> list[Segment]:
+def segments(request: MemberRequest) -> list[Segment]:
     return services.list_segments(*_ctx(request))
 
 
 @router.post("/", response={201: SegmentOut})
-def create(request: HttpRequest, body: SegmentIn) -> Status[Segment]:
+def create(request: MemberRequest, body: SegmentIn) -> Status[Segment]:
     """A dynamic segment from a rule; its members are computed at once."""
     segment = services.create_segment(*_ctx(request), services.SegmentInput(body.name, body.description, body.rule))
     return Status(201, segment)
 
 
 @router.get("/fields")
-def fields(request: HttpRequest) -> list[dict[str, Any]]:
+def fields(request: MemberRequest) -> list[dict[str, Any]]:
     """The fields, operators and options a rule may use (the field registry)."""
     services.list_segments(*_ctx(request))  # the same view permission
-    return describe(request.workspace)  # type: ignore[attr-defined]
+    return describe(request.workspace)
 
 
 @router.post("/count", response=CountOut)
-def count(request: HttpRequest, body: RuleIn) -> dict[str, int]:
+def count(request: MemberRequest, body: RuleIn) -> dict[str, int]:
     """How many customers a rule selects now (422 with the reasons if the rule is invalid)."""
     return {"count": services.count(*_ctx(request), body.rule)}
 
 
 @router.get("/{segment_id}", response=SegmentOut)
-def segment(request: HttpRequest, segment_id: int) -> Segment:
+def segment(request: MemberRequest, segment_id: int) -> Segment:
     return services.get_segment(*_ctx(request), segment_id)
 
 
 @router.put("/{segment_id}", response=SegmentOut)
-def update(request: HttpRequest, segment_id: int, body: SegmentIn) -> Segment:
+def update(request: MemberRequest, segment_id: int, body: SegmentIn) -> Segment:
     return services.update_segment(*_ctx(request), segment_id,
                                    services.SegmentInput(body.name, body.description, body.rule))
 
 
 @router.get("/{segment_id}/members", response=MembersOut)
-def members(request: HttpRequest, segment_id: int, cursor: int = 0, limit: int = 1000) -> dict[str, Any]:
+def members(request: MemberRequest, segment_id: int, cursor: int = 0, limit: int = 1000) -> dict[str, Any]:
     """Member customer ids in ascending order after `cursor`; pass `next_cursor` back until null."""
     workspace, seat = _ctx(request)
     found = services.get_segment(workspace, seat, segment_id)
@@ -100,5 +100,5 @@ def members(request: HttpRequest, segment_id: int, cursor: int = 0, limit: int =
 
 
 @router.post("/{segment_id}/recompute", response=SegmentOut)
-def recompute(request: HttpRequest, segment_id: int) -> Segment:
+def recompute(request: MemberRequest, segment_id: int) -> Segment:
     return recompute_segment(*_ctx(request), segment_id)

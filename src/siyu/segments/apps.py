@@ -1,13 +1,10 @@
-from django.apps import AppConfig
+from siyu.core import contract
 
 
-class SegmentsConfig(AppConfig):
+class SegmentsConfig(contract.SiyuApp):
     name = "siyu.segments"
     label = "segments"
     verbose_name = "Segments"
-
-    def ready(self) -> None:
-        from siyu.segments import subscribers, tasks  # noqa: F401  (incremental membership, nightly recompute)
-        from siyu.segments.fields import register_builtin_fields
-
-        register_builtin_fields()
+    url_prefix = "customers/segments/"
+    api_routers = (("/segments/", "siyu.segments.api.router"),)
+    demo_steps = (contract.DemoStep("siyu.segments.demo.prepare_segments"),)

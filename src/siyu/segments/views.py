@@ -6,36 +6,36 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siyu.console.views import apply_errors, client_ip, member_page
+from siyu.customers.segmentation import describe
 from siyu.segments import services
 from siyu.segments.forms import ExportForm, SegmentForm, UploadForm, parse_rule
 from siyu.segments.models import Segment, SegmentKind
-from siyu.segments.registry import describe
 from siyu.segments.services.export import DEFAULT_COLUMNS, XLSX_CONTENT_TYPE, export_columns
 from siyu.segments.services.membership import recompute_segment
 from siyu.segments.services.rules import EVERYONE, summary
 from siyu.segments.services.static import upload_static
+from siyu.web import MemberRequest, apply_errors, client_ip, member_page
 
 
-def _ctx(request: HttpRequest) -> tuple[Any, Any]:
-    return request.workspace, request.membership  # type: ignore[attr-defined]
+def _ctx(request: MemberRequest) -> tuple[Any, Any]:
+    return request.workspace, request.membership
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     workspace, seat = _ctx(request)
     rows = [(s, summary(workspace, s.rule) if s.kind == SegmentKind.DYNAMIC else "") for s in
             services.list_segments(workspace, seat)]
     return render(request, "segments/home.html", {"rows": rows, "can_edit": services.can_edit(seat)})
 
 
-def _builder_page(request: HttpRequest, segment: Segment | None) -> HttpResponse:
+def _builder_page(request: MemberRequest, segment: Segment | None) -> HttpResponse:
     workspace, seat = _ctx(request)
     rule_errors: list[str] = []
     if request.method == "POST":
@@ -70,12 +70,12 @@ def _builder_page(request: HttpRequest, segment: Segment | None) -> HttpResponse
 
 
 @member_page
-def segment_new(request: HttpRequest) -> HttpResponse:
+def segment_new(request: MemberRequest) -> HttpResponse:
     return _builder_page(request, None)
 
 
 @member_page
-def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_edit(request: MemberRequest, segment_id: int) -> HttpResponse:
     workspace, seat = _ctx(request)
     segment = services.get_segment(workspace, seat, segment_id)
     if segment.kind != SegmentKind.DYNAMIC:
@@ -85,7 +85,7 @@ def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def count(request: HttpRequest) -> HttpResponse:
+def count(request: MemberRequest) -> HttpResponse:
     """The builder's live count (HTMX): the number, or why the rule is not valid yet."""
     workspace, seat = _ctx(request)
     try:
@@ -96,7 +96,7 @@ def count(request: HttpRequest) -> HttpResponse:
 
 
 @member_page
-def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_detail(request: MemberRequest, segment_id: int) -> HttpResponse:
     workspace, seat = _ctx(request)
     segment = services.get_segment(workspace, seat, segment_id)
     try:
@@ -115,7 +115,7 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def segment_export(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_export(request: MemberRequest, segment_id: int) -> HttpResponse:
     workspace, seat = _ctx(request)
     segment = services.get_segment(workspace, seat, segment_id)
     form = ExportForm(request.POST, columns=[(c.key, str(c.label)) for c in export_columns(workspace)])
@@ -132,7 +132,7 @@ def segment_export(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def segment_recompute(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_recompute(request: MemberRequest, segment_id: int) -> HttpResponse:
     try:
         segment = recompute_segment(*_ctx(request), segment_id)
     except ValidationError as exc:
@@ -145,7 +145,7 @@ def segment_recompute(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 @member_page
 @require_POST
-def segment_delete(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_delete(request: MemberRequest, segment_id: int) -> HttpResponse:
     workspace, seat = _ctx(request)
     segment = services.get_segment(workspace, seat, segment_id)
     services.delete_segment(workspace, seat, segment.pk)
@@ -154,7 +154,7 @@ def segment_delete(request: HttpRequest, segment_id: int) -> HttpResponse:
 
 
 @member_page
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: MemberRequest) -> HttpResponse:
     workspace, seat = _ctx(request)
     result = None
     if request.method == "POST":

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from siyu.core.models import Membership, Workspace
 from siyu.tags.models import TagGroup, TagSource
 from siyu.tags.services import catalogue, completeness, rules, tagging
+from siyu.web import MemberRequest
 
 router = Router(tags=["tags"])
 
@@ -117,18 +118,18 @@ class RunOut(Schema):
     tagged: int
 
 
-def _seat(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return request.workspace, request.membership  # type: ignore[attr-defined]
+def _seat(request: MemberRequest) -> tuple[Workspace, Membership]:
+    return request.workspace, request.membership
 
 
 @router.get("/groups", response=list[GroupOut])
-def groups(request: HttpRequest) -> list[TagGroup]:
+def groups(request: MemberRequest) -> list[TagGroup]:
     """Live tag groups with their live tags and how many customers carry each."""
     return catalogue.live_groups(*_seat(request))
 
 
 @router.post("/groups", response={201: GroupOut})
-def create_group(request: HttpRequest, body: GroupIn) -> Status:
+def create_group(request: MemberRequest, body: GroupIn) -> Status:
     """Created in WeCom first (`add_corp_tag`), then here; WeCom's refusal is a 422."""
     workspace, seat = _seat(request)
     group = catalogue.create_group(workspace, seat, body.name, body.tags, order=body.order, required=body.required)
@@ -136,19 +137,19 @@ def create_group(request: HttpRequest, body: GroupIn) -> Status:
 
 
 @router.post("/groups/{group_id}/tags", response={201: TagOut})
-def create_tag(request: HttpRequest, group_id: int, body: TagIn) -> Status:
+def create_tag(request: MemberRequest, group_id: int, body: TagIn) -> Status:
     return Status(201, catalogue.create_tag(*_seat(request), group_id, body.name, order=body.order))
 
 
 @router.post("/groups/{group_id}/required", response=GroupOut)
-def set_required(request: HttpRequest, group_id: int, body: RequiredIn) -> TagGroup:
+def set_required(request: MemberRequest, group_id: int, body: RequiredIn) -> TagGroup:
     workspace, seat = _seat(request)
     catalogue.set_required(workspace, seat, group_id, body.required)
     return next(g for g in catalogue.live_groups(workspace, seat) if g.pk == group_id)
 
 
 @router.post("/sync", response=SyncOut)
-def sync(request: HttpRequest):  # type: ignore[no-untyped-def]
+def sync(request: MemberRequest):  # type: ignore[no-untyped-def]
     """A full sync from WeCom now; `error` holds WeCom's refusal, if any."""
     return catalogue.sync_tags(*_seat(request))
 
@@ -164,7 +165,7 @@ def _queued(n: int) -> Status:
 
 
 @router.post("/tag", response={200: TaggingOut, 202: TaggingOut})
-def tag(request: HttpRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
+def tag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
     """Tag customers in bulk: marked in WeCom through each active follow relation, then here.
     More than `BACKGROUND_OVER` customers are queued (202) and the caller notified when done."""
     if len(set(body.customer_ids)) > tagging.BACKGROUND_OVER:
@@ -173,14 +174,14 @@ def tag(request: HttpRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
 
 
 @router.post("/untag", response={200: TaggingOut, 202: TaggingOut})
-def untag(request: HttpRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
+def untag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
     if len(set(body.customer_ids)) > tagging.BACKGROUND_OVER:
         return _queued(tagging.queue_tagging(*_seat(request), body.customer_ids, body.tag_ids, untag=True))
     return _outcome(tagging.untag_customers_outcome(*_seat(request), body.customer_ids, body.tag_ids))
 
 
 @router.get("/customers/{customer_id}", response=list[CustomerTagOut])
-def customer_tags(request: HttpRequest, customer_id: int) -> list:
+def customer_tags(request: MemberRequest, customer_id: int) -> list:
     from siyu.customers.services import customers_query
 
     workspace, seat = _seat(request)
@@ -189,7 +190,7 @@ def customer_tags(request: HttpRequest, customer_id: int) -> list:
 
 
 @router.get("/completeness", response=CompletenessOut)
-def completeness_kpi(request: HttpRequest) -> dict:
+def completeness_kpi(request: MemberRequest) -> dict:
     """标签完善度: the brand's average and each staff account's, over active followers."""
     report = completeness.completeness_report(*_seat(request))
     return {
@@ -201,10 +202,10 @@ def completeness_kpi(request: HttpRequest) -> dict:
 
 
 @router.get("/rules", response=list[RuleOut])
-def rule_list(request: HttpRequest) -> list:
+def rule_list(request: MemberRequest) -> list:
     return rules.list_rules(*_seat(request))
 
 
 @router.post("/rules/{rule_id}/run", response=RunOut)
-def run_rule(request: HttpRequest, rule_id: int) -> dict:
+def run_rule(request: MemberRequest, rule_id: int) -> dict:
     return {"tagged": rules.run_rule(*_seat(request), rule_id)}

@@ -4,9 +4,12 @@ first sync of a newly connected brand. Each only calls services and is idempoten
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from django.db.models import QuerySet
 from django_tasks import task
 
+from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.models import Workspace
 from siyu.core.schedule import register_job
 from siyu.core.services import OPERATOR
@@ -17,46 +20,51 @@ from siyu.tags.services import catalogue, rules
 logger = logging.getLogger("siyu.tags")
 
 
-def _connected() -> list[Workspace]:
+def _connected() -> QuerySet[Any]:
+    """The ids of the brands connected to WeCom, as a subquery."""
     from siyu.wecom.models import WeComConnection
 
-    ids = WeComConnection.unscoped.values_list("workspace_id", flat=True)
-    return list(Workspace.objects.filter(pk__in=list(ids)))
+    return brands_of(WeComConnection.unscoped.all())
+
+
+# Both cron jobs enqueue one task per connected brand (`core.fanout`), not sliced: a brand's sync
+# is one WeCom call and its time rules a few set-based queries each.
+
+@task()
+def nightly_tags_brand(workspace_id: int) -> dict[str, int]:
+    """A full corp tag sync and the behaviour rules of one brand."""
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return {}
+    with workspace_context(workspace):
+        run = catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
+        tagged = rules.run_time_rules(workspace)
+    return {"synced": int(not run.error), "failed": int(bool(run.error)), "tagged": tagged}
 
 
 @task()
-def nightly_tags() -> dict[str, int]:
-    """Every night: a full corp tag sync and the behaviour rules, for every connected brand.
-    One brand's failure does not stop the others."""
-    totals = {"synced": 0, "failed": 0, "tagged": 0}
-    for workspace in _connected():
-        with workspace_context(workspace):
-            try:
-                run = catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
-                totals["failed" if run.error else "synced"] += 1
-                totals["tagged"] += rules.run_time_rules(workspace)
-            except Exception:
-                logger.exception("nightly tags of %s failed", workspace.slug)
-                totals["failed"] += 1
-    return totals
+def nightly_tags() -> int:
+    """Every night: the tag sync and the behaviour rules of every connected brand, one task per brand."""
+    return for_each_brand(nightly_tags_brand, _connected())
+
+
+@task()
+def first_sync_brand(workspace_id: int) -> int:
+    """The first tag sync of one brand; nothing when it has synced since it was enqueued."""
+    workspace = open_brand(workspace_id)
+    if workspace is None or TagSync.objects.for_workspace(workspace).exists():
+        return 0
+    with workspace_context(workspace):
+        catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
+    return 1
 
 
 @task()
 def first_sync() -> int:
     """Every five minutes: a brand connected to WeCom whose tags were never synced gets its
     first sync (so tags appear soon after connecting, with no one pressing a button)."""
-    synced = 0
-    synced_before = set(TagSync.unscoped.values_list("workspace_id", flat=True).distinct())
-    for workspace in _connected():
-        if workspace.pk in synced_before:
-            continue
-        with workspace_context(workspace):
-            try:
-                catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
-                synced += 1
-            except Exception:
-                logger.exception("first tag sync of %s failed", workspace.slug)
-    return synced
+    never_synced = Workspace.objects.filter(pk__in=_connected()).exclude(pk__in=brands_of(TagSync.unscoped.all()))
+    return for_each_brand(first_sync_brand, never_synced.values("pk"))
 
 
 register_job("tags.nightly", "30 2 * * *", nightly_tags)

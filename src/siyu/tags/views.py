@@ -9,23 +9,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siyu.console.views import apply_errors, member_page
 from siyu.tags.forms import GroupForm, RenameForm, RuleForm, TagForm, TaggingForm, split_names
 from siyu.tags.models import TagSource
 from siyu.tags.services import catalogue, completeness, rules, tagging
+from siyu.web import MemberRequest, apply_errors, member_page
 
 
-def _tag_choices(request: HttpRequest) -> list[tuple[int, str]]:
-    return [(t.pk, f"{t.group.name} / {t.name}") for t in catalogue.live_tags(request.workspace)]  # type: ignore[attr-defined]
+def _tag_choices(request: MemberRequest) -> list[tuple[int, str]]:
+    return [(t.pk, f"{t.group.name} / {t.name}") for t in catalogue.live_tags(request.workspace)]
 
 
-def _home(request: HttpRequest, **forms: Any) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def _home(request: MemberRequest, **forms: Any) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     return render(request, "tags/home.html", {
         "groups": catalogue.live_groups(workspace, seat),
         "last_sync": catalogue.last_sync(workspace),
@@ -37,7 +37,7 @@ def _home(request: HttpRequest, **forms: Any) -> HttpResponse:
 
 
 @member_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     return _home(request)
 
 
@@ -48,7 +48,7 @@ def _action(back: str = "tags:home") -> Callable[[Callable[..., str]], Callable[
         @wraps(view)
         @member_page
         @require_POST
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: MemberRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 text = view(request, *args, **kwargs)
             except ValidationError as exc:
@@ -64,11 +64,11 @@ def _action(back: str = "tags:home") -> Callable[[Callable[..., str]], Callable[
 
 @member_page
 @require_POST
-def group_create(request: HttpRequest) -> HttpResponse:
+def group_create(request: MemberRequest) -> HttpResponse:
     form = GroupForm(request.POST)
     if form.is_valid():
         try:
-            group = catalogue.create_group(request.workspace, request.membership, form.cleaned_data["name"],  # type: ignore[attr-defined]
+            group = catalogue.create_group(request.workspace, request.membership, form.cleaned_data["name"],
                                            split_names(form.cleaned_data["tag_names"]),
                                            required=form.cleaned_data["required"])
         except ValidationError as exc:
@@ -80,50 +80,50 @@ def group_create(request: HttpRequest) -> HttpResponse:
 
 
 @_action()
-def tag_create(request: HttpRequest, group_id: int) -> str:
+def tag_create(request: MemberRequest, group_id: int) -> str:
     form = TagForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("Enter a tag name of at most 30 characters."))
-    tag = catalogue.create_tag(request.workspace, request.membership, group_id, form.cleaned_data["name"])  # type: ignore[attr-defined]
+    tag = catalogue.create_tag(request.workspace, request.membership, group_id, form.cleaned_data["name"])
     return _("Tag “%(name)s” created in WeCom.") % {"name": tag.name}
 
 
 @_action()
-def group_edit(request: HttpRequest, group_id: int) -> str:
+def group_edit(request: MemberRequest, group_id: int) -> str:
     form = RenameForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("Enter a name of at most 30 characters."))
-    group = catalogue.edit_group(request.workspace, request.membership, group_id,  # type: ignore[attr-defined]
+    group = catalogue.edit_group(request.workspace, request.membership, group_id,
                                  name=form.cleaned_data["name"], order=form.cleaned_data["order"])
     return _("Tag group “%(name)s” saved in WeCom.") % {"name": group.name}
 
 
 @_action()
-def tag_edit(request: HttpRequest, tag_id: int) -> str:
+def tag_edit(request: MemberRequest, tag_id: int) -> str:
     form = RenameForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("Enter a name of at most 30 characters."))
-    tag = catalogue.edit_tag(request.workspace, request.membership, tag_id,  # type: ignore[attr-defined]
+    tag = catalogue.edit_tag(request.workspace, request.membership, tag_id,
                              name=form.cleaned_data["name"], order=form.cleaned_data["order"])
     return _("Tag “%(name)s” saved in WeCom.") % {"name": tag.name}
 
 
 @_action()
-def group_delete(request: HttpRequest, group_id: int) -> str:
-    group = catalogue.delete_group(request.workspace, request.membership, group_id)  # type: ignore[attr-defined]
+def group_delete(request: MemberRequest, group_id: int) -> str:
+    group = catalogue.delete_group(request.workspace, request.membership, group_id)
     return _("Tag group “%(name)s” deleted in WeCom and from every customer.") % {"name": group.name}
 
 
 @_action()
-def tag_delete(request: HttpRequest, tag_id: int) -> str:
-    tag = catalogue.delete_tag(request.workspace, request.membership, tag_id)  # type: ignore[attr-defined]
+def tag_delete(request: MemberRequest, tag_id: int) -> str:
+    tag = catalogue.delete_tag(request.workspace, request.membership, tag_id)
     return _("Tag “%(name)s” deleted in WeCom and from every customer.") % {"name": tag.name}
 
 
 @_action()
-def group_required(request: HttpRequest, group_id: int) -> str:
+def group_required(request: MemberRequest, group_id: int) -> str:
     required = request.POST.get("required") == "1"
-    group = catalogue.set_required(request.workspace, request.membership, group_id, required)  # type: ignore[attr-defined]
+    group = catalogue.set_required(request.workspace, request.membership, group_id, required)
     if required:
         return _("“%(name)s” now counts toward tag completeness; every customer is being recomputed.") % {
             "name": group.name}
@@ -132,8 +132,8 @@ def group_required(request: HttpRequest, group_id: int) -> str:
 
 @member_page
 @require_POST
-def sync(request: HttpRequest) -> HttpResponse:
-    run = catalogue.sync_tags(request.workspace, request.membership)  # type: ignore[attr-defined]
+def sync(request: MemberRequest) -> HttpResponse:
+    run = catalogue.sync_tags(request.workspace, request.membership)
     if run.error:
         messages.error(request, _("Sync from WeCom failed: %(error)s") % {"error": run.error})
     else:
@@ -146,12 +146,12 @@ def sync(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: MemberRequest) -> HttpResponse:
     form = TaggingForm(request.POST, tag_choices=_tag_choices(request))
     if form.is_valid():
         d = form.cleaned_data
         tag_ids = [int(t) for t in d["tag_ids"]]
-        workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+        workspace, seat = request.workspace, request.membership
         try:
             if len(d["customer_ids"]) > tagging.BACKGROUND_OVER:
                 queued = tagging.queue_tagging(workspace, seat, d["customer_ids"], tag_ids, untag=d["untag"])
@@ -174,8 +174,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 # --- rules ---------------------------------------------------------------------------------------
 
 @member_page
-def rule_list(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def rule_list(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     from siyu.customers.models import CustomField
 
     fields = [(f.key, f"{f.label} ({f.key})") for f in CustomField.objects.for_workspace(workspace)]
@@ -195,18 +195,18 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 
 @_action("tags:rules")
-def rule_toggle(request: HttpRequest, rule_id: int) -> str:
-    rule = rules.set_enabled(request.workspace, request.membership, rule_id, request.POST.get("enabled") == "1")  # type: ignore[attr-defined]
+def rule_toggle(request: MemberRequest, rule_id: int) -> str:
+    rule = rules.set_enabled(request.workspace, request.membership, rule_id, request.POST.get("enabled") == "1")
     return (_("Rule “%(name)s” enabled.") if rule.enabled else _("Rule “%(name)s” paused.")) % {"name": rule.name}
 
 
 @_action("tags:rules")
-def rule_run(request: HttpRequest, rule_id: int) -> str:
-    added = rules.run_rule(request.workspace, request.membership, rule_id)  # type: ignore[attr-defined]
+def rule_run(request: MemberRequest, rule_id: int) -> str:
+    added = rules.run_rule(request.workspace, request.membership, rule_id)
     return _("The rule tagged %(n)s customers.") % {"n": added}
 
 
 @_action("tags:rules")
-def rule_delete(request: HttpRequest, rule_id: int) -> str:
-    rules.delete_rule(request.workspace, request.membership, rule_id)  # type: ignore[attr-defined]
+def rule_delete(request: MemberRequest, rule_id: int) -> str:
+    rules.delete_rule(request.workspace, request.membership, rule_id)
     return _("Rule deleted; the tags it put on stay.")

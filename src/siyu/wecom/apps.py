@@ -1,10 +1,8 @@
-from django.apps import AppConfig
+from siyu.core import contract
 
 
-class WeComConfig(AppConfig):
+class WeComConfig(contract.SiyuApp):
     name = "siyu.wecom"
     label = "wecom"
     verbose_name = "WeCom connector"
-
-    def ready(self) -> None:
-        from siyu.wecom import tasks  # noqa: F401  (registers the inbox sweep)
+    url_prefix = "wecom/"  # the callback endpoint and the connector's settings pages

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.wecom import events as ev
 from siyu.wecom import parsing
@@ -59,7 +60,7 @@ def configure(
 ) -> WeComConnection:
     """Save the brand's WeCom settings (secrets encrypted at rest). WECOM.md §2: the token is
     at most 32 letters or digits and the EncodingAESKey exactly 43 characters."""
-    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    require(role_of(membership), Module.SYSTEM, Action.EDIT)
     errors: dict[str, str] = {}
     if not corp_id.strip():
         errors["corp_id"] = _("Enter the corp ID (企业ID).")
@@ -228,6 +229,7 @@ def _store(workspace_id: int, callback: parsing.Callback, inner: bytes) -> tuple
 
 
 _next_drain = 0.0
+DRAIN_TASK = "siyu.wecom.tasks.drain_inbox"
 
 
 def schedule_drain() -> None:
@@ -236,15 +238,13 @@ def schedule_drain() -> None:
     The task runs no earlier than the window's end, so every callback stored in this process
     during the window is committed before the task looks: one task serves many callbacks."""
     global _next_drain
-    from siyu.wecom.tasks import drain_inbox
-
     delay = settings.SIYU["INBOX_DRAIN_DELAY_MS"] / 1000
     now = time.monotonic()
     if now < _next_drain:
         return
     _next_drain = now + delay
-    task = drain_inbox.using(run_after=timezone.now() + dt.timedelta(seconds=delay)) if delay else drain_inbox
-    task.enqueue()
+    run_after = timezone.now() + dt.timedelta(seconds=delay) if delay else None
+    enqueue(DRAIN_TASK, run_after=run_after, on_commit=False)
 
 
 def _read(stored: InboundEvent) -> ev.WeComEvent | InboundStatus:
@@ -303,16 +303,14 @@ def requeue_unprocessed(now: dt.datetime | None = None, grace: dt.timedelta = dt
     now = now or timezone.now()
     waiting = InboundEvent.unscoped.filter(status=InboundStatus.RECEIVED, received_at__lt=now - grace).count()
     if waiting:
-        from siyu.wecom.tasks import drain_inbox
-
-        drain_inbox.enqueue()
+        enqueue(DRAIN_TASK, on_commit=False)
     return waiting
 
 
 # --- console ---------------------------------------------------------------------------------
 
 def reprocess(workspace: Workspace, membership: Membership | None, event_id: int) -> InboundEvent:
-    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    require(role_of(membership), Module.SYSTEM, Action.EDIT)
     stored = InboundEvent.objects.for_workspace(workspace).get(pk=event_id)
     InboundEvent.unscoped.filter(pk=stored.pk).update(status=InboundStatus.RECEIVED, error="")
     transaction.on_commit(schedule_drain)
@@ -322,7 +320,7 @@ def reprocess(workspace: Workspace, membership: Membership | None, event_id: int
 def inbound_events(
     workspace: Workspace, membership: Membership | None, kind: str = "", status: str = "", limit: int = 100
 ) -> list[InboundEvent]:
-    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    require(role_of(membership), Module.SYSTEM, Action.VIEW)
     qs = InboundEvent.objects.for_workspace(workspace)
     if kind:
         qs = qs.filter(kind=kind)
@@ -337,7 +335,7 @@ def inbound_kinds(workspace: Workspace) -> list[str]:
 
 def api_calls(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[ApiCall]:
     """Outbound calls, errors first."""
-    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    require(role_of(membership), Module.SYSTEM, Action.VIEW)
     failed_first = Case(When(errcode=0, then=Value(0)), default=Value(1))
     return list(ApiCall.objects.for_workspace(workspace).order_by(failed_first.desc(), "-at")[:limit])
 
@@ -346,7 +344,7 @@ def test_connection(workspace: Workspace, membership: Membership | None) -> str:
     """Fetch an access token with the saved settings: the quickest proof they work."""
     from siyu.wecom.client import WeComClient, WeComError
 
-    require(membership and membership.role, Module.SYSTEM, Action.EDIT)
+    require(role_of(membership), Module.SYSTEM, Action.EDIT)
     connection = connection_of(workspace)
     if connection is None:
         raise ValidationError(_("Save the WeCom settings first."))
@@ -372,7 +370,7 @@ class Health:
 
 
 def health(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None) -> Health:
-    require(membership and membership.role, Module.SYSTEM, Action.VIEW)
+    require(role_of(membership), Module.SYSTEM, Action.VIEW)
     now = now or timezone.now()
     hour_ago = now - dt.timedelta(hours=1)
     inbox = InboundEvent.objects.for_workspace(workspace).aggregate(

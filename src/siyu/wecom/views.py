@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from siyu.console.views import apply_errors, member_page
 from siyu.core.permissions import Action, Module, allows
+from siyu.web import MemberRequest, apply_errors, member_page
 from siyu.wecom import services
 from siyu.wecom.forms import ConnectionForm
 from siyu.wecom.models import InboundEvent, InboundStatus
@@ -42,8 +42,8 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @member_page
-def settings_page(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def settings_page(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     health = services.health(workspace, seat)
     connection = services.connection_of(workspace)
     initial = {"corp_id": connection.corp_id, "agent_id": connection.agent_id, "api_base": connection.api_base} if connection else {}
@@ -65,17 +65,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def test_connection(request: HttpRequest) -> HttpResponse:
+def test_connection(request: MemberRequest) -> HttpResponse:
     try:
-        messages.success(request, services.test_connection(request.workspace, request.membership))  # type: ignore[attr-defined]
+        messages.success(request, services.test_connection(request.workspace, request.membership))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("wecom:settings")
 
 
 @member_page
-def inbound_page(request: HttpRequest) -> HttpResponse:
-    workspace, seat = request.workspace, request.membership  # type: ignore[attr-defined]
+def inbound_page(request: MemberRequest) -> HttpResponse:
+    workspace, seat = request.workspace, request.membership
     kind, status = request.GET.get("kind", ""), request.GET.get("status", "")
     selected = None
     if request.GET.get("id", "").isdigit():
@@ -89,13 +89,13 @@ def inbound_page(request: HttpRequest) -> HttpResponse:
 
 @member_page
 @require_POST
-def reprocess(request: HttpRequest, event_id: int) -> HttpResponse:
-    services.reprocess(request.workspace, request.membership, event_id)  # type: ignore[attr-defined]
+def reprocess(request: MemberRequest, event_id: int) -> HttpResponse:
+    services.reprocess(request.workspace, request.membership, event_id)
     messages.success(request, _("Queued for processing again."))
     return redirect(f"{reverse('wecom:inbound')}?id={event_id}")
 
 
 @member_page
-def calls_page(request: HttpRequest) -> HttpResponse:
-    calls = services.api_calls(request.workspace, request.membership)  # type: ignore[attr-defined]
+def calls_page(request: MemberRequest) -> HttpResponse:
+    calls = services.api_calls(request.workspace, request.membership)
     return render(request, "wecom/calls.html", {"calls": calls})

@@ -24,7 +24,7 @@ from PIL import Image
 
 from siyu.accounts.models import StaffAccount
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.ip.models import Persona
 
 logger = logging.getLogger("siyu.accounts")
@@ -128,7 +128,7 @@ def kit_check(workspace: Workspace, membership: Membership | None) -> list[KitRe
     """Every active account of the brand with its mismatches, mismatched accounts first.
     Two queries; each persona's avatar is read once, account avatars not at all (their hash
     is stored with the upload)."""
-    require(membership.role if membership is not None else None, Module.CHANNELS, Action.VIEW)
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
     accounts = list(StaffAccount.objects.for_workspace(workspace).filter(active=True).select_related("persona"))
     hashes: dict[int, str | None] = {}
     for account in accounts:

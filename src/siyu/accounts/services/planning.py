@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from siyu.accounts.models import DEFAULT_FRIEND_LIMIT, StaffAccount
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.ip.models import Persona
 
 SAFE_FILL_PERCENT = 95
@@ -93,7 +93,7 @@ def plan_accounts(
     persona_id: int | None,
 ) -> Plan:
     """Validate the planner's question and answer it for one persona of this brand."""
-    require(membership.role if membership is not None else None, Module.CHANNELS, Action.VIEW)
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
     errors: dict[str, list[str]] = {}
     if expected is None or expected < 1:
         errors["expected"] = [_("Expect at least one customer.")]

@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from siyu.channels.models import ChannelCode
 from siyu.core.models import Workspace
 from siyu.customers import services as customers
-from siyu.customers.models import FollowRelation, TimelineKind
+from siyu.customers.models import FollowRelation
 from siyu.tags import services as tags
 from siyu.tags.models import TagSource
+from siyu.tags.timeline import TagTimeline
 
 logger = logging.getLogger("siyu.channels")
 
@@ -88,6 +89,6 @@ def apply_tags(workspace: Workspace, relation: FollowRelation, tag_ids: list[str
             detail += " · " + _("unknown to WeCom: %(ids)s") % {"ids": ", ".join(outcome.unknown)}
     if outcome.error or outcome.unknown:
         logger.warning("auto-tags of relation %s: %s", relation.pk, detail)
-    customers.add_timeline(workspace, relation.customer, TimelineKind.TAGGED, relation.added_at,
+    customers.add_timeline(workspace, relation.customer, TagTimeline.TAGGED, relation.added_at,
                            account_id=relation.account_id, detail=detail, dedupe_key=_key(relation))
     return outcome

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
+from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Workspace
 from siyu.customers import services as customers
 from siyu.customers.models import FollowRelation, WelcomeStatus
@@ -155,6 +156,23 @@ def _age_note(age: dt.timedelta) -> str:
         "age": int(age.total_seconds())}
 
 
+_ON_TIMELINE = {WelcomeStatus.SENT: ChannelTimeline.WELCOME_SENT, WelcomeStatus.MISSED: ChannelTimeline.WELCOME_MISSED}
+
+
+def record_welcome(relation: FollowRelation, status: WelcomeStatus, note: str = "") -> bool:
+    """Record the outcome of the relation's current add, once (never overwritten); sent and
+    missed go on the customer's timeline."""
+    with transaction.atomic():
+        if not customers.record_welcome(relation, status, note):
+            return False
+        kind = _ON_TIMELINE.get(status)
+        if kind is not None:
+            customers.add_timeline(relation.workspace, relation.customer, kind, timezone.now(),
+                                   account_id=relation.account_id, detail=note,
+                                   dedupe_key=customers.welcome_dedupe_key(relation))
+        return True
+
+
 def welcome_new_friend(
     workspace: Workspace,
     *,
@@ -174,17 +192,17 @@ def welcome_new_friend(
     if relation.added_at != at or relation.welcome_status != WelcomeStatus.PENDING:
         return None
     if not welcome_code:
-        customers.record_welcome(relation, WelcomeStatus.NO_CODE,
+        record_welcome(relation, WelcomeStatus.NO_CODE,
                                  _("WeCom gave no welcome code (an admin welcome message is set, or the pair chatted before)."))
         return WelcomeStatus.NO_CODE
     code = ChannelCode.objects.for_workspace(workspace).filter(state=state, active=True).first() if state else None
     if code is None or not (code.welcome_text.strip() or code.welcome_attachments):
         note = _("No active channel code for this state.") if code is None else _("The code has no welcome message.")
-        customers.record_welcome(relation, WelcomeStatus.NOT_CONFIGURED, note)
+        record_welcome(relation, WelcomeStatus.NOT_CONFIGURED, note)
         return WelcomeStatus.NOT_CONFIGURED
     now = now or timezone.now()
     if now - at > WELCOME_WINDOW:
-        customers.record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - at))
+        record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - at))
         return WelcomeStatus.MISSED
     if not customers.claim_welcome(relation):
         return None
@@ -211,7 +229,7 @@ def send_claimed_welcome(workspace: Workspace, job: WelcomeJob, now: dt.datetime
         return _send(workspace, relation, job, now)
     except Exception as exc:  # the claim stays recorded; say what happened rather than "sending" forever
         logger.exception("welcome message for relation %s failed", relation.pk)
-        customers.record_welcome(relation, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s")
+        record_welcome(relation, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s")
                                  % {"error": f"{type(exc).__name__}: {exc}"})
         return WelcomeStatus.MISSED
 
@@ -222,13 +240,13 @@ def _send(workspace: Workspace, relation: FollowRelation, job: WelcomeJob, now: 
 
     connection = connection_of(workspace)
     if connection is None:
-        customers.record_welcome(relation, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))
+        record_welcome(relation, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))
         return WelcomeStatus.MISSED
     customer = customers.ensure_profile(workspace, relation.customer)
     now = now or timezone.now()
     left = WELCOME_WINDOW - (now - job.occurred_at)
     if left <= dt.timedelta(0):
-        customers.record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - job.occurred_at))
+        record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - job.occurred_at))
         return WelcomeStatus.MISSED
     text = render_welcome(job.text, {
         "customer_nickname": customer.name, "persona_name": job.persona_name,
@@ -241,17 +259,17 @@ def _send(workspace: Workspace, relation: FollowRelation, job: WelcomeJob, now: 
     except WeComUnavailable as exc:
         note = _("No answer from WeCom (%(error)s); not retried, since the message may have been delivered "
                  "and a welcome code works once.") % {"error": exc.errmsg[:120]}
-        customers.record_welcome(relation, WelcomeStatus.MISSED, note)
+        record_welcome(relation, WelcomeStatus.MISSED, note)
         return WelcomeStatus.MISSED
     except WeComError as exc:
-        customers.record_welcome(relation, WelcomeStatus.MISSED,
+        record_welcome(relation, WelcomeStatus.MISSED,
                                  _("WeCom refused: %(code)s %(msg)s") % {"code": exc.errcode, "msg": exc.errmsg})
         return WelcomeStatus.MISSED
     # The event's time has whole seconds (WeCom's CreateTime), so this is an upper bound.
     note = _("Sent within %(s)s s of the add.") % {"s": f"{(timezone.now() - job.occurred_at).total_seconds():.1f}"}
     if job.welfare_note:
         note += " " + _("Without welfare: %(reason)s.") % {"reason": job.welfare_note}
-    customers.record_welcome(relation, WelcomeStatus.SENT, note)
+    record_welcome(relation, WelcomeStatus.SENT, note)
     return WelcomeStatus.SENT
 
 
@@ -263,4 +281,4 @@ def sweep_stuck_welcomes(workspace: Workspace, now: dt.datetime | None = None) -
         welcome_status=WelcomeStatus.SENDING, added_at__lt=cutoff).select_related("customer")
     note = _("The worker stopped while sending; WeCom's answer was never recorded, so the customer may or "
              "may not have received it.")
-    return sum(customers.record_welcome(relation, WelcomeStatus.MISSED, note) for relation in stuck)
+    return sum(record_welcome(relation, WelcomeStatus.MISSED, note) for relation in stuck)

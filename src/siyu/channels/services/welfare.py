@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, Welfare, WelfareCode, WelfareGrant, WelfareKind
+from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require
+from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.core.uploads import first_column
-from siyu.customers.models import Customer, TimelineKind
+from siyu.customers.models import Customer
 from siyu.customers.services import add_timeline, mark_engaged
 
 logger = logging.getLogger("siyu.channels")
@@ -41,11 +42,12 @@ TAKE_ATTEMPTS = 8  # conditional UPDATEs tried before a contended pool gives up
 
 
 def can_edit(membership: Membership | None) -> bool:
-    return membership is not None and allows(membership.role, Module.CHANNELS, Action.EDIT)
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CHANNELS, Action.EDIT)
 
 
 def require_edit(membership: Membership | None) -> None:
-    require(membership and membership.role, Module.CHANNELS, Action.EDIT)
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
 
 
 # --- creating welfare --------------------------------------------------------------------------
@@ -64,7 +66,7 @@ class WelfareInput:
 def create_welfare(workspace: Workspace, membership: Membership | None, data: WelfareInput) -> Welfare:
     """A new welfare campaign. A coupon's stock is its code pool (upload codes next); the other
     kinds take a stock number, or none for unlimited."""
-    require(membership and membership.role, Module.CHANNELS, Action.EDIT)
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
     errors: dict[str, str] = {}
     name = data.name.strip()
     if not name:
@@ -119,18 +121,18 @@ def _row(welfare: Welfare) -> WelfareRow:
 
 
 def list_welfare(workspace: Workspace, membership: Membership | None) -> list[WelfareRow]:
-    require(membership and membership.role, Module.CHANNELS, Action.VIEW)
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
     return [_row(w) for w in _counted(Welfare.objects.for_workspace(workspace)).order_by("-created_at", "-id")]
 
 
 def welfare_row(workspace: Workspace, membership: Membership | None, welfare_id: int) -> WelfareRow:
     """One welfare with its figures; another brand's is not found."""
-    require(membership and membership.role, Module.CHANNELS, Action.VIEW)
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
     return _row(_counted(Welfare.objects.for_workspace(workspace)).get(pk=welfare_id))
 
 
 def grants_of(workspace: Workspace, membership: Membership | None, welfare_id: int, limit: int = 200) -> list[WelfareGrant]:
-    require(membership and membership.role, Module.CHANNELS, Action.VIEW)
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
     return list(WelfareGrant.objects.for_workspace(workspace).filter(welfare_id=welfare_id)
                 .select_related("customer", "code", "channel", "account").order_by("-granted_at", "-id")[:limit])
 
@@ -170,7 +172,7 @@ def upload_codes(
     """Add coupon codes to a coupon welfare's pool from pasted text (one a line) or a file.
     Blank rows, duplicates (in the upload or already in the pool) and codes longer than 64
     characters are reported row by row; every other code is added."""
-    require(membership and membership.role, Module.CHANNELS, Action.EDIT)
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
     welfare = Welfare.objects.for_workspace(workspace).get(pk=welfare_id)
     if welfare.kind != WelfareKind.COUPON:
         raise ValidationError(_("Only a coupon welfare has a pool of codes."))
@@ -262,7 +264,7 @@ def try_issue_welfare(
         # The same customer's grant was created at the same moment by another worker.
         return IssueOutcome(WelfareGrant.objects.for_workspace(workspace).select_related("code")
                             .get(welfare=welfare, customer=customer))
-    add_timeline(workspace, customer, TimelineKind.WELFARE_ISSUED, now, account_id=account.pk if account else None,
+    add_timeline(workspace, customer, ChannelTimeline.WELFARE_ISSUED, now, account_id=account.pk if account else None,
                  detail=welfare.name, dedupe_key=f"welfare:{grant.pk}")
     return IssueOutcome(grant, new=True)
 
@@ -296,7 +298,7 @@ def welfare_text(grant: WelfareGrant | None) -> str:
 def redeem(workspace: Workspace, membership: Membership | None, grant_id: int, note: str = "") -> WelfareGrant:
     """Record that the customer used the welfare (核销), once; a second redemption is refused
     with the date of the first."""
-    require(membership and membership.role, Module.CHANNELS, Action.EDIT)
+    require(role_of(membership), Module.CHANNELS, Action.EDIT)
     grant = WelfareGrant.objects.for_workspace(workspace).select_related("customer", "welfare").get(pk=grant_id)
     now = timezone.now()
     with transaction.atomic():
@@ -306,7 +308,7 @@ def redeem(workspace: Workspace, membership: Membership | None, grant_id: int, n
             grant.refresh_from_db()
             raise ValidationError(_("Already redeemed on %(date)s.") % {
                 "date": timezone.localtime(grant.redeemed_at).strftime("%Y-%m-%d %H:%M")})
-        add_timeline(workspace, grant.customer, TimelineKind.WELFARE_REDEEMED, now, account_id=grant.account_id,
+        add_timeline(workspace, grant.customer, ChannelTimeline.WELFARE_REDEEMED, now, account_id=grant.account_id,
                       detail=grant.welfare.name, dedupe_key=f"redeemed:{grant.pk}")
         mark_engaged(workspace, [grant.customer_id], now)
     grant.refresh_from_db()

@@ -11,10 +11,10 @@ from siyu.core import notifications
 register = template.Library()
 
 
-@register.inclusion_tag("core/notifications_bell.html", takes_context=True)
+@register.inclusion_tag("console/notifications_bell.html", takes_context=True)
 def notification_bell(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     seat = getattr(request, "membership", None)
     if seat is None:
         return {"unread": 0}
-    return {"unread": notifications.unread_count(request.workspace, seat)}  # type: ignore[union-attr]
+    return {"unread": notifications.unread_count(seat.workspace, seat)}  # the request's workspace

@@ -16,25 +16,31 @@ import logging
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from siyu.accounts.services import account_for_userid, record_follow_change
 from siyu.core import events
 from siyu.core.models import Workspace
-from siyu.core.permissions import Role
-from siyu.customers.events import CustomersChanged, FollowEnded, FollowStarted
+from siyu.customers.events import FollowEnded, FollowStarted
 from siyu.customers.models import (
     Customer,
     DeletedBy,
     FollowRelation,
-    TimelineEntry,
-    TimelineKind,
     WelcomeStatus,
 )
+from siyu.customers.services.common import (  # noqa: F401 - re-exported
+    CHANGED_BATCH,
+    DETAIL_MAX_CHARS,
+    PHONE_ROLES,
+    add_timeline,
+    customers_changed,
+    has_timeline,
+    may_see_phone,
+    shown_phone,
+)
+from siyu.customers.timeline import TimelineKind
 
 logger = logging.getLogger("siyu.customers")
 
-DETAIL_MAX_CHARS = 300  # TimelineEntry.detail
 NOTE_MAX_CHARS = 300  # FollowRelation.welcome_note
 
 # A welcome outcome is final once recorded; only these may still change.
@@ -50,61 +56,6 @@ _LOSS_KIND = {
 
 def _stamp(at: dt.datetime) -> str:
     return str(int(at.timestamp()))
-
-
-# --- the timeline ------------------------------------------------------------------------------
-
-def add_timeline(
-    workspace: Workspace,
-    customer: Customer,
-    kind: TimelineKind,
-    at: dt.datetime,
-    *,
-    account_id: int | None = None,
-    detail: str = "",
-    dedupe_key: str = "",
-) -> None:
-    """One entry on the customer's timeline; with a `dedupe_key`, a repeat inserts nothing
-    (an insert that ignores the unique conflict, so two workers cannot both add it)."""
-    TimelineEntry.unscoped.bulk_create(
-        [TimelineEntry(workspace=workspace, customer=customer, kind=kind, at=at, account_id=account_id,
-                       detail=detail[:DETAIL_MAX_CHARS], dedupe_key=dedupe_key)],
-        ignore_conflicts=bool(dedupe_key),
-    )
-
-
-def has_timeline(workspace: Workspace, dedupe_key: str) -> bool:
-    return TimelineEntry.objects.for_workspace(workspace).filter(dedupe_key=dedupe_key).exists()
-
-
-# --- change notices ----------------------------------------------------------------------------
-
-CHANGED_BATCH = 500
-
-
-def customers_changed(workspace: Workspace, customer_ids: list[int], reason: str) -> None:
-    """Tell segments and lifecycle that these customers changed (`CustomersChanged`), in batches,
-    after this transaction commits. Call it from every service that changes what rules read."""
-    ids = sorted(set(customer_ids))
-    for start in range(0, len(ids), CHANGED_BATCH):
-        events.publish(workspace, CustomersChanged(customer_ids=ids[start:start + CHANGED_BATCH], reason=reason))
-
-
-# --- privacy -----------------------------------------------------------------------------------
-
-PHONE_ROLES = frozenset({Role.ADMIN, Role.OPS_LEAD, Role.CUSTOMER_OPS})
-
-
-def may_see_phone(role: str | None) -> bool:
-    """Admins, ops leads and customer ops serve customers by phone; other roles see it masked."""
-    return role in PHONE_ROLES
-
-
-def shown_phone(phone: str, role: str | None) -> str:
-    """The phone as this role may see it: whole, or masked as 138****5678."""
-    if not phone or may_see_phone(role):
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
 
 
 # --- adds and losses ---------------------------------------------------------------------------
@@ -248,19 +199,18 @@ def claim_welcome(relation: FollowRelation) -> bool:
 
 def record_welcome(relation: FollowRelation, status: WelcomeStatus, note: str = "") -> bool:
     """Record the welcome outcome of the relation's current add, once: an outcome already
-    recorded (sent, missed, ...) is never overwritten. Sent and missed go on the timeline."""
-    with transaction.atomic():
-        changed = FollowRelation.unscoped.filter(
-            pk=relation.pk, added_at=relation.added_at, welcome_status__in=_OPEN_WELCOME,
-        ).update(welcome_status=status, welcome_note=note[:NOTE_MAX_CHARS])
-        if not changed:
-            return False
+    recorded (sent, missed, ...) is never overwritten. True when this call recorded it."""
+    changed = FollowRelation.unscoped.filter(
+        pk=relation.pk, added_at=relation.added_at, welcome_status__in=_OPEN_WELCOME,
+    ).update(welcome_status=status, welcome_note=note[:NOTE_MAX_CHARS])
+    if changed:
         relation.welcome_status, relation.welcome_note = status, note[:NOTE_MAX_CHARS]
-        kind = {WelcomeStatus.SENT: TimelineKind.WELCOME_SENT, WelcomeStatus.MISSED: TimelineKind.WELCOME_MISSED}.get(status)
-        if kind is not None:
-            add_timeline(relation.workspace, relation.customer, kind, timezone.now(), account_id=relation.account_id,
-                         detail=note, dedupe_key=f"welcome:{relation.pk}:{_stamp(relation.added_at)}")
-        return True
+    return bool(changed)
+
+
+def welcome_dedupe_key(relation: FollowRelation) -> str:
+    """One welcome outcome per add of a relation."""
+    return f"welcome:{relation.pk}:{_stamp(relation.added_at)}"
 
 
 # --- profile and listing (moved to their modules; re-exported for callers of the package) ---------

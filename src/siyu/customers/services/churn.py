@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from siyu.accounts.models import StaffAccount
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
-from siyu.customers.models import DeletedBy, FollowRelation, TimelineEntry, TimelineKind
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.customers.models import DeletedBy, FollowRelation, TimelineEntry
+from siyu.customers.timeline import TimelineKind
 
 PAGE_SIZE = 50
 DEFAULT_DAYS = 30
@@ -141,7 +142,7 @@ def churn_list(
     now: dt.datetime | None = None,
 ) -> ChurnPage:
     """One page of losses, newest first. No count(*): a page knows only whether another follows."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     page = max(int(page or 1), 1)
     offset = (page - 1) * PAGE_SIZE
     entries = list(_losses(workspace, flt, now).select_related("customer", "account")
@@ -175,7 +176,7 @@ def churn_by_account(
 ) -> list[AccountChurn]:
     """Per account, for the range and reasons: losses and how many of those customers came back
     (one grouped query), most losses first."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     figures = (_losses(workspace, flt, now).exclude(account_id=None)
                .values("account_id").annotate(lost=Count("id"), returned=Count("id", filter=Q(_came_back())))
                .order_by())
@@ -187,5 +188,5 @@ def churn_by_account(
 
 def account_options(workspace: Workspace, membership: Membership | None) -> list[StaffAccount]:
     """Accounts to filter or transfer by: the brand's, active first."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     return list(StaffAccount.objects.for_workspace(workspace).order_by("-active", "name", "userid"))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 
 PAGE_SIZE = 50
@@ -47,7 +47,7 @@ def _tag_links() -> Prefetch:
 
 def customers_query(workspace: Workspace, membership: Membership | None) -> QuerySet[Customer]:
     """The brand's customers, newest first, each with its follow relations and accounts."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     return Customer.objects.for_workspace(workspace).prefetch_related(_follows()).order_by("-first_added_at", "-id")
 
 
@@ -206,7 +206,7 @@ def search_customers(
 ) -> CustomerListPage:
     """One keyset page of the brand's customers: filtered, searched, sorted, each with its follow
     relations (and accounts) and tags. `after` is the previous page's `next_cursor`."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     filters = filters or CustomerFilters()
     if filters.sort not in SORTS:
         filters = CustomerFilters(**{**filters.__dict__, "sort": "newest"})

@@ -29,8 +29,8 @@ from siyu.customers.models import (
     FieldKind,
     FollowRelation,
     TimelineEntry,
-    TimelineKind,
 )
+from siyu.customers.timeline import TimelineKind
 
 logger = logging.getLogger("siyu.customers")
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
+from siyu.core import queue
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import (
@@ -33,9 +34,9 @@ from siyu.customers.models import (
     DeletedBy,
     FollowRelation,
     SyncStatus,
-    TimelineKind,
     WelcomeStatus,
 )
+from siyu.customers.timeline import TimelineKind
 
 logger = logging.getLogger("siyu.customers")
 
@@ -48,9 +49,7 @@ HISTORY = 20
 
 
 def _enqueue(sync: CustomerSync) -> None:
-    from siyu.customers.tasks import run_customer_sync
-
-    transaction.on_commit(lambda: run_customer_sync.enqueue(sync.workspace_id, sync.pk))
+    queue.enqueue("siyu.customers.tasks.run_customer_sync", sync.workspace_id, sync.pk)
 
 
 def running_sync(workspace: Workspace) -> CustomerSync | None:

@@ -40,10 +40,10 @@ from siyu.customers.models import (
     CustomerTransfer,
     DeletedBy,
     FollowRelation,
-    TimelineKind,
     TransferStatus,
 )
 from siyu.customers.services import add_timeline, customers_changed, record_add, record_loss
+from siyu.customers.timeline import TimelineKind
 
 logger = logging.getLogger("siyu.customers")
 

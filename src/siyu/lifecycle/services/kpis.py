@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer, LifecycleStage
 from siyu.lifecycle import inputs
 from siyu.lifecycle.services.recompute import BATCH, _chunks
@@ -88,7 +88,7 @@ def super_activity(workspace: Workspace, now: dt.datetime, days: tuple[int, ...]
 
 
 def lifecycle_kpis(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None) -> LifecycleKpis:
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     now = now or timezone.now()
     counts = stage_counts(workspace)
     total = sum(counts.values())
@@ -113,7 +113,7 @@ def lifecycle_kpis(workspace: Workspace, membership: Membership | None, now: dt.
 
 def angel_users(workspace: Workspace, membership: Membership | None, limit: int = 500) -> list[AngelUser]:
     """天使用户 — highest score first: the customers to invite first when a fission campaign starts."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     rows = list(Customer.objects.for_workspace(workspace).filter(is_angel=True).order_by("-score", "pk")
                 .only("id", "name", "external_userid", "score", "tier", "stage")[:limit])
     last = inputs.collect_one(workspace, inputs.LAST_ENGAGED_AT, [r.pk for r in rows]) if rows else {}

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.lifecycle.models import AngelMode, LifecyclePolicy
 
@@ -24,6 +25,8 @@ INT_FIELDS = (
 FLOAT_FIELDS = ("super_score", "tier_s", "tier_a", "tier_b", "angel_share", "angel_min_score")
 POLICY_FIELDS = (*INT_FIELDS, *FLOAT_FIELDS, "angel_mode")
 
+# Recomputes every customer of a brand, in slices (`enqueue(RECOMPUTE_TASK, workspace_id)`).
+RECOMPUTE_TASK = "siyu.lifecycle.tasks.recompute_brand"
 MAX_DAYS = 3650
 MAX_WEIGHT = 1000
 
@@ -41,20 +44,21 @@ def policy_for(workspace: Workspace) -> LifecyclePolicy:
 
 
 def get_policy(workspace: Workspace, membership: Membership | None) -> LifecyclePolicy:
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     return policy_for(workspace)
 
 
 def policy_for_editing(workspace: Workspace, membership: Membership | None) -> LifecyclePolicy:
     """The policy, for a member who may change it (PermissionDenied otherwise)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     return policy_for(workspace)
 
 
 def can_edit(membership: Membership | None) -> bool:
     from siyu.core.permissions import allows
 
-    return bool(membership) and allows(membership.role, Module.CUSTOMERS, Action.EDIT)  # type: ignore[union-attr]
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
 
 def policy_values(policy: LifecyclePolicy) -> dict[str, Any]:
@@ -138,7 +142,7 @@ def update_policy(workspace: Workspace, membership: Membership | None, changes: 
     """Change some or all of the policy's values. Validated together with the values not
     changed; audit-logged (`SETTINGS_CHANGED`, each changed value old → new); every customer is
     recomputed after commit."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({"__all__": [_("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}]})
@@ -156,8 +160,5 @@ def update_policy(workspace: Workspace, membership: Membership | None, changes: 
         policy.save()
         audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED,
               target="lifecycle policy", detail={"changed": changed})
-        from siyu.lifecycle.tasks import recompute_brand
-
-        workspace_id = workspace.pk
-        transaction.on_commit(lambda: recompute_brand.enqueue(workspace_id))
+        enqueue(RECOMPUTE_TASK, workspace.pk)
     return policy

@@ -25,19 +25,20 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone, translation
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.queue import enqueue
 from siyu.customers.models import (
     Customer,
     FollowRelation,
     LifecycleStage,
     TimelineEntry,
-    TimelineKind,
 )
 from siyu.customers.services import DETAIL_MAX_CHARS, add_timeline, customers_changed
 from siyu.lifecycle import inputs
 from siyu.lifecycle.models import AngelMode, LifecyclePolicy
-from siyu.lifecycle.services.policy import policy_for
+from siyu.lifecycle.services.policy import RECOMPUTE_TASK, policy_for
 from siyu.lifecycle.services.scoring import Facts, evaluate
+from siyu.lifecycle.timeline import LifecycleTimeline
 
 BATCH = 2000
 REASON = "lifecycle"
@@ -127,10 +128,10 @@ def _add_stage_entries(workspace: Workspace, moves: list[tuple[Customer, str, st
         details = [f"{LifecycleStage(before).label} → {LifecycleStage(after).label}" for _, before, after, _ in moves]
     if len(moves) <= SINGLE_ENTRIES:
         for (row, _before, _after, key), detail in zip(moves, details, strict=True):
-            add_timeline(workspace, row, TimelineKind.STAGE_CHANGED, now, detail=detail, dedupe_key=key)
+            add_timeline(workspace, row, LifecycleTimeline.STAGE_CHANGED, now, detail=detail, dedupe_key=key)
         return
     TimelineEntry.unscoped.bulk_create(
-        [TimelineEntry(workspace=workspace, customer_id=row.pk, kind=TimelineKind.STAGE_CHANGED, at=now,
+        [TimelineEntry(workspace=workspace, customer_id=row.pk, kind=LifecycleTimeline.STAGE_CHANGED, at=now,
                        detail=detail[:DETAIL_MAX_CHARS], dedupe_key=key)
          for (row, _before, _after, key), detail in zip(moves, details, strict=True)],
         ignore_conflicts=True,
@@ -247,8 +248,5 @@ def recompute_slice(workspace: Workspace, after_id: int = 0, *, max_batches: int
 
 def request_recompute(workspace: Workspace, membership: Membership | None) -> None:
     """The console's "recompute now": every customer of the brand, in the background."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
-    from siyu.lifecycle.tasks import recompute_brand
-
-    workspace_id = workspace.pk
-    transaction.on_commit(lambda: recompute_brand.enqueue(workspace_id))
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
+    enqueue(RECOMPUTE_TASK, workspace.pk)

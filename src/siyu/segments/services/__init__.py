@@ -13,7 +13,6 @@ export to download members.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,14 +25,19 @@ from django.utils.translation import gettext as _
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.customers.models import Customer, FollowRelation
-from siyu.segments.models import Segment, SegmentKind, SegmentMember
-from siyu.segments.registry import Context, CustomerSnapshot, FollowSnapshot, fields_for
+from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
+from siyu.segments.models import Segment, SegmentKind
+from siyu.segments.services.membership import (  # noqa: F401 - re-exported: reading the stored members
+    BATCH_SIZE,
+    iter_member_ids,
+    member_ids_after,
+    segment_members,
+)
 from siyu.segments.services.rules import EVERYONE, clean_rule, rule_q
 from siyu.tags.models import CustomerTag
 
 NAME_MAX_CHARS = 60
 DESCRIPTION_MAX_CHARS = 300
-BATCH_SIZE = 1000
 
 
 
@@ -42,11 +46,13 @@ def require_edit(membership: Membership | None) -> None:
 
 
 def can_edit(membership: Membership | None) -> bool:
-    return bool(membership) and allows(membership.role, Module.CUSTOMERS, Action.EDIT)  # type: ignore[union-attr]
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
 
 def can_export(membership: Membership | None) -> bool:
-    return bool(membership) and allows(membership.role, Module.CUSTOMERS, Action.EXPORT)  # type: ignore[union-attr]
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CUSTOMERS, Action.EXPORT)
 
 
 def context(workspace: Workspace, now: dt.datetime | None = None) -> Context:
@@ -67,38 +73,10 @@ def count(workspace: Workspace, membership: Membership | None, rule: Any, now: d
     return rule_customers(workspace, clean_rule(workspace, rule), now).count()
 
 
-def segment_members(workspace: Workspace, segment: Segment) -> QuerySet[SegmentMember]:
-    """The segment's member rows. Filtered by the segment alone (it is the brand's, checked
-    here), so PostgreSQL walks the (segment, customer) index instead of the brand-wide one."""
-    if segment.workspace_id != workspace.pk:
-        return SegmentMember.unscoped.none()
-    return SegmentMember.unscoped.filter(segment_id=segment.pk)
-
-
 def members_query(workspace: Workspace, segment: Segment) -> QuerySet[Customer]:
     """The segment's stored members as a Customer queryset (no ordering)."""
     ids = segment_members(workspace, segment).values("customer_id")
     return Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by()
-
-
-def iter_member_ids(workspace: Workspace, segment: Segment, batch_size: int = BATCH_SIZE) -> Iterator[list[int]]:
-    """The segment's member customer ids in ascending batches (keyset pagination on the
-    (segment, customer) index): constant cost per batch however large the segment. Members
-    added or removed while iterating are seen or not depending on where the cursor is."""
-    after = 0
-    while True:
-        batch = member_ids_after(workspace, segment, after, batch_size)
-        if not batch:
-            return
-        yield batch
-        if len(batch) < batch_size:
-            return
-        after = batch[-1]
-
-
-def member_ids_after(workspace: Workspace, segment: Segment, after: int, limit: int) -> list[int]:
-    return list(segment_members(workspace, segment).filter(customer_id__gt=after)
-                .order_by("customer_id").values_list("customer_id", flat=True)[:limit])
 
 
 def snapshots(workspace: Workspace, customer_ids: list[int]) -> dict[int, CustomerSnapshot]:

@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.services import audit
 from siyu.customers.models import Customer, CustomField, FollowRelation
 from siyu.customers.services import shown_phone
 from siyu.segments.models import Segment
+from siyu.segments.services.membership import iter_member_ids
 from siyu.tags.models import CustomerTag
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,9 +133,7 @@ def _write(workspace: Workspace, role: str | None, batches: Iterator[list[int]],
 def export_segment(workspace: Workspace, membership: Membership | None, segment: Segment,
                    columns: Iterable[str] | None = None, ip_address: str | None = None) -> tuple[bytes, int]:
     """The segment's members as .xlsx bytes and the row count; audit-logged."""
-    from siyu.segments.services import iter_member_ids
-
-    role = membership and membership.role
+    role = role_of(membership)
     require(role, Module.CUSTOMERS, Action.EXPORT)
     chosen = _chosen(workspace, columns)
     content, rows = _write(workspace, role, iter_member_ids(workspace, segment, BATCH_SIZE), chosen, segment.name)
@@ -147,7 +146,7 @@ def export_customers(workspace: Workspace, membership: Membership | None, custom
                      columns: Iterable[str] | None = None, ip_address: str | None = None) -> tuple[bytes, int]:
     """Chosen customers (the customer list's bulk export) as .xlsx bytes and the row count;
     ids of other brands are ignored. Audit-logged."""
-    role = membership and membership.role
+    role = role_of(membership)
     require(role, Module.CUSTOMERS, Action.EXPORT)
     chosen = _chosen(workspace, columns)
     ids = sorted({int(pk) for pk in customer_ids})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -23,13 +23,47 @@ from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySe
 from django.utils import timezone
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer
+from siyu.customers.segmentation import Context, fields_for
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
-from siyu.segments.registry import Context, fields_for
 from siyu.segments.services.rules import rule_q
 
 logger = logging.getLogger("siyu.segments")
+BATCH_SIZE = 1000
+
+
+# --- reading the stored members ----------------------------------------------------------------
+
+def segment_members(workspace: Workspace, segment: Segment) -> QuerySet[SegmentMember]:
+    """The segment's member rows. Filtered by the segment alone (it is the brand's, checked
+    here), so PostgreSQL walks the (segment, customer) index instead of the brand-wide one."""
+    if segment.workspace_id != workspace.pk:
+        return SegmentMember.unscoped.none()
+    return SegmentMember.unscoped.filter(segment_id=segment.pk)
+
+
+def iter_member_ids(workspace: Workspace, segment: Segment, batch_size: int = BATCH_SIZE) -> Iterator[list[int]]:
+    """The segment's member customer ids in ascending batches (keyset pagination on the
+    (segment, customer) index): constant cost per batch however large the segment. Members
+    added or removed while iterating are seen or not depending on where the cursor is."""
+    after = 0
+    while True:
+        batch = member_ids_after(workspace, segment, after, batch_size)
+        if not batch:
+            return
+        yield batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1]
+
+
+def member_ids_after(workspace: Workspace, segment: Segment, after: int, limit: int) -> list[int]:
+    return list(segment_members(workspace, segment).filter(customer_id__gt=after)
+                .order_by("customer_id").values_list("customer_id", flat=True)[:limit])
+
+
+# --- keeping them in step ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -140,7 +174,7 @@ def _insert_members(workspace: Workspace, segment: Segment, customer_ids: object
 
 def recompute_segment(workspace: Workspace, membership: Membership | None, segment_id: int) -> Segment:
     """The console's and the API's "recompute" action."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)
     recompute(workspace, segment)
     segment.refresh_from_db()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.uploads import first_column
 from siyu.customers.models import Customer
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
@@ -72,7 +72,7 @@ def normalise_phone(text: str) -> str | None:
 def upload_static(workspace: Workspace, membership: Membership | None, *, file_name: str, data: bytes,
                   name: str = "", description: str = "", segment_id: int | None = None) -> UploadResult:
     """Create a static segment from the file (or add to `segment_id`'s members)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     rows = first_column(file_name, data, max_bytes=UPLOAD_MAX_BYTES)
     if sum(1 for _n, v in rows if v) > UPLOAD_MAX_ROWS:
         raise ValidationError({"file": _("Upload at most %(n)s rows at a time.") % {"n": UPLOAD_MAX_ROWS}})

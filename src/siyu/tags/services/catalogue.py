@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from siyu.core import events
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers import services as customers
 from siyu.tags.events import RequiredGroupsChanged
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagSync
@@ -42,13 +42,14 @@ MAX_NAME_CHARS = 30  # WECOM.md §3: group_name and tag names <= 30
 def can_edit(membership: Membership | None) -> bool:
     from siyu.core.permissions import allows
 
-    return bool(membership) and allows(membership.role, Module.CUSTOMERS, Action.EDIT)
+    role = role_of(membership)
+    return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
 
 def live_groups(workspace: Workspace, membership: Membership | None) -> list[TagGroup]:
     """The brand's live tag groups, each with `live_tags` (its live tags) and `customers`
     (how many customers carry each tag, as `tag.customers`)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     from django.db.models import Prefetch
 
     tags = Tag.objects.for_workspace(workspace).filter(deleted_at__isnull=True).order_by("-order", "id")
@@ -177,7 +178,7 @@ def sync_tags(workspace: Workspace, membership: Membership | None) -> TagSync:
     """全量同步 — fetch every corp tag from WeCom and make ours match: groups and tags upserted
     by WeCom id, ours that WeCom no longer has marked deleted (their links removed), `required`
     kept. The run is recorded (`TagSync`) with its counts, or WeCom's error."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     run = TagSync.objects.create(workspace=workspace, started_by=getattr(membership, "user", None))
     try:
         with _wecom(workspace) as client:
@@ -277,7 +278,7 @@ def create_group(
 ) -> TagGroup:
     """A new tag group with its first tags (WeCom keeps no empty group), created at WeCom
     (`add_corp_tag` with group_name) and then recorded with WeCom's ids."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     name = _name(name, "name")
     names = [n.strip() for n in tag_names if n and n.strip()]
     if not names:
@@ -304,7 +305,7 @@ def create_group(
 def create_tag(workspace: Workspace, membership: Membership | None, group_id: int, name: str, *,
                order: int = 0) -> Tag:
     """A new tag in a group, created at WeCom (`add_corp_tag` with group_id) then recorded."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     group = _group(workspace, group_id)
     name = _name(name, "name")
     if Tag.objects.for_workspace(workspace).filter(group=group, name=name, deleted_at__isnull=True).exists():
@@ -318,7 +319,7 @@ def create_tag(workspace: Workspace, membership: Membership | None, group_id: in
 def edit_group(workspace: Workspace, membership: Membership | None, group_id: int, *,
                name: str | None = None, order: int | None = None) -> TagGroup:
     """Rename or reorder a group at WeCom (`edit_corp_tag`), then here."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     group = _group(workspace, group_id)
     if name is not None:
         name = _name(name, "name")
@@ -336,7 +337,7 @@ def edit_group(workspace: Workspace, membership: Membership | None, group_id: in
 def edit_tag(workspace: Workspace, membership: Membership | None, tag_id: int, *,
              name: str | None = None, order: int | None = None) -> Tag:
     """Rename or reorder a tag at WeCom (`edit_corp_tag`), then here."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     tag = _tag(workspace, tag_id)
     if name is not None:
         name = _name(name, "name")
@@ -354,7 +355,7 @@ def edit_tag(workspace: Workspace, membership: Membership | None, tag_id: int, *
 def delete_group(workspace: Workspace, membership: Membership | None, group_id: int) -> TagGroup:
     """Delete a group and its tags at WeCom (`del_corp_tag`), then here: its tags come off
     every customer (as at WeCom)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     group = _group(workspace, group_id)
     if group.wecom_group_id:
         with _wecom(workspace) as client:
@@ -367,7 +368,7 @@ def delete_group(workspace: Workspace, membership: Membership | None, group_id: 
 
 def delete_tag(workspace: Workspace, membership: Membership | None, tag_id: int) -> Tag:
     """Delete a tag at WeCom (`del_corp_tag`), then here: it comes off every customer."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     tag = _tag(workspace, tag_id)
     if tag.wecom_tag_id:
         with _wecom(workspace) as client:
@@ -388,7 +389,7 @@ def _audit_deletion(workspace: Workspace, membership: Membership | None, target:
 def set_required(workspace: Workspace, membership: Membership | None, group_id: int, required: bool) -> TagGroup:
     """Mark a group as counting toward tag completeness (ours only; WeCom has no such flag).
     Every customer's completeness is then recomputed in the background."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     group = _group(workspace, group_id)
     with transaction.atomic():
         if TagGroup.unscoped.filter(pk=group.pk).exclude(required=required).update(required=required):

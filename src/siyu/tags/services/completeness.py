@@ -29,7 +29,7 @@ from django.db.models import (
 
 from siyu.accounts.models import StaffAccount
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer, FollowRelation
 from siyu.tags.models import CustomerTag, Tag, TagGroup
 
@@ -132,7 +132,7 @@ def completeness_report(workspace: Workspace, membership: Membership | None) -> 
     """The KPI: the brand's average completeness and each staff account's (over its active
     followers), from the stored per-customer values with two aggregate queries; cached for
     `FIGURES_SECONDS` or until tags change (new follows show within that time)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     report = cache.get(_key(workspace, "report"))
     if report is None:
         report = _report(workspace)

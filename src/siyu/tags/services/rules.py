@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 from siyu.tags.models import CustomerTag, RuleKind, Tag, TagRule, TagSource
 from siyu.tags.services import tagging
@@ -117,12 +117,12 @@ def _untagged(workspace: Workspace, rule: TagRule, now: dt.datetime) -> QuerySet
 # --- managing rules ---------------------------------------------------------------------------
 
 def list_rules(workspace: Workspace, membership: Membership | None) -> list[TagRule]:
-    require(membership and membership.role, Module.CUSTOMERS, Action.VIEW)
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     return list(TagRule.objects.for_workspace(workspace).select_related("tag", "tag__group"))
 
 
 def create_rule(workspace: Workspace, membership: Membership | None, data: RuleInput) -> TagRule:
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     name = (data.name or "").strip()
     if not name or len(name) > 60:
         raise ValidationError({"name": [_("Enter a name of at most 60 characters.")]})
@@ -137,7 +137,7 @@ def create_rule(workspace: Workspace, membership: Membership | None, data: RuleI
 
 
 def set_enabled(workspace: Workspace, membership: Membership | None, rule_id: int, enabled: bool) -> TagRule:
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     rule = TagRule.objects.for_workspace(workspace).get(pk=rule_id)
     rule.enabled = enabled
     rule.save(update_fields=["enabled"])
@@ -146,7 +146,7 @@ def set_enabled(workspace: Workspace, membership: Membership | None, rule_id: in
 
 def delete_rule(workspace: Workspace, membership: Membership | None, rule_id: int) -> None:
     """Delete a rule; the tags it put on customers stay."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     TagRule.objects.for_workspace(workspace).get(pk=rule_id).delete()
 
 
@@ -155,7 +155,7 @@ def delete_rule(workspace: Workspace, membership: Membership | None, rule_id: in
 def run_rule(workspace: Workspace, membership: Membership | None, rule_id: int,
              now: dt.datetime | None = None) -> int:
     """运行 — tag every customer the rule matches who lacks its tag, now. Returns links added."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     now = now or timezone.now()
     rule = TagRule.objects.for_workspace(workspace).select_related("tag").get(pk=rule_id)
     if rule.tag.deleted_at is not None:

@@ -24,11 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require
+from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.queue import enqueue
 from siyu.customers import services as customers
-from siyu.customers.models import Customer, FollowRelation, TimelineEntry, TimelineKind
+from siyu.customers.models import Customer, FollowRelation, TimelineEntry
 from siyu.tags.models import CustomerTag, Tag, TagSource
 from siyu.tags.services import catalogue, completeness
+from siyu.tags.timeline import TagTimeline
 
 logger = logging.getLogger("siyu.tags")
 
@@ -140,7 +142,7 @@ def _mark_at_wecom(
     return recordable
 
 
-def _timeline(workspace: Workspace, kind: TimelineKind, at: dt.datetime, entries: dict[int, tuple[int | None, str]]) -> None:
+def _timeline(workspace: Workspace, kind: str, at: dt.datetime, entries: dict[int, tuple[int | None, str]]) -> None:
     # `customers.services.add_timeline` inserts one row a call; bulk tagging writes thousands,
     # so the same rows are inserted here in one statement.
     TimelineEntry.unscoped.bulk_create([
@@ -158,7 +160,7 @@ def tag_customers_outcome(
     source: TagSource = TagSource.MANUAL,
 ) -> TaggingOutcome:
     """`tag_customers`, returning the whole outcome (for pages and the API to explain)."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     tags = _tags(workspace, tag_ids)
     by_id = {t.pk: t for t in tags}
     outcome = TaggingOutcome()
@@ -188,7 +190,7 @@ def tag_customers_outcome(
             outcome.changed += len(created)
             outcome.customers += len(recordable)
             local = set(outcome.local_only)
-            _timeline(workspace, TimelineKind.TAGGED, now, {
+            _timeline(workspace, TagTimeline.TAGGED, now, {
                 cid: (through, "、".join(by_id[t].name for t in missing[cid])
                       + (" · " + _("here only, not in WeCom") if cid in local else ""))
                 for cid, through in recordable.items()})
@@ -217,7 +219,7 @@ def untag_customers_outcome(
     tag_ids: list[int],
 ) -> TaggingOutcome:
     """`untag_customers`, returning the whole outcome."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     tags = _tags(workspace, tag_ids)
     by_id = {t.pk: t for t in tags}
     outcome = TaggingOutcome()
@@ -240,7 +242,7 @@ def untag_customers_outcome(
                 customer_id__in=list(recordable), tag_id__in=by_id).delete()
             outcome.changed += removed
             outcome.customers += len(recordable)
-            _timeline(workspace, TimelineKind.UNTAGGED, now, {
+            _timeline(workspace, TagTimeline.UNTAGGED, now, {
                 cid: (through, "、".join(by_id[t].name for t in present[cid])) for cid, through in recordable.items()})
             completeness.recompute_for(workspace, recordable)
             customers.customers_changed(workspace, list(recordable), "tags")
@@ -317,11 +319,11 @@ def _keep(workspace: Workspace, customer_id: int, account_id: int, wecom_tag_ids
         if changed:
             now = timezone.now()
             if missing and timeline:
-                _timeline(workspace, TimelineKind.TAGGED, now, {customer_id: (
+                _timeline(workspace, TagTimeline.TAGGED, now, {customer_id: (
                     account_id, _("In WeCom: %(names)s") % {"names": "、".join(wanted_tags[t] for t in missing)})})
             if stale:
                 names = dict(Tag.objects.for_workspace(workspace).filter(pk__in=stale).values_list("pk", "name"))
-                _timeline(workspace, TimelineKind.UNTAGGED, now, {customer_id: (
+                _timeline(workspace, TagTimeline.UNTAGGED, now, {customer_id: (
                     account_id, _("In WeCom: %(names)s") % {"names": "、".join(names.get(t, "") for t in stale)})})
             completeness.recompute_for(workspace, [customer_id])
             customers.customers_changed(workspace, [customer_id], "tags")
@@ -344,14 +346,11 @@ def queue_tagging(
 ) -> int:
     """Check the request now (role, tags) and run it in the background after this transaction
     commits; the member is notified of the outcome. Returns the number of customers queued."""
-    require(membership and membership.role, Module.CUSTOMERS, Action.EDIT)
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     tags = _tags(workspace, tag_ids)
     ids = sorted({int(c) for c in customer_ids})
-    from siyu.tags.tasks import bulk_tagging
-
     seat_id = getattr(membership, "pk", None)
-    transaction.on_commit(lambda: bulk_tagging.enqueue(
-        workspace.pk, seat_id, ids, [t.pk for t in tags], untag, str(source)))
+    enqueue("siyu.tags.tasks.bulk_tagging", workspace.pk, seat_id, ids, [t.pk for t in tags], untag, str(source))
     return len(ids)
 
 

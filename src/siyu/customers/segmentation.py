@@ -6,15 +6,17 @@ its operators, how to check a value (`clean`), how to turn a condition into a Dj
 as a pure Python predicate over a `CustomerSnapshot` (`test`, used by the brute-force tests that
 keep both in agreement).
 
-Other apps extend it when they load (`AppConfig.ready`):
+The engine lives in `siyu.segments`; the registry lives here, in the customers hub, so that the
+apps owning the data (customers, tags, lifecycle, channels, …) register their own fields without
+depending on the engine. An app names its registering function in its contract
+(`SiyuApp.segment_fields`), which runs once, the first time the registry is read:
 
-    from siyu.segments.registry import SegmentField, register
+    def register() -> None:
+        register_field(SegmentField(key="orders.count", label=_("Orders"), base=Base.NUMBER,
+                                    operators=(Op.GTE, Op.LTE, Op.BETWEEN), to_q=..., test=...,
+                                    load=lambda workspace, ids: {...}))  # fills snapshot.extra
 
-    register(SegmentField(key="orders.count", label=_("Orders"), base=Base.NUMBER,
-                          operators=(Op.GTE, Op.LTE, Op.BETWEEN), to_q=..., test=...,
-                          load=lambda workspace, ids: {...}))   # fills snapshot.extra["orders.count"]
-
-or register a provider whose fields depend on the brand (custom fields do):
+or registers a provider whose fields depend on the brand (custom fields do):
 `register_provider(lambda workspace: [...])`.
 """
 
@@ -29,9 +31,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from siyu.core.contract import siyu_apps
 from siyu.core.models import Workspace
 
 
@@ -239,8 +243,29 @@ def register_provider(provider: Callable[[Workspace], Iterable[SegmentField]]) -
         _providers.append(provider)
 
 
+_apps_loaded = False
+
+
+def _load_app_fields() -> None:
+    """Run each installed app's registering function once (its contract's `segment_fields`)."""
+    global _apps_loaded
+    if _apps_loaded:
+        return
+    for app in siyu_apps():
+        if app.segment_fields:
+            import_string(app.segment_fields)()
+    _apps_loaded = True
+
+
+def shared_fields() -> dict[str, SegmentField]:
+    """The fields every brand has (those of providers aside), by key."""
+    _load_app_fields()
+    return dict(_fields)
+
+
 def fields_for(workspace: Workspace) -> dict[str, SegmentField]:
     """Every field this brand's rules may use, by key, in registration order."""
+    _load_app_fields()
     found = dict(_fields)
     for provider in _providers:
         for item in provider(workspace):

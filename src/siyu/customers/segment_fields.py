@@ -1,6 +1,7 @@
-"""The segment fields of the customers module (人群条件): tags, channel, staff accounts, added
-date, lifecycle stage, score, tier, angel users, tag completeness, phone, birthday month and the
-brand's custom fields. Registered when the segments app loads; see `registry` for the contract.
+"""The customers hub's own segment fields (人群条件): follow relations (still a friend, staff
+accounts, first added, last engaged), profile (phone, birthday month) and the brand's custom
+fields; plus the building blocks other apps' fields use (`column_field`, `date_column`,
+`compare_q`/`compare`). Tags, lifecycle and channels register their fields from their own apps.
 
 Each SQL builder and its Python predicate must agree for every operator, including missing
 values (a customer never added has no `first_added_at`; a custom field may be unset): the
@@ -16,9 +17,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from siyu.accounts.models import StaffAccount
 from siyu.core.models import Workspace
-from siyu.customers.models import CustomField, FieldKind, FollowRelation, LifecycleStage
-from siyu.segments.registry import (
+from siyu.customers.models import CustomField, FieldKind, FollowRelation
+from siyu.customers.segmentation import (
     Base,
     Context,
     CustomerSnapshot,
@@ -29,7 +31,6 @@ from siyu.segments.registry import (
     register,
     register_provider,
 )
-from siyu.tags.models import CustomerTag, Tag
 
 GROUP_PROFILE = _("Profile")
 GROUP_RELATION = _("Relation")
@@ -39,7 +40,7 @@ GROUP_CUSTOM = _("Custom fields")
 
 # --- shared comparisons ------------------------------------------------------------------------
 
-def _compare_q(path: str, op: str, value: Any) -> Q:
+def compare_q(path: str, op: str, value: Any) -> Q:
     if op == Op.EQ:
         return Q(**{path: value})
     if op == Op.GTE:
@@ -59,7 +60,7 @@ def _compare_q(path: str, op: str, value: Any) -> Q:
     raise ValueError(op)
 
 
-def _compare(x: Any, op: str, value: Any) -> bool:
+def compare(x: Any, op: str, value: Any) -> bool:
     if op == Op.NOT_IN:
         return x is None or x not in value
     if x is None:
@@ -83,19 +84,21 @@ def _compare(x: Any, op: str, value: Any) -> bool:
     raise ValueError(op)
 
 
-def _column(key: str, label: Any, base: str, operators: tuple[str, ...], column: str, group: Any, **extra: Any) -> SegmentField:
+def column_field(key: str, label: Any, base: str, operators: tuple[str, ...], column: str, group: Any, **extra: Any) -> SegmentField:
     """A field read from one non-null column of the customer row."""
 
     def to_q(op: str, value: Any, ctx: Context) -> Q:
-        return ~Q(**{f"{column}__in": value}) if op == Op.NOT_IN else _compare_q(column, op, value)
+        return ~Q(**{f"{column}__in": value}) if op == Op.NOT_IN else compare_q(column, op, value)
 
     def test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
-        return _compare(getattr(snap, column), op, value)
+        return compare(getattr(snap, column), op, value)
 
     return SegmentField(key=key, label=label, base=base, operators=operators, to_q=to_q, test=test, group=group, **extra)
 
 
-# --- added date: a datetime column compared by days in the brand's time zone --------------------
+# --- dates: a datetime column compared by days in the brand's time zone -------------------------
+
+DATE_OPS = (Op.BEFORE, Op.SINCE, Op.BETWEEN, Op.WITHIN_DAYS)
 
 def _day_start(day: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time.min, tzinfo=timezone.get_default_timezone())
@@ -114,7 +117,7 @@ def _bounds(op: str, value: Any, ctx: Context) -> tuple[dt.datetime | None, dt.d
     raise ValueError(op)
 
 
-def _date_column(column: str) -> tuple[QBuilder, Predicate]:
+def date_column(column: str) -> tuple[QBuilder, Predicate]:
     """A datetime column compared with a date condition; a customer without the date never matches."""
 
     def to_q(op: str, value: Any, ctx: Context) -> Q:
@@ -136,64 +139,14 @@ def _date_column(column: str) -> tuple[QBuilder, Predicate]:
     return to_q, test
 
 
-# --- tags --------------------------------------------------------------------------------------
+# --- follow relations: still a friend, staff accounts ------------------------------------------
 
-def _tag_options(workspace: Workspace) -> list[tuple[Any, str]]:
-    tags = Tag.objects.for_workspace(workspace).filter(deleted_at__isnull=True).select_related("group")
-    return [(t.pk, f"{t.group.name} / {t.name}") for t in tags.order_by("group__order", "group_id", "-order", "id")]
-
-
-def _has_tags(ids: list[int]) -> Exists:
-    return Exists(CustomerTag.unscoped.filter(customer_id=OuterRef("pk"), tag_id__in=ids))
-
-
-def _tags_q(op: str, value: Any, ctx: Context) -> Q:
-    if op == Op.ANY:
-        return Q(_has_tags(value))
-    if op == Op.NONE:
-        return ~Q(_has_tags(value))
-    q = Q()
-    for tag_id in value:  # Op.ALL: one semi-join per tag, each served by the (tag, customer) index
-        q &= Q(_has_tags([tag_id]))
-    return q
-
-
-def _tags_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
-    wanted = set(value)
-    if op == Op.ANY:
-        return bool(snap.tag_ids & wanted)
-    if op == Op.ALL:
-        return wanted <= snap.tag_ids
-    return not snap.tag_ids & wanted
-
-
-# --- follow relations: channel, staff accounts -------------------------------------------------
-
-def _active_follows(**filters: Any) -> Exists:
+def active_follows(**filters: Any) -> Exists:
     return Exists(FollowRelation.unscoped.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True, **filters))
 
 
-def _channel_options(workspace: Workspace) -> list[tuple[Any, str]]:
-    try:
-        from siyu.channels.models import ChannelCode
-    except ImportError:  # pragma: no cover - channels is optional for the segments app
-        return []
-    return [(state, name) for state, name in
-            ChannelCode.objects.for_workspace(workspace).order_by("name").values_list("state", "name")]
-
-
-def _channel_q(op: str, value: Any, ctx: Context) -> Q:
-    found = Q(_active_follows(state__in=value))
-    return found if op == Op.IN else ~found
-
-
-def _channel_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
-    found = any(f.active and f.state in value for f in snap.follows)
-    return found if op == Op.IN else not found
-
-
 def _following_q(op: str, value: Any, ctx: Context) -> Q:
-    found = Q(_active_follows())
+    found = Q(active_follows())
     return found if value else ~found
 
 
@@ -202,19 +155,17 @@ def _following_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -
 
 
 def _account_options(workspace: Workspace) -> list[tuple[Any, str]]:
-    from siyu.accounts.models import StaffAccount
-
     return [(a.pk, str(a.name or a.userid)) for a in StaffAccount.objects.for_workspace(workspace).order_by("userid")]
 
 
 def _accounts_q(op: str, value: Any, ctx: Context) -> Q:
     if op == Op.ANY:
-        return Q(_active_follows(account_id__in=value))
+        return Q(active_follows(account_id__in=value))
     if op == Op.NONE:
-        return ~Q(_active_follows(account_id__in=value))
+        return ~Q(active_follows(account_id__in=value))
     q = Q()
     for account_id in value:
-        q &= Q(_active_follows(account_id=account_id))
+        q &= Q(active_follows(account_id=account_id))
     return q
 
 
@@ -250,18 +201,6 @@ def _birthday_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) ->
     return snap.birthday is not None and snap.birthday.month in value
 
 
-def _stage_options(workspace: Workspace) -> list[tuple[Any, str]]:
-    return [(v, str(label)) for v, label in LifecycleStage.choices]
-
-
-def _angel_q(op: str, value: Any, ctx: Context) -> Q:
-    return Q(is_angel=value)
-
-
-def _angel_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
-    return snap.is_angel == value
-
-
 # --- custom fields (Customer.fields[key]) -------------------------------------------------------
 
 _CUSTOM_OPS = {
@@ -288,7 +227,7 @@ def custom_field(cf: CustomField) -> SegmentField:
     def to_q(op: str, value: Any, ctx: Context) -> Q:
         if op == Op.NOT_IN:
             return ~Q(**{f"{path}__in": value}) | Q(**{f"{path}__isnull": True})
-        return _compare_q(path, op, value)
+        return compare_q(path, op, value)
 
     def test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> bool:
         x = snap.fields.get(cf.key)
@@ -296,7 +235,7 @@ def custom_field(cf: CustomField) -> SegmentField:
             return False
         if kind != FieldKind.NUMBER and x is not None and not isinstance(x, str):
             return op == Op.NOT_IN
-        return _compare(x, op, value)
+        return compare(x, op, value)
 
     choices = [(c, str(c)) for c in cf.choices] if kind == FieldKind.CHOICE else None
     return SegmentField(
@@ -311,14 +250,7 @@ def _custom_fields(workspace: Workspace) -> list[SegmentField]:
 
 # --- registration ------------------------------------------------------------------------------
 
-def register_builtin_fields() -> None:
-    register(SegmentField(
-        key="tags", label=_("Tags"), base=Base.TAG, operators=(Op.ANY, Op.ALL, Op.NONE),
-        to_q=_tags_q, test=_tags_test, options=_tag_options, group=GROUP_RELATION))
-    register(SegmentField(
-        key="channel", label=_("Channel (active friend)"), base=Base.TEXT, operators=(Op.IN, Op.NOT_IN),
-        to_q=_channel_q, test=_channel_test, options=_channel_options, group=GROUP_RELATION,
-        help=_("The channel code state of a follow relation that is still a friend.")))
+def register_customer_fields() -> None:
     register(SegmentField(
         key="following", label=_("Still a friend of any account"), base=Base.BOOL, operators=(Op.IS,),
         to_q=_following_q, test=_following_test, group=GROUP_RELATION))
@@ -326,26 +258,15 @@ def register_builtin_fields() -> None:
         key="accounts", label=_("Staff accounts"), base=Base.ACCOUNT, operators=(Op.ANY, Op.ALL, Op.NONE),
         to_q=_accounts_q, test=_accounts_test, options=_account_options, group=GROUP_RELATION,
         help=_("Followed (still a friend) by these staff accounts.")))
-    dates = (Op.BEFORE, Op.SINCE, Op.BETWEEN, Op.WITHIN_DAYS)
-    added_q, added_test = _date_column("first_added_at")
-    register(SegmentField(key="added_at", label=_("First added"), base=Base.DATE, operators=dates,
+    added_q, added_test = date_column("first_added_at")
+    register(SegmentField(key="added_at", label=_("First added"), base=Base.DATE, operators=DATE_OPS,
                           to_q=added_q, test=added_test, group=GROUP_RELATION))
-    engaged_q, engaged_test = _date_column("last_engaged_at")
+    engaged_q, engaged_test = date_column("last_engaged_at")
     register(SegmentField(
-        key="last_engaged", label=_("Last engaged"), base=Base.DATE, operators=dates, to_q=engaged_q,
+        key="last_engaged", label=_("Last engaged"), base=Base.DATE, operators=DATE_OPS, to_q=engaged_q,
         test=engaged_test, group=GROUP_SCORE,
         help=_("The customer's latest own action: a customer group joined, a welfare redeemed. "
                "Customers who never did one do not match.")))
-    register(_column("stage", _("Lifecycle stage"), Base.CHOICE, (Op.IN, Op.NOT_IN), "stage", GROUP_SCORE,
-                     options=_stage_options))
-    register(_column("score", _("Super-user score"), Base.NUMBER, (Op.GTE, Op.LTE, Op.BETWEEN), "score",
-                     GROUP_SCORE, minimum=0, maximum=100))
-    register(_column("tier", _("Tier"), Base.TEXT, (Op.IN, Op.NOT_IN), "tier", GROUP_SCORE))
-    register(SegmentField(
-        key="angel", label=_("Angel user"), base=Base.BOOL, operators=(Op.IS,),
-        to_q=_angel_q, test=_angel_test, group=GROUP_SCORE))
-    register(_column("tag_completeness", _("Tag completeness (0–1)"), Base.NUMBER, (Op.GTE, Op.LTE, Op.BETWEEN),
-                     "tag_completeness", GROUP_SCORE, minimum=0, maximum=1))
     register(SegmentField(
         key="has_phone", label=_("Has a phone number"), base=Base.BOOL, operators=(Op.IS,),
         to_q=_has_phone_q, test=_has_phone_test, group=GROUP_PROFILE))

@@ -1,0 +1,110 @@
+"""The app contract: what each domain app tells the centre about itself, in one place.
+
+A Siyu app's `AppConfig` subclasses `SiyuApp` and fills in the attributes it needs. The centre
+(`siyu.urls`, `siyu.api`, the console's navigation, the permission matrix, the demo, the
+customer timeline, the profile page and the segment engine) loops over `siyu_apps()`, so adding
+an app is its folder plus one line in `INSTALLED_APPS`:
+
+    class ContentConfig(SiyuApp):
+        name = "siyu.content"
+        label = "content"
+        url_prefix = "content/"                      # includes siyu.content.urls
+        api_routers = (("/content/", "siyu.content.api.router"),)
+        permission_column = PermissionColumn("content", _("Content & SOP"), {...})
+        nav = NavEntry("content", "content:home", "✎", order=40)
+        timeline_kinds = {"content.sent": _("Content sent")}
+        demo_steps = (DemoStep("siyu.content.demo.seed"),)
+
+`ready()` imports the app's `subscribers` and `tasks` modules when they exist (event
+subscriptions and `register_job` cron jobs) and puts its permission column in the matrix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+
+from siyu.core.permissions import PermissionColumn, register_column
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A module in the console's left navigation; shown to roles that may view `module`."""
+
+    module: str
+    url_name: str
+    icon: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProfilePanel:
+    """A panel an app adds to the customer profile page. `context` is the dotted path of a
+    function `(workspace, membership, customer) -> dict | None` (None hides the panel);
+    the template is included with that dict as its context."""
+
+    template: str
+    context: str
+    order: int = 100
+
+    def render_context(self, workspace: Any, membership: Any, customer: Any) -> dict[str, Any] | None:
+        function: Callable[..., dict[str, Any] | None] = import_string(self.context)
+        return function(workspace, membership, customer)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A step of `siyu demo`'s seeding, a function `(workspace) -> None` by dotted path. Steps
+    with `after_twin` run once the WeCom twin answers; the others when the demo brand is made.
+    Steps run in `INSTALLED_APPS` order (the layers' order), and each must be idempotent."""
+
+    path: str
+    after_twin: bool = True
+
+    def run(self, workspace: Any) -> None:
+        import_string(self.path)(workspace)
+
+
+class SiyuApp(AppConfig):
+    """A domain app's declaration to the centre (see the module docstring)."""
+
+    url_prefix: str | None = None  # mounts `<name>.urls` (or `urlconf`) under this prefix
+    urlconf: str | None = None
+    api_routers: Sequence[tuple[str, str]] = ()  # (prefix under /api, dotted path of a ninja Router)
+    nav: NavEntry | None = None
+    permission_column: PermissionColumn | None = None
+    timeline_kinds: Mapping[str, Promise | str] = {}  # noqa: RUF012 - read-only by convention
+    segment_fields: str | None = None  # dotted path of a function registering segment fields
+    profile_panels: Sequence[ProfilePanel] = ()
+    demo_steps: Sequence[DemoStep] = ()
+    autoload: Sequence[str] = ("subscribers", "tasks")
+
+    def ready(self) -> None:
+        for submodule in self.autoload:
+            dotted = f"{self.name}.{submodule}"
+            if importlib.util.find_spec(dotted) is not None:
+                importlib.import_module(dotted)
+        if self.permission_column is not None:
+            register_column(self.permission_column)
+        for kind in self.timeline_kinds:
+            if not kind.startswith(f"{self.label}."):
+                raise ValueError(f"timeline kind {kind!r} of {self.label} must start with '{self.label}.'")
+
+    def routes(self) -> str | None:
+        return self.urlconf or (f"{self.name}.urls" if self.url_prefix is not None else None)
+
+
+def siyu_apps() -> list[SiyuApp]:
+    """The installed Siyu apps, in `INSTALLED_APPS` order."""
+    return [config for config in apps.get_app_configs() if isinstance(config, SiyuApp)]
+
+
+def timeline_kinds() -> dict[str, Promise | str]:
+    """Every timeline kind the installed apps write, with its label."""
+    return {kind: label for app in siyu_apps() for kind, label in app.timeline_kinds.items()}

@@ -1,0 +1,77 @@
+"""The web kit every app's pages and API routes use: the typed member request, the `member_page`
+decorator, and small helpers for forms, uploads and the caller's address.
+
+It depends on `siyu.core` (and Django) only, never on a domain app or on the console; the
+templates it renders (`console/no_workspace.html`, `console/denied.html`) are looked up by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from siyu.core.models import Membership, Workspace
+
+
+class MemberRequest(HttpRequest):
+    """A request from a member seated in a workspace. Only a type, never instantiated: the
+    session's seat is put on the request by `siyu.core.middleware.CurrentWorkspaceMiddleware`
+    and checked by `member_page`; an API call's seat is its token's or its session's (the
+    authentication of `siyu.api`), so ninja routes annotate their request with it too."""
+
+    workspace: Workspace
+    membership: Membership
+    htmx: HtmxDetails
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or the form itself)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def private_file(handle: Any, content_type: str) -> HttpResponse:
+    """An uploaded file streamed to a signed-in member of its brand: never cached by shared
+    caches, never sniffed or run as anything but its declared type."""
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in and seated in a workspace (the view's request is a `MemberRequest`); a refused
+    permission renders the 403 page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request, "membership", None) is None:
+            return render(request, "console/no_workspace.html", status=403)
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return render(request, "console/denied.html", {"reason": str(exc)}, status=403)
+        except ObjectDoesNotExist as exc:
+            # Rows of other brands are not found, not forbidden: their existence is not revealed.
+            raise Http404 from exc
+
+    return wrapper
