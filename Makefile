@@ -27,6 +27,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/python -m pytest

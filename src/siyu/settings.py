@@ -157,6 +157,12 @@ SIYU = {
     "EVENT_MAX_ATTEMPTS": envint("SIYU_EVENT_MAX_ATTEMPTS", 5),
     # Callbacks stored within this window share one inbox-draining task (per web process).
     "INBOX_DRAIN_DELAY_MS": envint("SIYU_INBOX_DRAIN_DELAY_MS", 200),
+    # Nightly pruning (days; 0 keeps forever): processed callbacks and domain events whose runs
+    # all finished; failed/unknown callbacks, events with a failed run and refused callbacks;
+    # WeCom API-call logs. Callbacks not yet processed and events with runs still to do are kept.
+    "RETAIN_EVENTS_DAYS": envint("SIYU_RETAIN_EVENTS_DAYS", 30),
+    "RETAIN_FAILED_EVENTS_DAYS": envint("SIYU_RETAIN_FAILED_EVENTS_DAYS", 90),
+    "RETAIN_API_CALLS_DAYS": envint("SIYU_RETAIN_API_CALLS_DAYS", 14),
 }
 
 LOGGING = {

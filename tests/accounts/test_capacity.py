@@ -204,12 +204,15 @@ def test_alerts_of_one_brand_stay_in_that_brand(brand_a, brand_b):
 
 
 def test_the_ten_minute_job_sweeps_every_brand(brand_a, brand_b):
-    from siyu.accounts.tasks import recheck_capacity_alerts
+    from siyu.accounts.tasks import recheck_capacity_alerts, recheck_capacity_alerts_brand
     from siyu.core.schedule import jobs
+    from tests.support.jobs import run_queued, summed
 
     make_account(brand_a, "alpha", friend_limit=10, friend_count=9)
     make_account(brand_b, "beta", friend_limit=10, friend_count=10)
-    assert recheck_capacity_alerts.call() == {"brands": 2, "alerts": 2, "failed": 0}
+    assert recheck_capacity_alerts.call() == 2  # one task per brand
+    assert summed(run_queued(recheck_capacity_alerts_brand)) == {"alerts": 2}
     assert (alerts(brand_a), alerts(brand_b)) == ([("alpha", 80)], [("beta", 95)])
-    assert recheck_capacity_alerts.call()["alerts"] == 0
+    recheck_capacity_alerts.call()
+    assert summed(run_queued(recheck_capacity_alerts_brand)) == {"alerts": 0}
     assert {j.name: j.cron for j in jobs()}["accounts.recheck_capacity_alerts"] == "*/10 * * * *"

@@ -199,7 +199,8 @@ def test_the_daily_cap_counts_adds_through_this_codes_state_today(shop):
 
 
 def test_the_rotation_job_routes_every_active_code_of_every_brand(shop, brand_b, twin):
-    from siyu.channels.tasks import route_codes
+    from siyu.channels.tasks import route_codes, route_codes_brand
+    from tests.support.jobs import run_queued, summed
 
     connect(brand_b.workspace, twin)
     theirs = codes.create_code(brand_b.workspace, member_seat(brand_b.members["planner"], brand_b.workspace),
@@ -207,8 +208,8 @@ def test_the_rotation_job_routes_every_active_code_of_every_brand(shop, brand_b,
     ours = codes.create_code(shop.workspace, shop.planner, code_input(shop.accounts))
     ChannelCode.objects.for_workspace(shop.workspace).filter(pk=ours.pk).update(routed_userids=["backup01"])
     ChannelCode.objects.for_workspace(brand_b.workspace).filter(pk=theirs.pk).update(routed_userids=["backup01"])
-    totals = route_codes.call()
-    assert totals == {"codes": 2, "changed": 2, "failed": 0}
+    assert route_codes.call() == 2  # one task per brand
+    assert summed(run_queued(route_codes_brand)) == {"codes": 2, "changed": 2, "failed": 0}
     for code in (ours, theirs):
         fresh = ChannelCode.unscoped.get(pk=code.pk)
         assert fresh.routed_userids != ["backup01"]
@@ -222,11 +223,13 @@ def test_the_rotation_and_reconcile_jobs_are_registered_with_the_scheduler():
 
 
 def test_the_reconcile_job_recreates_a_lost_contact_way(shop):
-    from siyu.channels.tasks import reconcile_contact_ways
+    from siyu.channels.tasks import reconcile_contact_ways, reconcile_contact_ways_brand
+    from tests.support.jobs import run_queued
 
     code = codes.create_code(shop.workspace, shop.planner, code_input(shop.accounts))
     shop.twin.api("externalcontact/del_contact_way", {"config_id": code.config_id})
-    assert reconcile_contact_ways.call()["recreated"] == 1
+    assert reconcile_contact_ways.call() == 1
+    assert run_queued(reconcile_contact_ways_brand)[0]["recreated"] == 1
     fresh = ChannelCode.objects.for_workspace(shop.workspace).get(pk=code.pk)
     response = httpx.post(f"{shop.twin.url}/twin/customers/add", json={"config_id": fresh.config_id, "name": "回流"})
     assert response.status_code == 201 and response.json()["userid"] == fresh.routed_userids[0]

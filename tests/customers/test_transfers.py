@@ -11,7 +11,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.core.models import AuditEntry, EventRecord
 from siyu.core.permissions import Role
 from siyu.customers import services
-from siyu.customers.churn_tasks import poll_waiting_transfers
+from siyu.customers.churn_tasks import poll_waiting_transfers, poll_waiting_transfers_brand
 from siyu.customers.models import (
     Customer,
     CustomerTransfer,
@@ -24,6 +24,7 @@ from siyu.customers.services import transfers
 from siyu.customers.timeline import TimelineKind
 from tests.conftest import seat
 from tests.customers.conftest import at, connect
+from tests.support.jobs import run_queued
 
 DAY = 24 * 3600
 A, B = "xiaowanzi01", "xiaowanzi02"
@@ -101,7 +102,8 @@ def test_the_scheduled_poll_settles_waiting_transfers_of_every_brand(transaction
     who = customers(brand, twin, "wmA")
     move(brand, who)
     twin.advance(DAY + 1)
-    totals = poll_waiting_transfers.call()
+    assert poll_waiting_transfers.call() == 1  # one task per brand with waiting transfers
+    [totals] = run_queued(poll_waiting_transfers_brand)
     assert (totals["done"], totals["errors"]) == (1, 0)
     assert CustomerTransfer.objects.for_workspace(brand.workspace).get().status == TransferStatus.DONE
 

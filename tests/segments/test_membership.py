@@ -183,11 +183,13 @@ def test_incremental_membership_equals_full_recompute_after_random_events(transa
 
 def test_the_nightly_job_recomputes_every_brands_dynamic_segments(db, shop):
     from siyu.core.schedule import jobs
-    from siyu.segments.tasks import recompute_segments
+    from siyu.segments.tasks import recompute_segments, recompute_segments_brand
+    from tests.support.jobs import run_queued
 
     assert "segments.recompute" in {job.name for job in jobs()}
     seg = segment(shop, {"match": "and", "rules": [{"field": "has_phone", "op": "is", "value": True}]})
     make_customer(shop, "wmN", phone="13800000001")  # written directly: no event, so only a recompute sees it
-    assert recompute_segments.call() == {"segments": 1, "failed": 0}
+    assert recompute_segments.call() == 1  # one task per brand
+    assert run_queued(recompute_segments_brand) == [{"segments": 1, "skipped": 0, "next_after_id": 0}]
     seg.refresh_from_db()
     assert seg.member_count == 1

@@ -19,6 +19,7 @@ from siyu.core.models import Workspace
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
 from siyu.customers.events import FollowStarted
+from siyu.wecom.services import NotConnected
 
 logger = logging.getLogger("siyu.channels")
 
@@ -31,8 +32,6 @@ logger = logging.getLogger("siyu.channels")
 def route_codes_brand(workspace_id: int) -> dict[str, int]:
     """Apply routing to every active code of one brand (WeCom is called only for codes whose
     accounts change)."""
-    from siyu.wecom.services import NotConnected
-
     workspace = open_brand(workspace_id)
     if workspace is None:
         return {}
@@ -54,8 +53,6 @@ def route_codes() -> int:
 def reconcile_contact_ways_brand(workspace_id: int) -> dict[str, int]:
     """Re-create the contact ways WeCom no longer has for one brand (see
     `codes.reconcile_contact_ways`), so printed codes keep adding friends."""
-    from siyu.wecom.services import NotConnected
-
     workspace = open_brand(workspace_id)
     if workspace is None:
         return {}

@@ -7,3 +7,5 @@ class ConsoleConfig(contract.SiyuApp):
     name = "siyu.console"
     label = "console"
     url_prefix = ""
+    # notifications (the bell, the list); the paths predate the console router, so they stay
+    api_routers = (("/churn/", "siyu.console.api.router"),)

@@ -120,10 +120,12 @@ class Scheduler:
 
 
 def _register_platform_jobs() -> None:
+    from siyu.core.retention import prune_history
     from siyu.core.tasks import prune_finished_tasks, sweep
 
     register_job("core.sweep", "* * * * *", sweep)
     register_job("core.prune_finished_tasks", "30 3 * * *", prune_finished_tasks)
+    register_job("core.prune_history", "40 3 * * *", prune_history)
 
 
 _register_platform_jobs()

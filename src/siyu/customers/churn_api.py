@@ -1,6 +1,6 @@
 """流失与继承 API under /api/churn/: the churn list and per-account figures, and transfers (request,
 history, check status now). Thin: the same services as the console, scoped to the caller's
-workspace; roles are checked by the services. (The caller's notifications: `siyu.console.api`.)"""
+workspace; roles are checked by the services. (The caller's notifications are the console's API.)"""
 
 from __future__ import annotations
 

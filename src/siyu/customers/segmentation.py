@@ -151,6 +151,7 @@ class SegmentField:
     help: Promise | str = ""
     minimum: float | None = None
     maximum: float | None = None
+    order: int = 100  # where the rule builder lists it; equal orders keep registration order
 
     def clean(self, workspace: Workspace, op: str, value: Any) -> Any:
         """The value, normalised; ValidationError (with a message a person understands) if not."""
@@ -270,7 +271,7 @@ def fields_for(workspace: Workspace) -> dict[str, SegmentField]:
     for provider in _providers:
         for item in provider(workspace):
             found[item.key] = item
-    return found
+    return dict(sorted(found.items(), key=lambda pair: pair[1].order))
 
 
 def describe(workspace: Workspace) -> list[dict[str, Any]]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.models import Workspace
 from siyu.core.schedule import register_job
+from siyu.core.services import OPERATOR
 from siyu.core.tenancy import workspace_context
 
 
@@ -24,20 +26,40 @@ def run_customer_sync(workspace_id: int, sync_id: int) -> dict[str, object]:
 
 
 @task()
-def resume_stale_syncs() -> int:
-    """Every ten minutes: a sync whose worker died (nothing saved for `STALE_AFTER`) is resumed
-    from the page it stopped at. A sync WeCom stopped with an error waits for an operator."""
-    from siyu.core.services import OPERATOR
+def resume_stale_syncs_brand(workspace_id: int) -> int:
+    """Resume one brand's sync whose worker died (nothing saved for `STALE_AFTER`) from the page
+    it stopped at; nothing when it was resumed meanwhile."""
+    from django.core.exceptions import ValidationError
+
     from siyu.customers.models import CustomerSync, SyncStatus
     from siyu.customers.services.sync import is_stale, resume_sync
 
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return 0
     resumed = 0
-    for sync in CustomerSync.unscoped.filter(status=SyncStatus.RUNNING).select_related("workspace"):
-        if is_stale(sync):
-            with workspace_context(sync.workspace):
-                resume_sync(sync.workspace, OPERATOR, sync.pk)
-            resumed += 1
+    with workspace_context(workspace):
+        for sync in CustomerSync.objects.for_workspace(workspace).filter(status=SyncStatus.RUNNING):
+            if is_stale(sync):
+                try:
+                    resume_sync(workspace, OPERATOR, sync.pk)
+                except ValidationError:
+                    continue  # resumed (or finished) by someone else since it was read
+                resumed += 1
     return resumed
+
+
+@task()
+def resume_stale_syncs() -> int:
+    """Every ten minutes: one task per brand whose running sync is stale (a sync WeCom stopped
+    with an error waits for an operator). One brand has one running sync: nothing to slice."""
+    from django.utils import timezone
+
+    from siyu.customers.models import CustomerSync, SyncStatus
+    from siyu.customers.services.sync import STALE_AFTER
+
+    stale = CustomerSync.unscoped.filter(status=SyncStatus.RUNNING, updated_at__lt=timezone.now() - STALE_AFTER)
+    return for_each_brand(resume_stale_syncs_brand, brands_of(stale))
 
 
 register_job("customers.resume_stale_syncs", "*/10 * * * *", resume_stale_syncs)

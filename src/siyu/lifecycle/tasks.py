@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from siyu.core.models import Workspace
+from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
 from siyu.customers.models import Customer
@@ -18,7 +18,9 @@ from siyu.lifecycle.services.recompute import recompute_slice
 @task()
 def recompute_brand(workspace_id: int, after_id: int = 0) -> dict[str, int]:
     """One slice of a brand's full recompute; queues the next slice until the brand is done."""
-    workspace = Workspace.objects.get(pk=workspace_id)
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return {}
     with workspace_context(workspace):
         sliced = recompute_slice(workspace, after_id)
     if sliced.next_after_id is not None:
@@ -30,11 +32,9 @@ def recompute_brand(workspace_id: int, after_id: int = 0) -> dict[str, int]:
 
 @task()
 def recompute_nightly() -> int:
-    """Every night: a full recompute of every brand with customers, each in its own slices."""
-    ids = list(Customer.unscoped.values_list("workspace_id", flat=True).distinct().order_by())
-    for workspace_id in ids:
-        recompute_brand.enqueue(workspace_id)
-    return len(ids)
+    """Every night: a full recompute of every brand with customers, one slice chain per brand
+    (`core.fanout`; a brand whose recompute is already under way is left to finish it)."""
+    return for_each_brand(recompute_brand, brands_of(Customer.unscoped.all()))
 
 
 register_job("lifecycle.recompute_nightly", "20 3 * * *", recompute_nightly)

@@ -46,6 +46,6 @@ def _tags_test(snap: CustomerSnapshot, op: str, value: Any, ctx: Context) -> boo
 def register() -> None:
     register_field(SegmentField(
         key="tags", label=_("Tags"), base=Base.TAG, operators=(Op.ANY, Op.ALL, Op.NONE),
-        to_q=_tags_q, test=_tags_test, options=_tag_options, group=GROUP_RELATION))
+        to_q=_tags_q, test=_tags_test, options=_tag_options, group=GROUP_RELATION, order=10))
     register_field(column_field("tag_completeness", _("Tag completeness (0–1)"), Base.NUMBER,
                                 (Op.GTE, Op.LTE, Op.BETWEEN), "tag_completeness", GROUP_SCORE, minimum=0, maximum=1))

@@ -10,20 +10,19 @@ from django.db.models import QuerySet
 from django_tasks import task
 
 from siyu.core.fanout import brands_of, for_each_brand, open_brand
-from siyu.core.models import Workspace
+from siyu.core.models import Membership, Workspace
 from siyu.core.schedule import register_job
 from siyu.core.services import OPERATOR
 from siyu.core.tenancy import workspace_context
 from siyu.tags.models import TagSync
-from siyu.tags.services import catalogue, rules
+from siyu.tags.services import catalogue, rules, tagging
+from siyu.wecom.models import WeComConnection
 
 logger = logging.getLogger("siyu.tags")
 
 
 def _connected() -> QuerySet[Any]:
     """The ids of the brands connected to WeCom, as a subquery."""
-    from siyu.wecom.models import WeComConnection
-
     return brands_of(WeComConnection.unscoped.all())
 
 
@@ -76,9 +75,6 @@ def bulk_tagging(workspace_id: int, membership_id: int | None, customer_ids: lis
                  untag: bool, source: str) -> dict[str, int]:
     """A large tag or untag request from the console or the API (see `tagging.queue_tagging`).
     Re-running it changes nothing: tags already there (or already gone) are skipped."""
-    from siyu.core.models import Membership
-    from siyu.tags.services import tagging
-
     workspace = Workspace.objects.get(pk=workspace_id)
     seat = Membership.objects.for_workspace(workspace).filter(pk=membership_id).first() if membership_id else OPERATOR
     with workspace_context(workspace):

@@ -25,10 +25,27 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from django.core.cache import cache
 
+from siyu.wecom.errors import (
+    BadSecret,
+    ContactWayMissing,
+    DownloadFailed,
+    DownloadProblem,
+    InvalidParameter,
+    IpNotTrusted,
+    NotAFriend,
+    RateLimited,
+    StaffGone,
+    TransferLimitReached,
+    WeComError,
+    WeComUnavailable,
+    WelcomeCodeUsed,
+    error_for,
+)
 from siyu.wecom.models import ApiCall, WeComConnection
 from siyu.wecom.schemas import (
     AccessToken,
@@ -79,6 +96,7 @@ from siyu.wecom.schemas import (
     TagGroup,
     TagGroups,
     TransferResultPage,
+    TransferState,
     UnassignedPage,
     WeComModel,
 )
@@ -87,9 +105,11 @@ __all__ = [
     "AccessToken",
     "AcquisitionLink",
     "Attachment",
+    "BadSecret",
     "ClientOptions",
     "ContactWay",
     "ContactWayCreated",
+    "ContactWayMissing",
     "ContactWayPage",
     "ContactWaySpec",
     "ContactWayUpdate",
@@ -97,9 +117,13 @@ __all__ = [
     "CustomerPage",
     "CustomerTransferOutcome",
     "Department",
+    "DownloadFailed",
+    "DownloadProblem",
     "FailedChat",
     "GroupChat",
     "GroupChatPage",
+    "InvalidParameter",
+    "IpNotTrusted",
     "JoinWay",
     "JoinWaySpec",
     "JoinWayUpdate",
@@ -116,14 +140,21 @@ __all__ = [
     "MomentSpec",
     "MomentTaskPage",
     "NewTag",
+    "NotAFriend",
+    "RateLimited",
+    "StaffGone",
     "StaffMember",
     "StaffPage",
     "TagGroup",
+    "TransferLimitReached",
     "TransferResultPage",
+    "TransferState",
     "UnassignedPage",
     "WeComClient",
     "WeComError",
     "WeComUnavailable",
+    "WelcomeCodeUsed",
+    "download",
 ]
 
 # WECOM.md §1: errors that mean "get a new token and try once more".
@@ -131,20 +162,6 @@ TOKEN_ERRORS = frozenset({40014, 42001, 41001})
 # WECOM.md §1: frequency (45009) and concurrency (45033) limits: back off, retry once.
 LIMIT_ERRORS = frozenset({45009, 45033})
 TRANSPORT_ERRCODE = -1  # no WeCom answer at all (timeout, refused connection, not JSON)
-
-
-class WeComError(Exception):
-    """WeCom answered with a non-zero errcode (or, for `WeComUnavailable`, did not answer)."""
-
-    def __init__(self, errcode: int, errmsg: str, endpoint: str) -> None:
-        super().__init__(f"{endpoint}: {errcode} {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg
-        self.endpoint = endpoint
-
-
-class WeComUnavailable(WeComError):
-    """No usable answer: a timeout, a network error, a non-JSON body."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,38 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context per process, shared by every client: loading the CA bundle takes ~20 ms,
     which a worker sending a welcome message per add cannot pay per call."""
     return httpx.create_ssl_context()
+
+
+def download(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout_seconds: float = 10.0,
+    max_redirects: int = 3,
+    transport: httpx.BaseTransport | None = None,
+) -> bytes:
+    """GET a file WeCom serves by address, without a token (e.g. a contact way's `qr_code`,
+    WECOM.md §3), with a timeout, a redirect limit and a size cap. Raises `DownloadFailed`."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadFailed(DownloadProblem.NOT_A_WEB_ADDRESS)
+    try:
+        with httpx.Client(timeout=timeout_seconds, follow_redirects=True, max_redirects=max_redirects,
+                          verify=_tls_context(), transport=transport) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise DownloadFailed(DownloadProblem.HTTP_STATUS, status=response.status_code)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise DownloadFailed(DownloadProblem.TOO_LARGE)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise DownloadFailed(DownloadProblem.TOO_LARGE)
+    except httpx.TimeoutException:
+        raise DownloadFailed(DownloadProblem.TIMEOUT) from None
+    except httpx.HTTPError as exc:
+        raise DownloadFailed(DownloadProblem.UNREACHABLE, error=exc.__class__.__name__) from None
+    return bytes(body)
 
 
 class WeComClient:
@@ -656,7 +705,7 @@ class WeComClient:
     def _checked(endpoint: str, data: dict[str, Any]) -> dict[str, Any]:
         errcode = data.get("errcode", 0)
         if errcode != 0:
-            raise WeComError(int(errcode), str(data.get("errmsg", "")), endpoint)
+            raise error_for(int(errcode), str(data.get("errmsg", "")), endpoint)
         return data
 
     def _exchange(

@@ -7,6 +7,7 @@ Every `change_external_contact` ChangeType, every `change_external_chat` kind an
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from siyu.core.events import DomainEvent
 
@@ -58,8 +59,15 @@ class CustomerDeletedStaff(ContactEvent):
     name = "wecom.customer_deleted_staff"
 
 
+class TransferFailReason(StrEnum):
+    """Why a transfer failed (transfer_fail FailReason, §3)."""
+
+    CUSTOMER_REFUSED = "customer_refused"
+    TAKEOVER_FULL = "customer_limit_exceed"  # the takeover member is over the customer limit
+
+
 class TransferFailed(ContactEvent):
-    """transfer_fail: customer_refused or customer_limit_exceed."""
+    """transfer_fail: customer_refused or customer_limit_exceed (a `TransferFailReason`)."""
 
     name = "wecom.transfer_failed"
     fail_reason: str = ""

@@ -7,9 +7,12 @@ callers use.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from siyu.wecom.errors import WeComError, error_class
 
 # --- core: tokens, staff, contact ways, welcome messages, customers, tags (§1, §3) ------------
 
@@ -530,15 +533,39 @@ class CustomerTransferOutcome(WeComModel):
     external_userid: str
     errcode: int = 0  # per customer: 0 accepted, else why not
 
+    @property
+    def refusal(self) -> type[WeComError] | None:
+        """Why WeCom did not accept this customer, as the error its errcode means (e.g.
+        `NotAFriend`, `TransferLimitReached`; see `siyu.wecom.errors`); None when accepted."""
+        return None if self.errcode == 0 else error_class(self.errcode)
+
 
 class CustomerTransferOutcomes(WeComModel):
     customer: list[CustomerTransferOutcome] = []
+
+
+class TransferState(IntEnum):
+    """Where one customer's transfer stands (`transfer_result` status, §8)."""
+
+    DONE = 1
+    WAITING = 2
+    REFUSED = 3  # the customer refused
+    TAKEOVER_FULL = 4  # over the takeover member's customer limit
+    NO_RECORD = 5  # no such transfer
 
 
 class TransferStatus(WeComModel):
     external_userid: str
     status: int  # 1 done, 2 waiting, 3 refused, 4 over limit, 5 none
     takeover_time: int = 0
+
+    @property
+    def state(self) -> TransferState | None:
+        """The status as a `TransferState`; None for a code WECOM.md does not list."""
+        try:
+            return TransferState(self.status)
+        except ValueError:
+            return None
 
 
 class TransferResultPage(WeComModel):

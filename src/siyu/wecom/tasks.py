@@ -1,9 +1,13 @@
-"""Background work of the connector: turning stored callbacks into domain events."""
+"""Background work of the connector: turning stored callbacks into domain events, and pruning
+the old callbacks and API-call logs (see `core.retention`)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django_tasks import task
 
+from siyu.core import retention
 from siyu.core.schedule import register_job
 
 
@@ -24,3 +28,30 @@ def sweep_inbox() -> int:
 
 
 register_job("wecom.sweep_inbox", "* * * * *", sweep_inbox)
+
+
+@task()
+def prune_history(batch_size: int = retention.BATCH_SIZE) -> dict[str, int]:
+    """Nightly: delete processed callbacks older than `SIYU_RETAIN_EVENTS_DAYS`, failed and
+    unknown ones and refused callbacks older than `SIYU_RETAIN_FAILED_EVENTS_DAYS`, and API-call
+    logs older than `SIYU_RETAIN_API_CALLS_DAYS`, in short batches. A callback not yet processed
+    is never deleted."""
+    from siyu.wecom.models import ApiCall, CallbackRejection, InboundEvent, InboundStatus
+
+    limits = retention.cutoffs()
+    prunable = []
+    if limits.events is not None:
+        prunable.append(InboundEvent.unscoped.filter(status=InboundStatus.PROCESSED, received_at__lt=limits.events))
+    if limits.failed is not None:
+        prunable.append(InboundEvent.unscoped.filter(
+            status__in=[InboundStatus.FAILED, InboundStatus.UNKNOWN], received_at__lt=limits.failed))
+        prunable.append(CallbackRejection.unscoped.filter(at__lt=limits.failed))
+    if limits.api_calls is not None:
+        prunable.append(ApiCall.unscoped.filter(at__lt=limits.api_calls))
+    deleted: Counter[str] = Counter()
+    for queryset in prunable:
+        deleted += retention.delete_in_batches(queryset, batch_size)
+    return dict(deleted)
+
+
+register_job("wecom.prune_history", "50 3 * * *", prune_history)

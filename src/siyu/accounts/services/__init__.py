@@ -8,6 +8,7 @@ merchandiser nothing. Sub-domains live in `capacity` (fill, forecast, alerts), `
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ from siyu.accounts.services.planning import (
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.ip.models import Persona
+from siyu.ip.services import AVATAR_CONTENT_TYPES, check_avatar
+from siyu.wecom.client import StaffGone
+from siyu.wecom.services import client_for
 
 __all__ = [
     "ALERT_LEVELS", "AVATAR_MATCH_MAX_DISTANCE", "FORECAST_DAYS", "SAFE_FILL_PERCENT",
@@ -103,9 +107,6 @@ def record_follow_change(account: StaffAccount, at: dt.datetime, *, added: bool)
 
 # --- sync from WeCom -------------------------------------------------------------------------------
 
-# `user/get` for a member who left between `user/list_id` and the read: WeCom answers 60111
-# (userid not found); the twin answers 40003 (invalid userid). Either way the member is gone.
-_GONE_ERRCODES = frozenset({60111, 40003})
 # `user/list_id` returns at most 10,000 rows a page (one row per member and department).
 STAFF_PAGE_SIZE = 10_000
 # `user/get` status: 1 activated; 2 disabled, 4 not activated, 5 left the corp.
@@ -131,9 +132,6 @@ def sync_accounts(workspace: Workspace, membership: Membership | None) -> SyncRe
 
     The demo and the command line pass `siyu.core.services.OPERATOR` as the membership."""
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import client_for
-
     members = []
     with client_for(workspace) as client:
         userids: dict[str, None] = {}  # one row per (member, department): keep each member once
@@ -145,11 +143,8 @@ def sync_accounts(workspace: Workspace, membership: Membership | None) -> SyncRe
                 break
             cursor = page.next_cursor
         for userid in userids:
-            try:
+            with contextlib.suppress(StaffGone):  # left between `user/list_id` and the read
                 members.append(client.get_staff(userid))
-            except WeComError as exc:
-                if exc.errcode not in _GONE_ERRCODES:
-                    raise
 
     now = timezone.now()
     created: list[str] = []
@@ -275,8 +270,6 @@ def persona_options(workspace: Workspace, membership: Membership | None) -> list
 
 def kit_avatar_file(workspace: Workspace, membership: Membership | None, account_id: int) -> tuple[File, str]:
     """The account's avatar as uploaded by the planner, and its content type."""
-    from siyu.ip.services import AVATAR_CONTENT_TYPES
-
     account = get_account(workspace, membership, account_id)
     if not account.kit_avatar:
         raise StaffAccount.DoesNotExist("account has no avatar")
@@ -344,8 +337,6 @@ def save_account(
     profile kit as shown. Every problem is reported at once, each on its field; nothing is
     saved unless all is well. A limit below the current friends is allowed (WeCom may have
     shrunk it) but comes back as a warning."""
-    from siyu.ip.services import check_avatar
-
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     account = StaffAccount.objects.for_workspace(workspace).get(pk=account_id)
     data.group_name = (data.group_name or "").strip()

@@ -38,8 +38,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.services import audit
 from siyu.customers.models import DeletedBy, FollowRelation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -556,9 +557,6 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
     """The ranked tables as an .xlsx workbook (codes, touchpoints, days, notes), audit-logged
     as an export with its row count. Headers follow the active language."""
     from openpyxl import Workbook
-
-    from siyu.core.models import AuditAction
-    from siyu.core.services import audit
 
     require(role_of(membership), Module.CHANNELS, Action.EXPORT)
     result = channel_report(workspace, membership, period, sort, descending, now)

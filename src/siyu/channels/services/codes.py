@@ -37,7 +37,15 @@ from siyu.channels.models import (
 from siyu.channels.services import routing
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
-from siyu.wecom.client import ContactWaySpec, ContactWayUpdate, WeComClient, WeComError
+from siyu.customers.models import FollowRelation
+from siyu.wecom.client import (
+    ContactWayMissing,
+    ContactWaySpec,
+    ContactWayUpdate,
+    WeComClient,
+    WeComError,
+)
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.channels")
 
@@ -49,10 +57,6 @@ MAX_WEIGHT = 100  # keeps one weighted rotation cycle short (see routing._weight
 MAX_SEATS = 100  # WECOM.md §3: <= 100 members per contact way [sdk]
 MAX_AUTO_TAGS = 20
 WELCOME_TEXT_MAX_BYTES = 4000  # WECOM.md §3: send_welcome_msg text.content <= 4000 bytes
-# WeCom's answer to a config_id it does not know (40058 invalid parameter) [?]: the contact way
-# was deleted outside the platform, or the twin restarted with empty memory.
-MISSING_WAY_ERRORS = frozenset({40058})
-
 
 
 def can_edit(membership: Membership | None) -> bool:
@@ -241,8 +245,6 @@ def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -
 
 
 def _refused(exc: Exception) -> ValidationError:
-    from siyu.wecom.services import NotConnected
-
     if isinstance(exc, NotConnected):
         return ValidationError(str(exc))
     assert isinstance(exc, WeComError)
@@ -251,8 +253,6 @@ def _refused(exc: Exception) -> ValidationError:
 
 
 def _client(workspace: Workspace) -> WeComClient:
-    from siyu.wecom.services import client_for
-
     return client_for(workspace)
 
 
@@ -299,8 +299,6 @@ def create_code(workspace: Workspace, membership: Membership | None, data: CodeI
                 now: dt.datetime | None = None) -> ChannelCode:
     """Create a code and its WeCom contact way. If WeCom refuses, nothing is saved and the
     error says what WeCom answered."""
-    from siyu.wecom.services import NotConnected
-
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     now = now or timezone.now()
     accounts = _validate(workspace, data, None)
@@ -344,8 +342,6 @@ def update_code(workspace: Workspace, membership: Membership | None, code_id: in
                 now: dt.datetime | None = None) -> ChannelCode:
     """Change a code's settings and seats; its `state` never changes. WeCom's contact way gets
     the new remark, verification setting and accounts first; if WeCom refuses, nothing is saved."""
-    from siyu.wecom.services import NotConnected
-
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     now = now or timezone.now()
     code = _active_code(workspace, code_id)
@@ -365,9 +361,7 @@ def update_code(workspace: Workspace, membership: Membership | None, code_id: in
                     client.update_contact_way(ContactWayUpdate(
                         config_id=code.config_id, remark=code.name, skip_verify=code.skip_verify,
                         user=list(choice.userids)))
-                except WeComError as exc:
-                    if exc.errcode not in MISSING_WAY_ERRORS:
-                        raise
+                except ContactWayMissing:
                     _add_way(client, code, choice.userids)  # gone at WeCom: made again, same state
     except (WeComError, NotConnected) as exc:
         raise _refused(exc) from exc
@@ -404,8 +398,6 @@ def _replace_seats(workspace: Workspace, code: ChannelCode, seats: list[ChannelA
 def deactivate_code(workspace: Workspace, membership: Membership | None, code_id: int) -> ChannelCode:
     """Retire a code: its contact way is deleted at WeCom (printed QR codes stop adding), the
     code and every add it brought stay for the numbers, and its state is never reused."""
-    from siyu.wecom.services import NotConnected
-
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     code = _active_code(workspace, code_id)
     if not code.active:
@@ -414,10 +406,9 @@ def deactivate_code(workspace: Workspace, membership: Membership | None, code_id
         try:
             with _client(workspace) as client:
                 client.delete_contact_way(code.config_id)
-        except WeComError as exc:
-            if exc.errcode not in MISSING_WAY_ERRORS:
-                raise _refused(exc) from exc
-        except NotConnected as exc:
+        except ContactWayMissing:
+            pass  # gone at WeCom already
+        except (WeComError, NotConnected) as exc:
             raise _refused(exc) from exc
     code.active = False
     code.routing_note = _("Deactivated; the contact way was deleted at WeCom.")
@@ -428,8 +419,6 @@ def deactivate_code(workspace: Workspace, membership: Membership | None, code_id
 def reroute_code(workspace: Workspace, membership: Membership | None, code_id: int,
                  now: dt.datetime | None = None) -> routing.RoutingChoice:
     """Apply routing to one code now (the console's "reroute" action)."""
-    from siyu.wecom.services import NotConnected
-
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     code = _active_code(workspace, code_id)
     if not code.active:
@@ -482,9 +471,8 @@ def _reconcile_one(workspace: Workspace, client: WeComClient, code: ChannelCode,
             # A way under our config_id with another state is not ours (a restarted twin reuses ids).
             if client.get_contact_way(code.config_id).state == code.state:
                 return False
-        except WeComError as exc:
-            if exc.errcode not in MISSING_WAY_ERRORS:
-                raise
+        except ContactWayMissing:
+            pass  # gone at WeCom: made again below
     seats = list(code.seats.all())
     if not any(not s.is_backup for s in seats):
         raise WeComError(-1, "the code has no regular account", "reconcile")
@@ -519,8 +507,6 @@ class CodeRow:
 
 def _adds_by_state(workspace: Workspace, states: list[str], now: dt.datetime) -> dict[str, dict[str, int]]:
     """Adds through each state: today (Asia/Shanghai), the last 7 days and all time (one query)."""
-    from siyu.customers.models import FollowRelation
-
     if not states:
         return {}
     rows = (FollowRelation.objects.for_workspace(workspace).filter(state__in=states)

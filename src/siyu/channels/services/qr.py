@@ -16,9 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
@@ -27,6 +25,7 @@ from siyu.channels.models import ChannelCode
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.ip.models import MatrixLevel, Persona
+from siyu.wecom.client import DownloadFailed, DownloadProblem, download
 
 FETCH_TIMEOUT_SECONDS = 10.0
 MAX_QR_BYTES = 2 * 1024 * 1024  # WeCom's QR images are tens of KB; anything this big is not one
@@ -84,33 +83,28 @@ class Download:
 
 # --- the QR ----------------------------------------------------------------------------------
 
-def fetch_image(url: str, transport: httpx.BaseTransport | None = None) -> Image.Image:
-    """Download an image with a timeout and a size cap, and check that it decodes."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise QrUnavailable(_("The code's QR address is not a web address: %(url)s") % {"url": url})
+def fetch_image(url: str) -> Image.Image:
+    """Download an image with a timeout and a size cap (the connector's `download`), and check
+    that it decodes."""
     try:
-        with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                          transport=transport) as client, client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise QrUnavailable(_("WeCom's image server answered HTTP %(status)s for the QR code.")
-                                    % {"status": response.status_code})
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_QR_BYTES:
-                raise QrUnavailable(_("The QR image is larger than %(mb)s MB; refusing it.")
-                                    % {"mb": MAX_QR_BYTES // (1024 * 1024)})
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > MAX_QR_BYTES:
-                    raise QrUnavailable(_("The QR image is larger than %(mb)s MB; refusing it.")
-                                        % {"mb": MAX_QR_BYTES // (1024 * 1024)})
-    except httpx.TimeoutException:
-        raise QrUnavailable(_("WeCom's image server did not answer within %(seconds)s seconds.")
-                            % {"seconds": int(FETCH_TIMEOUT_SECONDS)}) from None
-    except httpx.HTTPError as exc:
-        raise QrUnavailable(_("WeCom's image server could not be reached (%(error)s).")
-                            % {"error": exc.__class__.__name__}) from None
-    return _decode(bytes(body))
+        body = download(url, max_bytes=MAX_QR_BYTES, timeout_seconds=FETCH_TIMEOUT_SECONDS,
+                        max_redirects=MAX_REDIRECTS)
+    except DownloadFailed as exc:
+        raise QrUnavailable(_why_not(exc, url)) from None
+    return _decode(body)
+
+
+def _why_not(exc: DownloadFailed, url: str) -> str:
+    if exc.problem == DownloadProblem.NOT_A_WEB_ADDRESS:
+        return _("The code's QR address is not a web address: %(url)s") % {"url": url}
+    if exc.problem == DownloadProblem.HTTP_STATUS:
+        return _("WeCom's image server answered HTTP %(status)s for the QR code.") % {"status": exc.status}
+    if exc.problem == DownloadProblem.TOO_LARGE:
+        return _("The QR image is larger than %(mb)s MB; refusing it.") % {"mb": MAX_QR_BYTES // (1024 * 1024)}
+    if exc.problem == DownloadProblem.TIMEOUT:
+        return (_("WeCom's image server did not answer within %(seconds)s seconds.")
+                % {"seconds": int(FETCH_TIMEOUT_SECONDS)})
+    return _("WeCom's image server could not be reached (%(error)s).") % {"error": exc.error}
 
 
 def _decode(data: bytes) -> Image.Image:
@@ -137,11 +131,11 @@ def _code(workspace: Workspace, membership: Membership | None, code_id: int) -> 
     return ChannelCode.objects.for_workspace(workspace).select_related("welfare").get(pk=code_id)
 
 
-def _qr_of(code: ChannelCode, transport: httpx.BaseTransport | None) -> Image.Image:
+def _qr_of(code: ChannelCode) -> Image.Image:
     if not code.qr_code_url:
         raise NoQrYet(_("“%(name)s” has no QR code yet: WeCom has not made its contact way.")
                             % {"name": code.name})
-    return fetch_image(code.qr_code_url, transport)
+    return fetch_image(code.qr_code_url)
 
 
 def _filename(code: ChannelCode, suffix: str) -> str:
@@ -149,11 +143,10 @@ def _filename(code: ChannelCode, suffix: str) -> str:
     return f"{safe}-{suffix}.png"
 
 
-def code_qr(workspace: Workspace, membership: Membership | None, code_id: int,
-            transport: httpx.BaseTransport | None = None) -> Download:
+def code_qr(workspace: Workspace, membership: Membership | None, code_id: int) -> Download:
     """The code's own QR (as WeCom serves it) as a PNG named after the code."""
     code = _code(workspace, membership, code_id)
-    image = _qr_of(code, transport)
+    image = _qr_of(code)
     return Download(_filename(code, _("QR code")), _png(image))
 
 
@@ -256,8 +249,7 @@ def _avatar(persona: Persona | None, name: str, font: ImageFont.FreeTypeFont) ->
     return image
 
 
-def code_poster(workspace: Workspace, membership: Membership | None, code_id: int,
-                transport: httpx.BaseTransport | None = None) -> Download:
+def code_poster(workspace: Workspace, membership: Membership | None, code_id: int) -> Download:
     """A 1080×1920 PNG poster for print: avatar and name, headline, welfare, QR, call to action."""
     code = _code(workspace, membership, code_id)
     found = find_cjk_font()
@@ -265,7 +257,7 @@ def code_poster(workspace: Workspace, membership: Membership | None, code_id: in
         raise FontMissing(_("No font for Chinese text is installed on this server, so the poster would "
                             "print empty boxes. Install the %(package)s package (apt-get install "
                             "%(package)s) and try again.") % {"package": CJK_FONT_PACKAGE})
-    qr = _qr_of(code, transport).convert("RGB")
+    qr = _qr_of(code).convert("RGB")
     persona = poster_persona(workspace, code)
     display_name = persona.name if persona else workspace.name
 

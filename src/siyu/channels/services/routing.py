@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch
@@ -27,9 +26,9 @@ from django.utils.translation import gettext as _
 
 from siyu.channels.models import ChannelAccount, ChannelCode, RoutingStrategy
 from siyu.core.models import Workspace
-
-if TYPE_CHECKING:
-    from siyu.wecom.client import WeComClient
+from siyu.customers.models import FollowRelation
+from siyu.wecom.client import ContactWayUpdate, WeComClient, WeComError
+from siyu.wecom.services import client_for
 
 logger = logging.getLogger("siyu.channels")
 
@@ -187,8 +186,6 @@ def day_start(now: dt.datetime) -> dt.datetime:
 def adds_today_by_account(workspace: Workspace, codes: Sequence[ChannelCode], now: dt.datetime) -> dict[str, dict[int, int]]:
     """Friends each account made today through each code's state: {state: {account_id: n}}
     (one query for all the codes)."""
-    from siyu.customers.models import FollowRelation
-
     rows = (FollowRelation.objects.for_workspace(workspace)
             .filter(state__in=[c.state for c in codes], added_at__gte=day_start(now), added_at__lte=now)
             .values("state", "account_id").annotate(n=Count("id")))
@@ -227,9 +224,6 @@ def apply_routing(
     idempotent. Raises `WeComError` when WeCom refuses; nothing is stored then.
 
     `client`, `seats` and `adds_today` let a batch share one connection and two queries."""
-    from siyu.wecom.client import ContactWayUpdate
-    from siyu.wecom.services import client_for
-
     now = now or timezone.now()
     if seats is None:
         seats = seats_of(workspace, code)
@@ -266,9 +260,6 @@ class RoutingRun:
 def route_active_codes(workspace: Workspace, now: dt.datetime | None = None) -> RoutingRun:
     """Apply routing to every active code of the brand, with one WeCom connection and three
     queries in all; a code WeCom refuses is logged and the others still run."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import client_for
-
     now = now or timezone.now()
     codes = list(ChannelCode.objects.for_workspace(workspace).filter(active=True).exclude(config_id="")
                  .prefetch_related(seats_prefetch(workspace)))

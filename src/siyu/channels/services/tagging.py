@@ -26,6 +26,8 @@ from siyu.customers.models import FollowRelation
 from siyu.tags import services as tags
 from siyu.tags.models import TagSource
 from siyu.tags.timeline import TagTimeline
+from siyu.wecom.client import WeComError
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.channels")
 
@@ -61,9 +63,6 @@ def tag_new_friend(workspace: Workspace, *, staff_userid: str, external_userid: 
 def apply_tags(workspace: Workspace, relation: FollowRelation, tag_ids: list[str]) -> TagOutcome:
     """Mark the tags on the customer at WeCom and record the outcome on the timeline.
     WeCom's refusals are recorded, never raised."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     userid, external_userid = relation.account.userid, relation.customer.external_userid
     try:
         with client_for(workspace) as client:

@@ -38,6 +38,8 @@ from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Workspace
 from siyu.customers import services as customers
 from siyu.customers.models import FollowRelation, WelcomeStatus
+from siyu.wecom.client import Attachment, ClientOptions, WeComClient, WeComError, WeComUnavailable
+from siyu.wecom.services import connection_of
 
 logger = logging.getLogger("siyu.channels")
 
@@ -108,8 +110,6 @@ def _attachment_problems(item: Any) -> list[str]:
 
 def to_attachments(items: Sequence[dict[str, Any]]) -> list[Any]:
     """Stored attachments in WeCom's wire shape (`wecom.client.Attachment`)."""
-    from siyu.wecom.client import Attachment
-
     out: list[Any] = []
     for item in items:
         kind = item["type"]
@@ -235,9 +235,6 @@ def send_claimed_welcome(workspace: Workspace, job: WelcomeJob, now: dt.datetime
 
 
 def _send(workspace: Workspace, relation: FollowRelation, job: WelcomeJob, now: dt.datetime | None) -> WelcomeStatus:
-    from siyu.wecom.client import ClientOptions, WeComClient, WeComError, WeComUnavailable
-    from siyu.wecom.services import connection_of
-
     connection = connection_of(workspace)
     if connection is None:
         record_welcome(relation, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
+from siyu.customers.services.common import may_see_phone
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -103,8 +104,6 @@ def search_ids(workspace: Workspace, role: str | None, q: str) -> list[int]:
     prefix (only for roles that may see phones: a masked phone must not be probed digit by
     digit). At most `SEARCH_MAX_MATCHES` ids; a search is for finding people, the filters are
     for slicing the base."""
-    from siyu.customers.services import may_see_phone
-
     customers = Customer.objects.for_workspace(workspace)
     found: dict[int, None] = {}
 

@@ -30,7 +30,11 @@ from siyu.customers.models import (
     FollowRelation,
     TimelineEntry,
 )
+from siyu.customers.services.common import add_timeline, customers_changed, shown_phone
+from siyu.customers.services.listing import customers_query
 from siyu.customers.timeline import TimelineKind
+from siyu.wecom.client import WeComError
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.customers")
 
@@ -133,8 +137,6 @@ def delete_field(workspace: Workspace, membership: Membership | None, field_id: 
     """Remove a custom field and its values from every customer (segments are told).
     Returns how many customers had a value."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    from siyu.customers.services import customers_changed
-
     custom = CustomField.objects.for_workspace(workspace).get(pk=field_id)
     changed: list[int] = []
     with transaction.atomic():
@@ -225,8 +227,6 @@ def update_profile(
     back keyed `phone`, `birthday` and `field_<key>`. A change goes on the timeline
     (FIELD_CHANGED, the phone never written out) and segments and lifecycle are told."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    from siyu.customers.services import add_timeline, customers_changed
-
     customer = Customer.objects.for_workspace(workspace).get(pk=customer_id)
     definitions = {f.key: f for f in CustomField.objects.for_workspace(workspace)}
     errors: dict[str, list[str]] = {}
@@ -297,10 +297,6 @@ def remark_follow(
     customer: at WeCom first (`externalcontact/remark`), then locally with a REMARKED entry, as
     WeCom sends no callback for it. A WeCom refusal changes nothing and says why."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    from siyu.customers.services import add_timeline
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     relation = (FollowRelation.objects.for_workspace(workspace).select_related("account", "customer")
                 .get(pk=relation_id, customer_id=customer_id))
     remark, description = (remark or "").strip(), (description or "").strip()
@@ -336,8 +332,6 @@ def remark_follow(
 def keep_wecom_remark(workspace: Workspace, customer_id: int, account_id: int, remark: str, description: str) -> bool:
     """Keep the remark and description staff set in the WeCom client (an `edit_external_contact`
     callback, then `externalcontact/get`). True when it changed; a REMARKED entry says so."""
-    from siyu.customers.services import add_timeline
-
     remark, description = (remark or "")[:REMARK_MAX_CHARS], (description or "")[:DESCRIPTION_MAX_CHARS]
     with transaction.atomic():
         changed = FollowRelation.objects.for_workspace(workspace).filter(
@@ -357,9 +351,6 @@ def ensure_profile(workspace: Workspace, customer: Customer) -> Customer:
     the first time; afterwards nothing is fetched. A WeCom error leaves the record as it was."""
     if customer.profile_synced_at is not None:
         return customer
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     try:
         with client_for(workspace) as client:
             contact = client.get_customer(customer.external_userid).external_contact
@@ -400,7 +391,6 @@ def customer_profile(workspace: Workspace, membership: Membership | None, custom
     """One customer with every follow relation, custom field values, tags and the newest 200
     timeline entries; the phone masked unless the role may see it. Another brand's customer is
     not found (DoesNotExist), never shown."""
-    from siyu.customers.services import customers_query, shown_phone
     from siyu.tags.models import CustomerTag
 
     customer = customers_query(workspace, membership).get(pk=customer_id)

@@ -25,9 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
+from siyu.accounts.services import account_for_userid, record_follow_change, sync_accounts
 from siyu.core import queue
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.services import OPERATOR
 from siyu.customers.models import (
     Customer,
     CustomerSync,
@@ -36,7 +38,11 @@ from siyu.customers.models import (
     SyncStatus,
     WelcomeStatus,
 )
+from siyu.customers.services import _stamp, record_loss
+from siyu.customers.services.common import add_timeline, customers_changed
 from siyu.customers.timeline import TimelineKind
+from siyu.wecom.client import WeComError
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.customers")
 
@@ -118,9 +124,6 @@ class PageResult:
 
 
 def _staff_userids(workspace: Workspace) -> list[str]:
-    from siyu.accounts.services import sync_accounts
-    from siyu.core.services import OPERATOR
-
     accounts = StaffAccount.objects.for_workspace(workspace)
     if not accounts.filter(synced_at__isnull=False).exists():
         # No account list from WeCom yet (at most the accounts add events created): the sync
@@ -139,8 +142,6 @@ def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> 
     avatar, gender, unionid, corp), follow relations (remark, description, state, add time)
     and the tags marked through each relation. New follows are counted once; every listed
     relation is marked as seen by `sync_id`."""
-    from siyu.accounts.services import account_for_userid, record_follow_change
-    from siyu.customers.services import _stamp, add_timeline
     from siyu.tags.services import keep_wecom_tags
 
     now = timezone.now()
@@ -214,8 +215,6 @@ def end_unlisted_follows(workspace: Workspace, sync: CustomerSync) -> int:
     while its callback was missed. Only for staff the sync read in full (licensed), and only
     for relations older than the sync, since newer ones may have been added behind the cursor.
     Idempotent: an ended relation is not active any more."""
-    from siyu.customers.services import record_loss
-
     unlicensed = set(sync.unlicensed_userids)
     userids = [u for u in sync.staff_userids if u not in unlicensed]
     stale = (FollowRelation.objects.for_workspace(workspace)
@@ -235,10 +234,6 @@ def run_sync(workspace: Workspace, sync_id: int, *, max_pages: int | None = None
     """Work a running sync until it is done, fails, or `max_pages` pages were applied. Each page
     and the progress are saved together; if another worker saved a page first (a doubled
     resume), this one stops."""
-    from siyu.customers.services import customers_changed
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     sync = CustomerSync.objects.for_workspace(workspace).get(pk=sync_id)
     if sync.status != SyncStatus.RUNNING:
         return sync

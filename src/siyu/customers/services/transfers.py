@@ -44,6 +44,9 @@ from siyu.customers.models import (
 )
 from siyu.customers.services import add_timeline, customers_changed, record_add, record_loss
 from siyu.customers.timeline import TimelineKind
+from siyu.wecom.client import NotAFriend, TransferLimitReached, TransferState, WeComError
+from siyu.wecom.events import TransferFailReason
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.customers")
 
@@ -55,13 +58,13 @@ MESSAGE_MAX = 200  # transfer_success_msg
 PAGE_SIZE = 50
 AUDIT_ACTION = AuditAction.TRANSFER_REQUESTED
 
-# transfer_result statuses (WECOM.md §8)
+# Where WeCom says a transfer stands (`transfer_result`, WECOM.md §8), as our status.
 WECOM_STATUS = {
-    1: TransferStatus.DONE,
-    2: TransferStatus.WAITING,
-    3: TransferStatus.REFUSED,
-    4: TransferStatus.FULL,
-    5: TransferStatus.NOT_FOUND,
+    TransferState.DONE: TransferStatus.DONE,
+    TransferState.WAITING: TransferStatus.WAITING,
+    TransferState.REFUSED: TransferStatus.REFUSED,
+    TransferState.TAKEOVER_FULL: TransferStatus.FULL,
+    TransferState.NO_RECORD: TransferStatus.NOT_FOUND,
 }
 # Counted against the limit: moves WeCom accepted that were not undone.
 COUNTED = (TransferStatus.WAITING, TransferStatus.DONE)
@@ -148,9 +151,6 @@ def request_transfer(
     (离职继承 when `resigned`: the handover member has left). Problems with the request itself
     raise ValidationError, each on its field; problems with single customers come back per
     customer (and are recorded as rejected), the others go ahead."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     now = now or timezone.now()
     message = (message or "").strip()
@@ -225,10 +225,11 @@ def request_transfer(
                     c = by_external.get(answer.external_userid)
                     if c is None:
                         continue
-                    if answer.errcode == 0:
+                    refusal = answer.refusal
+                    if refusal is None:
                         outcome[c.pk] = (TransferStatus.WAITING, 0, "")
                     else:
-                        outcome[c.pk] = (TransferStatus.REJECTED, answer.errcode, _reason(answer.errcode))
+                        outcome[c.pk] = (TransferStatus.REJECTED, answer.errcode, _reason(refusal, answer.errcode))
                 for c in chunk:  # WeCom left one out of its answer: not accepted
                     outcome.setdefault(c.pk, (TransferStatus.REJECTED, 0, _("WeCom gave no answer for this customer.")))
 
@@ -255,12 +256,11 @@ def request_transfer(
     return TransferRequest(handover, takeover, resigned, results)
 
 
-def _reason(errcode: int) -> str:
-    # WECOM.md §8 does not list the per-customer codes; 84061 is "not a friend" (§3) and the
-    # limit code is the twin's 40128 until WeCom documents it.
-    if errcode == 84061:
+def _reason(refusal: type[WeComError], errcode: int) -> str:
+    """Why WeCom did not take this customer, in words (`errcode` only to show)."""
+    if issubclass(refusal, NotAFriend):
         return _("Not a customer of the handover account at WeCom.")
-    if errcode == 40128:
+    if issubclass(refusal, TransferLimitReached):
         return _("WeCom: transferred too often (twice in 90 days).")
     return _("WeCom did not accept this customer (errcode %(code)s).") % {"code": errcode}
 
@@ -275,9 +275,6 @@ def poll_transfers(workspace: Workspace, membership: Membership | None = None, *
                    now: dt.datetime | None = None) -> PollReport:
     """Ask WeCom how each waiting transfer ended and record it, once per row (a conditional
     UPDATE from waiting). `membership` None is the scheduler; a member needs edit rights."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import client_for
-
     if membership is not None:
         require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     now = now or timezone.now()
@@ -290,13 +287,13 @@ def poll_transfers(workspace: Workspace, membership: Membership | None = None, *
     with client_for(workspace) as client:
         for handover_id, takeover_id, resigned in pairs:
             handover, takeover = accounts[handover_id], accounts[takeover_id]
-            statuses: dict[str, tuple[int, int]] = {}
+            statuses: dict[str, tuple[TransferState | None, int]] = {}
             cursor = ""
             try:
                 while True:
                     page = client.transfer_result(handover.userid, takeover.userid, cursor, resigned=resigned)
                     for row in page.customer:
-                        statuses[row.external_userid] = (row.status, row.takeover_time)
+                        statuses[row.external_userid] = (row.state, row.takeover_time)
                     cursor = page.next_cursor
                     if not cursor:
                         break
@@ -308,8 +305,8 @@ def poll_transfers(workspace: Workspace, membership: Membership | None = None, *
                         .select_related("customer"))
             for row in rows:
                 checked += 1
-                status, takeover_time = statuses.get(row.customer.external_userid, (2, 0))
-                new = WECOM_STATUS.get(status, TransferStatus.WAITING)
+                state, takeover_time = statuses.get(row.customer.external_userid, (TransferState.WAITING, 0))
+                new = WECOM_STATUS.get(state, TransferStatus.WAITING) if state is not None else TransferStatus.WAITING
                 if new == TransferStatus.WAITING:
                     CustomerTransfer.unscoped.filter(pk=row.pk).update(checked_at=now)
                     continue
@@ -338,7 +335,7 @@ def _settle(workspace: Workspace, row: CustomerTransfer, handover: StaffAccount,
     return True
 
 
-FAIL_REASONS = {"customer_refused": TransferStatus.REFUSED, "customer_limit_exceed": TransferStatus.FULL}
+FAIL_REASONS = {TransferFailReason.CUSTOMER_REFUSED: TransferStatus.REFUSED, TransferFailReason.TAKEOVER_FULL: TransferStatus.FULL}
 
 
 def record_transfer_failed(workspace: Workspace, *, takeover_userid: str, external_userid: str, reason: str,
@@ -413,9 +410,6 @@ def unassigned_customers(workspace: Workspace, membership: Membership | None,
                          handover_account_id: int | None = None, limit: int = 10_000) -> list[Unassigned]:
     """Resigned staff's customers not yet inherited, from WeCom (all pages, up to `limit`);
     only those of one account with `handover_account_id`."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     only = _account(workspace, handover_account_id, "handover") if handover_account_id else None
     found = []

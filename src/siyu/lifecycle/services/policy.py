@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.lifecycle.models import AngelMode, LifecyclePolicy
@@ -55,8 +55,6 @@ def policy_for_editing(workspace: Workspace, membership: Membership | None) -> L
 
 
 def can_edit(membership: Membership | None) -> bool:
-    from siyu.core.permissions import allows
-
     role = role_of(membership)
     return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 

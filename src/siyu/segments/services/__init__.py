@@ -27,10 +27,13 @@ from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
 from siyu.segments.models import Segment, SegmentKind
-from siyu.segments.services.membership import (  # noqa: F401 - re-exported: reading the stored members
+from siyu.segments.services.export import export_customers, export_segment  # noqa: F401 - re-exported
+from siyu.segments.services.membership import (  # noqa: F401 - re-exported
     BATCH_SIZE,
     iter_member_ids,
     member_ids_after,
+    recompute,
+    refresh_customers,
     segment_members,
 )
 from siyu.segments.services.rules import EVERYONE, clean_rule, rule_q
@@ -155,8 +158,6 @@ def create_segment(workspace: Workspace, membership: Membership | None, data: Se
         segment = Segment.objects.create(workspace=workspace, name=name, description=description, kind=kind,
                                          rule=rule, created_by=getattr(membership, "user", None))
         if kind == SegmentKind.DYNAMIC:
-            from siyu.segments.services.membership import recompute
-
             recompute(workspace, segment)
     segment.refresh_from_db()
     return segment
@@ -174,8 +175,6 @@ def update_segment(workspace: Workspace, membership: Membership | None, segment_
             updated_at=timezone.now())
         segment.refresh_from_db()
         if changed_rule:
-            from siyu.segments.services.membership import recompute
-
             recompute(workspace, segment)
     segment.refresh_from_db()
     return segment
@@ -202,6 +201,3 @@ def member_page(workspace: Workspace, membership: Membership | None, segment: Se
     customers = list(Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"))
     return MemberPage(customers, ids[-1] if more else None)
 
-
-from siyu.segments.services.export import export_customers, export_segment  # noqa: E402,F401
-from siyu.segments.services.membership import recompute, refresh_customers  # noqa: E402,F401

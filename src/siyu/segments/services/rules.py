@@ -20,7 +20,13 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from siyu.core.models import Workspace
-from siyu.customers.segmentation import Context, CustomerSnapshot, SegmentField, fields_for
+from siyu.customers.segmentation import (
+    OPERATOR_LABELS,
+    Context,
+    CustomerSnapshot,
+    SegmentField,
+    fields_for,
+)
 
 MATCHES = ("and", "or")
 MAX_DEPTH = 4
@@ -130,8 +136,6 @@ def fields_used(rule: dict[str, Any]) -> set[str]:
 def summary(workspace: Workspace, rule: dict[str, Any]) -> str:
     """The rule in words, for the segment list and detail page, e.g.
     "Tags has any of 肤质 / 干皮 AND (Lifecycle stage is one of Engaged OR Super-user score at least 60)"."""
-    from siyu.customers.segmentation import OPERATOR_LABELS
-
     fields = fields_for(workspace)
     labels: dict[str, dict[Any, str]] = {}
 

@@ -23,14 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.core import events
-from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.models import AuditAction, Membership, Workspace
+from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.services import OPERATOR, audit
 from siyu.customers import services as customers
 from siyu.tags.events import RequiredGroupsChanged
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagSync
 from siyu.tags.services import completeness
 from siyu.wecom.client import NewTag, WeComClient, WeComError
 from siyu.wecom.client import TagGroup as WeComTagGroup
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.tags")
 
@@ -40,8 +42,6 @@ MAX_NAME_CHARS = 30  # WECOM.md §3: group_name and tag names <= 30
 # --- reading ----------------------------------------------------------------------------------
 
 def can_edit(membership: Membership | None) -> bool:
-    from siyu.core.permissions import allows
-
     role = role_of(membership)
     return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
@@ -162,8 +162,6 @@ def _publish_required_changed(workspace: Workspace) -> None:
 def _wecom(workspace: Workspace) -> Iterator[WeComClient]:
     """The brand's WeCom client; WeCom's refusal or no connection becomes a ValidationError
     with a message for the user."""
-    from siyu.wecom.services import NotConnected, client_for
-
     try:
         with client_for(workspace) as client:
             yield client
@@ -207,8 +205,6 @@ def apply_tag_change(workspace: Workspace, *, change_type: str, wecom_id: str, t
     state (idempotent). A shuffle, or an event without an id, re-syncs everything."""
     is_group = tag_type == "tag_group"
     if change_type == "shuffle" or not wecom_id:
-        from siyu.core.services import OPERATOR
-
         run = sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
         if run.error:
             raise ValidationError(run.error)
@@ -380,9 +376,6 @@ def delete_tag(workspace: Workspace, membership: Membership | None, tag_id: int)
 
 
 def _audit_deletion(workspace: Workspace, membership: Membership | None, target: str, name: str) -> None:
-    from siyu.core.models import AuditAction
-    from siyu.core.services import audit
-
     audit(workspace, getattr(membership, "user", None), AuditAction.DELETION, target, {"name": name})
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.services import OPERATOR
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 from siyu.tags.models import CustomerTag, RuleKind, Tag, TagRule, TagSource
 from siyu.tags.services import tagging
@@ -177,8 +178,6 @@ def apply_rules(workspace: Workspace, customer_ids: Iterable[int], *, kinds: Ite
                 now: dt.datetime | None = None) -> int:
     """Run the brand's enabled rules (of these kinds) over these customers only: what a follow
     start or a customer change calls. Returns links added."""
-    from siyu.core.services import OPERATOR
-
     ids = sorted(set(customer_ids))
     if not ids:
         return 0
@@ -198,8 +197,6 @@ def apply_rules(workspace: Workspace, customer_ids: Iterable[int], *, kinds: Ite
 def run_time_rules(workspace: Workspace, now: dt.datetime | None = None) -> int:
     """Nightly: run the behaviour rules in full (customers cross their day threshold by time
     passing alone, with no event to tell us)."""
-    from siyu.core.services import OPERATOR
-
     added = 0
     for rule_id in TagRule.objects.for_workspace(workspace).filter(
             enabled=True, kind=RuleKind.BEHAVIOUR, tag__deleted_at__isnull=True).values_list("pk", flat=True):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from siyu.core.models import Membership, Workspace
+from siyu.core.notifications import notify
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.queue import enqueue
 from siyu.customers import services as customers
@@ -31,6 +32,8 @@ from siyu.customers.models import Customer, FollowRelation, TimelineEntry
 from siyu.tags.models import CustomerTag, Tag, TagSource
 from siyu.tags.services import catalogue, completeness
 from siyu.tags.timeline import TagTimeline
+from siyu.wecom.client import WeComError
+from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.tags")
 
@@ -100,9 +103,6 @@ def _mark_at_wecom(
     """Mark (or unmark) each customer's WeCom tag ids through every active follow relation.
     Returns, per customer that may be recorded, the account it was marked through (None:
     local only). Customers every WeCom call refused are left out and counted as failed."""
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected, client_for
-
     recordable: dict[int, int | None] = {}
     needs_wecom = {cid: wecom_ids for cid, wecom_ids in work.items() if wecom_ids and follows.get(cid)}
     for cid in work:
@@ -357,8 +357,6 @@ def queue_tagging(
 def run_queued_tagging(workspace: Workspace, membership: Membership | None, customer_ids: list[int],
                        tag_ids: list[int], untag: bool, source: str) -> TaggingOutcome:
     """The background half of `queue_tagging`: tag or untag, then tell the member how it went."""
-    from siyu.core.notifications import notify
-
     if untag:
         outcome = untag_customers_outcome(workspace, membership, customer_ids, tag_ids)
     else:
