@@ -128,13 +128,13 @@ def test_a_viewer_cannot_edit_and_another_brand_cannot_reach_the_profile(brand_a
     assert 'data-testid="profile-form"' not in page and "remark-form" not in page
     assert viewer.post(f"/customers/{cid}/edit/", {"birthday": "1990-01-01"}).status_code == 403
     assert viewer.post(f"/customers/{cid}/remark/{relation.pk}/", {f"r{relation.pk}-remark": "x"}).status_code == 403
-    assert viewer.post(f"/customers/{cid}/tags/", {"tags": "1"}).status_code == 403
+    assert viewer.post(f"/customers/tags/customer/{cid}/", {"tags": "1"}).status_code == 403
     assert viewer.patch(f"/api/customers/{cid}", {"birthday": "1990-01-01"},
                         content_type="application/json").status_code == 403
     other = login(brand_b.admin)
     assert other.post(f"/customers/{cid}/edit/", {"birthday": "1990-01-01"}).status_code == 404
     assert other.post(f"/customers/{cid}/remark/{relation.pk}/", {f"r{relation.pk}-remark": "x"}).status_code == 404
-    assert other.post(f"/customers/{cid}/tags/", {"tags": "1"}).status_code == 404
+    assert other.post(f"/customers/tags/customer/{cid}/", {"tags": "1"}).status_code == 404
     assert other.patch(f"/api/customers/{cid}", {"birthday": "1990-01-01"},
                        content_type="application/json").status_code == 404
     assert other.post(f"/api/customers/{cid}/remark", {"relation_id": relation.pk, "remark": "x"},
@@ -168,9 +168,9 @@ def test_tags_are_shown_and_edited_on_the_profile(brand_a, login):
     customer_id = services.record_add(ws, staff_userid="xiaowanzi01", external_userid="wmT1", state="",
                                       at=at()).customer_id
     client = login(brand_a.members["customer_ops"])
-    assert client.post(f"/customers/{customer_id}/tags/", {"tags": str(oily.pk)}).status_code == 302
+    assert client.post(f"/customers/tags/customer/{customer_id}/", {"tags": str(oily.pk)}).status_code == 302
     assert CustomerTag.objects.for_workspace(ws).filter(customer_id=customer_id, tag=oily).exists()
     tags_html = client.get(f"/customers/{customer_id}/").content.decode().split('data-testid="tags"')[1]
     assert "肤质 / 油皮" in tags_html
-    assert client.post(f"/customers/{customer_id}/tags/", {"tags": str(oily.pk), "remove": "1"}).status_code == 302
+    assert client.post(f"/customers/tags/customer/{customer_id}/", {"tags": str(oily.pk), "remove": "1"}).status_code == 302
     assert not CustomerTag.objects.for_workspace(ws).filter(customer_id=customer_id).exists()

@@ -214,7 +214,8 @@ def test_a_sync_whose_worker_died_may_be_resumed_once_stale(brand_a, twin):
     assert sync.run_sync(ws, started.pk).status == SyncStatus.DONE
 
 
-def test_a_sync_keeps_the_tags_wecom_lists_per_relation(brand_a, twin):
+def test_a_sync_keeps_the_tags_wecom_lists_per_relation(transactional_db, brand_a, twin):
+    """The tags arrive through the tags app's subscriber to the sync's `FollowTagsListed`."""
     from siyu.tags.models import CustomerTag, Tag, TagGroup
 
     connect(brand_a.workspace, twin)
@@ -229,12 +230,14 @@ def test_a_sync_keeps_the_tags_wecom_lists_per_relation(brand_a, twin):
     twin.call("externalcontact/mark_tag", token,
               json={"userid": "xiaowanzi01", "external_userid": "wmSYNC0000", "add_tag": [wecom_tag]})
     sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
+    drain()
     link = CustomerTag.objects.for_workspace(ws).get()
     assert (link.customer.external_userid, link.tag_id, link.account.userid) == ("wmSYNC0000", tag.pk, "xiaowanzi01")
     # Unmarked in WeCom since: the next sync removes it.
     twin.call("externalcontact/mark_tag", token,
               json={"userid": "xiaowanzi01", "external_userid": "wmSYNC0000", "remove_tag": [wecom_tag]})
     sync.run_sync(ws, sync.start_sync(ws, admin, enqueue=False).pk)
+    drain()
     assert not CustomerTag.objects.for_workspace(ws).exists()
 
 

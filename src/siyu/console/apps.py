@@ -7,5 +7,6 @@ class ConsoleConfig(contract.SiyuApp):
     name = "siyu.console"
     label = "console"
     url_prefix = ""
-    # notifications (the bell, the list); the paths predate the console router, so they stay
-    api_routers = (("/churn/", "siyu.console.api.router"),)
+    # who am I, brands, team, audit log, event deliveries; and notifications, whose paths
+    # (/api/churn/notifications) predate the console's router
+    api_routers = (("/", "siyu.console.api.router"), ("/churn/", "siyu.console.notifications_api.router"))

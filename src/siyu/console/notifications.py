@@ -1,6 +1,6 @@
 """站内通知 pages of the console shell: a member's own notices, marking them read, and opening
 one (read, then go to what it is about). Included by `console.urls` under `notifications/`; the
-service is `siyu.core.notifications`, the API `siyu.console.api`."""
+service is `siyu.core.notifications`, the API `siyu.console.notifications_api`."""
 
 from __future__ import annotations
 

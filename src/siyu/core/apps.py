@@ -5,5 +5,4 @@ class CoreConfig(contract.SiyuApp):
     name = "siyu.core"
     label = "core"
     verbose_name = "Siyu core"
-    api_routers = (("/", "siyu.core.api.router"),)
     autoload = ("schedule",)  # the platform's cron jobs (sweep, pruning)

@@ -13,6 +13,7 @@ an app is its folder plus one line in `INSTALLED_APPS`:
         permission_column = PermissionColumn("content", _("Content & SOP"), {...})
         nav = NavEntry("content", "content:home", "✎", order=40)
         timeline_kinds = {"content.sent": _("Content sent")}
+        profile_panels = (ProfilePanel("content/_customer_panel.html", "siyu.content.panels.sent"),)
         demo_steps = (DemoStep("siyu.content.demo.seed"),)
 
 `ready()` imports the app's `subscribers` and `tasks` modules when they exist (event
@@ -59,6 +60,22 @@ class ProfilePanel:
 
 
 @dataclass(frozen=True)
+class CustomerAction:
+    """A bulk action an app offers on the customer list's checked rows (e.g. tag, export).
+    `view` is the dotted path of `(request, customer_ids, back_url) -> HttpResponse`; the list
+    checks the ids and that the role holds `needs` on the customers module before calling it."""
+
+    key: str
+    label: Promise | str
+    view: str
+    needs: str = "e"  # an Action letter: e edit, x export
+    order: int = 100
+
+    def run(self, request: Any, customer_ids: list[int], back: str) -> Any:
+        return import_string(self.view)(request, customer_ids, back)
+
+
+@dataclass(frozen=True)
 class DemoStep:
     """A step of `siyu demo`'s seeding, a function `(workspace) -> None` by dotted path. Steps
     with `after_twin` run once the WeCom twin answers; the others when the demo brand is made.
@@ -82,6 +99,7 @@ class SiyuApp(AppConfig):
     timeline_kinds: Mapping[str, Promise | str] = {}  # noqa: RUF012 - read-only by convention
     segment_fields: str | None = None  # dotted path of a function registering segment fields
     profile_panels: Sequence[ProfilePanel] = ()
+    customer_actions: Sequence[CustomerAction] = ()
     demo_steps: Sequence[DemoStep] = ()
     autoload: Sequence[str] = ("subscribers", "tasks")
 
@@ -103,6 +121,14 @@ class SiyuApp(AppConfig):
 def siyu_apps() -> list[SiyuApp]:
     """The installed Siyu apps, in `INSTALLED_APPS` order."""
     return [config for config in apps.get_app_configs() if isinstance(config, SiyuApp)]
+
+
+def profile_panels() -> list[ProfilePanel]:
+    return sorted((p for app in siyu_apps() for p in app.profile_panels), key=lambda p: p.order)
+
+
+def customer_actions() -> list[CustomerAction]:
+    return sorted((a for app in siyu_apps() for a in app.customer_actions), key=lambda a: a.order)
 
 
 def timeline_kinds() -> dict[str, Promise | str]:

@@ -42,3 +42,12 @@ class CustomersChanged(DomainEvent):
     name = "customers.changed"
     customer_ids: list[int]
     reason: str
+
+
+class FollowTagsListed(DomainEvent):
+    """A full sync read these relations' tags from WeCom (`follow_info.tag_id` of
+    `batch/get_by_user`): (customer id, staff account id, WeCom tag ids), one sync page's worth.
+    The tags app makes each customer's tags marked through that account what WeCom lists."""
+
+    name = "customers.follow_tags_listed"
+    marks: list[tuple[int, int, list[str]]]

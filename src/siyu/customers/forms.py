@@ -63,14 +63,6 @@ class RemarkForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class TagsForm(forms.Form):
-    tags = forms.TypedMultipleChoiceField(label=_("Tags"), required=False, coerce=int, choices=[])
-
-    def __init__(self, *args: Any, tag_choices: list[tuple[int, str]] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = list(tag_choices)
-
-
 class ListForm(forms.Form):
     """The list page's search, filters and sort (GET)."""
 
@@ -121,18 +113,12 @@ BULK_MAX = 1000
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("tag", _("Tag")), ("untag", _("Untag")), ("export", _("Export"))])
-    customers = IdListField()
-    tags = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=[])
+    """The checked customers; the action (an app's `CustomerAction`) reads the rest itself."""
 
-    def __init__(self, *args: Any, tag_choices: list[tuple[int, str]] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = list(tag_choices)
+    customers = IdListField()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if len(data.get("customers") or []) > BULK_MAX:
             self.add_error("customers", _("At most %(n)s customers at once.") % {"n": BULK_MAX})
-        if data.get("action") in ("tag", "untag") and not data.get("tags"):
-            self.add_error("tags", _("Choose at least one tag."))
         return data

@@ -9,7 +9,6 @@ urlpatterns = [
     path("<int:customer_id>/", views.customer, name="customer"),
     path("<int:customer_id>/edit/", views.customer_edit, name="customer_edit"),
     path("<int:customer_id>/remark/<int:relation_id>/", views.customer_remark, name="customer_remark"),
-    path("<int:customer_id>/tags/", views.customer_tags, name="customer_tags"),
     path("fields/", views.fields, name="fields"),
     path("fields/<int:field_id>/", views.field_edit, name="field_edit"),
     path("fields/<int:field_id>/delete/", views.field_delete, name="field_delete"),

@@ -11,38 +11,34 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.models import StaffAccount
+from siyu.core.contract import CustomerAction, customer_actions, profile_panels
 from siyu.core.models import Workspace
 from siyu.core.permissions import Action, Module, allows, require
 from siyu.customers import services
-from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm, TagsForm
+from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm
+from siyu.customers.segmentation import fields_for
 from siyu.customers.services import profile as profiles
 from siyu.customers.services import sync as syncs
-from siyu.web import MemberRequest, apply_errors, client_ip, member_page
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from siyu.web import MemberRequest, apply_errors, member_page
 
 
 def _tag_choices(workspace: Workspace) -> list[tuple[int, str]]:
-    from siyu.tags.services import live_tags
-
-    return [(t.pk, f"{t.group.name} / {t.name}") for t in live_tags(workspace)]
+    """The brand's tags, from the `tags` segment field the tags app registers (none without it)."""
+    tags = fields_for(workspace).get("tags")
+    return list(tags.options(workspace)) if tags is not None and tags.options is not None else []
 
 
 def _account_choices(workspace: Workspace) -> list[tuple[int, str]]:
     return [(a.pk, str(a)) for a in StaffAccount.objects.for_workspace(workspace).order_by("name", "userid")]
 
 
-def _export_available() -> bool:
-    try:
-        from siyu.segments import services as segments
-    except ImportError:
-        return False
-    return hasattr(segments, "export_customers")
+def _actions_for(role: str) -> list[CustomerAction]:
+    """The bulk actions the installed apps offer that this role may take."""
+    return [a for a in customer_actions() if allows(role, Module.CUSTOMERS, a.needs)]
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -59,7 +55,7 @@ def home(request: MemberRequest) -> HttpResponse:
         "page": page, "form": form, "tag_choices": tag_choices,
         "rows": [(c, services.shown_phone(c.phone, role)) for c in page.customers],
         "can_edit": profiles.can_edit(seat),
-        "can_export": _export_available() and allows(role, Module.CUSTOMERS, Action.EXPORT),
+        "actions": _actions_for(role),
         "phones_visible": services.may_see_phone(role),
         "next_url": f"?{urlencode({**query, 'after': page.next_cursor})}" if page.next_cursor else "",
         "first_url": f"?{urlencode(query)}" if query else "?",
@@ -70,11 +66,16 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_page
 @require_POST
 def bulk(request: MemberRequest) -> HttpResponse:
-    """The list's bulk action bar: tag or untag the checked customers, or export them."""
-    workspace, seat = request.workspace, request.membership
+    """The list's bulk action bar: the checked customers go to the action an app offers
+    (`SiyuApp.customer_actions`: tag and untag from tags, export from segments)."""
+    seat = request.membership
+    action = next((a for a in customer_actions() if a.key == request.POST.get("action")), None)
+    if action is None:
+        messages.error(request, _("Choose an action."))
+        return redirect("customers:home")
     # Refuse a role before telling it anything about its selection.
-    require(seat.role, Module.CUSTOMERS, Action.EXPORT if request.POST.get("action") == "export" else Action.EDIT)
-    form = BulkForm(request.POST, tag_choices=_tag_choices(workspace))
+    require(seat.role, Module.CUSTOMERS, Action(action.needs))
+    form = BulkForm(request.POST)
     back = request.POST.get("next") or reverse("customers:home")
     if not back.startswith("/"):
         back = reverse("customers:home")
@@ -83,25 +84,7 @@ def bulk(request: MemberRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect(back)
-    action, ids, tag_ids = form.cleaned_data["action"], form.cleaned_data["customers"], form.cleaned_data["tags"]
-    from siyu.tags import services as tags
-
-    if action == "export":
-        if not _export_available():
-            messages.error(request, _("Export is not available yet."))
-            return redirect(back)
-        from siyu.segments import services as segments
-
-        content, rows = segments.export_customers(workspace, seat, ids, None, ip_address=client_ip(request))
-        response = HttpResponse(content, content_type=XLSX)
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.xlsx"'
-        response["X-Row-Count"] = str(rows)
-        return response
-    outcome = (tags.tag_customers_outcome if action == "tag" else tags.untag_customers_outcome)(
-        workspace, seat, ids, tag_ids)
-    (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
-    return redirect(back)
+    return action.run(request, form.cleaned_data["customers"], back)
 
 
 # --- the profile --------------------------------------------------------------------------------
@@ -120,12 +103,11 @@ def _profile_page(request: MemberRequest, customer_id: int, *, edit_form: Profil
     forms_by_relation = remark_forms or {}
     follows = [(f, forms_by_relation.get(f.pk) or RemarkForm(
         initial={"remark": f.remark, "description": f.description}, prefix=f"r{f.pk}")) for f in profile.follows]
-    held = {link.tag_id for link in profile.tags}
     return render(request, "customers/customer.html", {
         "profile": profile, "customer": customer, "edit_form": edit_form, "follows": follows,
         "phones_visible": services.may_see_phone(seat.role),
-        "addable_tags": [(pk, label) for pk, label in _tag_choices(workspace) if pk not in held]
-        if profile.can_edit else [],
+        "panels": [(panel.template, context) for panel in profile_panels()
+                   if (context := panel.render_context(workspace, seat, customer)) is not None],
     }, status=status)
 
 
@@ -169,29 +151,6 @@ def customer_remark(request: MemberRequest, customer_id: int, relation_id: int) 
             messages.success(request, _("Remark saved in WeCom."))
             return redirect("customers:customer", customer_id)
     return _profile_page(request, customer_id, remark_forms={relation_id: form}, status=400)
-
-
-@member_page
-@require_POST
-def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
-    """Add the chosen tags (`add`) or remove one (`remove`) on this customer, through the tags app."""
-    workspace, seat = request.workspace, request.membership
-    from siyu.tags import services as tags
-
-    services.customer_profile(workspace, seat, customer_id)  # not found for another brand
-    if not profiles.can_edit(seat):
-        raise PermissionDenied(_("Your role may not tag customers."))
-    form = TagsForm(request.POST, tag_choices=_tag_choices(workspace))
-    if not form.is_valid() or not form.cleaned_data["tags"]:
-        messages.error(request, _("Choose a tag."))
-        return redirect("customers:customer", customer_id)
-    tag_ids = form.cleaned_data["tags"]
-    if request.POST.get("remove"):
-        outcome = tags.untag_customers_outcome(workspace, seat, [customer_id], tag_ids)
-    else:
-        outcome = tags.tag_customers_outcome(workspace, seat, [customer_id], tag_ids)
-    (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
-    return redirect("customers:customer", customer_id)
 
 
 # --- custom fields ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from siyu.core import events
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.tenancy import workspace_context
 from siyu.ip.events import PersonaSaved
 from siyu.ip.models import (
     LEVEL_RANK,
@@ -430,15 +431,13 @@ def _order(persona: Persona) -> tuple[int, str, int]:
 def ip_matrix(workspace: Workspace, membership: Membership | None) -> list[MatrixNode]:
     """The matrix as a forest: the main brand IP first, then other top-level personas; under
     each, its reports ordered by level then name, and its active accounts by name. Two queries."""
-    # Imported here: accounts' models point at ip by string only, but ip loads first.
-    from siyu.accounts.models import StaffAccount
-
     require(role_of(membership), Module.IP, Action.VIEW)
-    personas = sorted(Persona.objects.for_workspace(workspace), key=_order)
+    # Accounts (the layer above) point at personas; they are read through that relation.
+    with workspace_context(workspace):  # the prefetch reads accounts through their own scoped manager
+        personas = sorted(Persona.objects.for_workspace(workspace).prefetch_related("accounts"), key=_order)
     nodes = {p.pk: MatrixNode(p, persona_completeness(p)) for p in personas}
-    for account in StaffAccount.objects.for_workspace(workspace).filter(active=True, persona__isnull=False):
-        if account.persona_id in nodes:
-            nodes[account.persona_id].accounts.append(account)
+    for persona in personas:
+        nodes[persona.pk].accounts = [a for a in persona.accounts.all() if a.active]  # by name
     roots: list[MatrixNode] = []
     for p in personas:
         if p.parent_id in nodes:

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from siyu.core import contract
 
 
@@ -7,4 +9,7 @@ class SegmentsConfig(contract.SiyuApp):
     verbose_name = "Segments"
     url_prefix = "customers/segments/"
     api_routers = (("/segments/", "siyu.segments.api.router"),)
+    customer_actions = (
+        contract.CustomerAction("export", _("Export to Excel"), "siyu.segments.views.export_checked", needs="x", order=90),
+    )
     demo_steps = (contract.DemoStep("siyu.segments.demo.prepare_segments"),)

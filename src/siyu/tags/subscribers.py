@@ -9,7 +9,7 @@ import logging
 
 from siyu.core import events
 from siyu.core.models import EventRecord, Workspace
-from siyu.customers.events import CustomersChanged, FollowStarted
+from siyu.customers.events import CustomersChanged, FollowStarted, FollowTagsListed
 from siyu.customers.models import Customer
 from siyu.customers.services import profile
 from siyu.tags.events import RequiredGroupsChanged
@@ -67,6 +67,13 @@ def tag_changed_customers(workspace: Workspace, event: CustomersChanged, record:
     if event.reason == "tags":
         return  # our own tagging: re-running rules on it could only loop
     rules.apply_rules(workspace, event.customer_ids)
+
+
+@events.subscribe(FollowTagsListed)
+def keep_synced_tags(workspace: Workspace, event: FollowTagsListed, record: EventRecord) -> None:
+    """A full sync's page: each relation's tags become what WeCom listed (idempotent)."""
+    for customer_id, account_id, wecom_tag_ids in event.marks:
+        tagging.keep_wecom_tags(workspace, customer_id, account_id, wecom_tag_ids)
 
 
 @events.subscribe(RequiredGroupsChanged)

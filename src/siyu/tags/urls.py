@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sync/", views.sync, name="sync"),
     path("bulk/", views.bulk, name="bulk"),
+    path("customer/<int:customer_id>/", views.customer_tags, name="customer_tags"),
     path("groups/new/", views.group_create, name="group_create"),
     path("groups/<int:group_id>/edit/", views.group_edit, name="group_edit"),
     path("groups/<int:group_id>/delete/", views.group_delete, name="group_delete"),

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from siyu.customers.services import customer_profile as profile_of
+from siyu.tags import panels
 from siyu.tags.forms import GroupForm, RenameForm, RuleForm, TagForm, TaggingForm, split_names
 from siyu.tags.models import TagSource
 from siyu.tags.services import catalogue, completeness, rules, tagging
@@ -169,6 +171,23 @@ def bulk(request: MemberRequest) -> HttpResponse:
                 (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
             return redirect("tags:home")
     return _home(request, tagging_form=form)
+
+
+@member_page
+@require_POST
+def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
+    """The profile's tags panel: add the chosen tags, or remove one (`remove`), on one customer."""
+    workspace, seat = request.workspace, request.membership
+    profile_of(workspace, seat, customer_id)  # not found for another brand
+    panels.refuse_unless_editor(seat)
+    tag_ids = panels.chosen_tags(request)
+    if not tag_ids:
+        messages.error(request, _("Choose a tag."))
+    else:
+        change = tagging.untag_customers_outcome if request.POST.get("remove") else tagging.tag_customers_outcome
+        outcome = change(workspace, seat, [customer_id], tag_ids)
+        (messages.warning if outcome.failed else messages.success)(request, outcome.summary())
+    return redirect("customers:customer", customer_id)
 
 
 # --- rules ---------------------------------------------------------------------------------------

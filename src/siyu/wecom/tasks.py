@@ -9,21 +9,18 @@ from django_tasks import task
 
 from siyu.core import retention
 from siyu.core.schedule import register_job
+from siyu.wecom.services import drain, requeue_unprocessed
 
 
 # Ahead of subscriber runs: a callback must become an event before anything (a welcome message
 # with WeCom's 20 s window, WECOM.md §3) can react to it.
 @task(priority=60)
 def drain_inbox() -> int:
-    from siyu.wecom.services import drain
-
     return drain()
 
 
 @task()
 def sweep_inbox() -> int:
-    from siyu.wecom.services import requeue_unprocessed
-
     return requeue_unprocessed()
 
 

@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.tenancy import workspace_context
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
+from siyu.customers.segmentation import Context, Op, fields_for
 from siyu.customers.services.common import may_see_phone
 
 PAGE_SIZE = 50
@@ -40,10 +42,8 @@ def _follows() -> Prefetch:
     return Prefetch("follows", queryset=FollowRelation.unscoped.select_related("account").order_by("-added_at"))
 
 
-def _tag_links() -> Prefetch:
-    from siyu.tags.models import CustomerTag
-
-    return Prefetch("tag_links", queryset=CustomerTag.unscoped.select_related("tag").order_by("tag__name"))
+# The page's tags, through the tags app's relation to the customer (read by name: tags sits above).
+_TAG_LINKS = "tag_links__tag"
 
 
 def customers_query(workspace: Workspace, membership: Membership | None) -> QuerySet[Customer]:
@@ -125,8 +125,6 @@ def search_ids(workspace: Workspace, role: str | None, q: str) -> list[int]:
 def filtered(workspace: Workspace, role: str | None, filters: CustomerFilters) -> QuerySet[Customer]:
     """The brand's customers matching the filters, unordered. Phone search only for roles that
     may see phones (otherwise a masked phone could be probed digit by digit)."""
-    from siyu.tags.models import CustomerTag
-
     rows = Customer.objects.for_workspace(workspace)
     follows = FollowRelation.objects.for_workspace(workspace)
     q = filters.q.strip()[:SEARCH_MAX_CHARS]
@@ -134,9 +132,9 @@ def filtered(workspace: Workspace, role: str | None, filters: CustomerFilters) -
         rows = rows.filter(pk__in=search_ids(workspace, role, q))
     if filters.stage:
         rows = rows.filter(stage=filters.stage)
-    if filters.tag_id:
-        rows = rows.filter(pk__in=CustomerTag.objects.for_workspace(workspace).filter(
-            tag_id=filters.tag_id).values("customer_id"))
+    tags = fields_for(workspace).get("tags") if filters.tag_id else None
+    if tags is not None:  # the tags app's own condition, from the segment field registry
+        rows = rows.filter(tags.to_q(Op.ANY, [filters.tag_id], Context(workspace, timezone.now())))
     if filters.account_id:
         rows = rows.filter(pk__in=follows.filter(account_id=filters.account_id, deleted_at__isnull=True)
                            .values("customer_id"))
@@ -215,7 +213,8 @@ def search_customers(
     if key is not None:
         rows = _after(rows, filters.sort, key)
     ordering = SORTS[filters.sort][1]
-    page = list(rows.order_by(*ordering).prefetch_related(_follows(), _tag_links())[:size + 1])
+    with workspace_context(workspace):  # the tag links prefetch goes through the tags app's scoped manager
+        page = list(rows.order_by(*ordering).prefetch_related(_follows(), _TAG_LINKS)[:size + 1])
     has_next = len(page) > size
     page = page[:size]
     _name_channels(workspace, [f for c in page for f in c.follows.all()])

@@ -383,23 +383,18 @@ class CustomerProfile:
     timeline: list[TimelineEntry]
     phone: str = ""  # as the viewer's role may see it
     field_values: list[FieldValue] = field(default_factory=list)
-    tags: list[Any] = field(default_factory=list)  # tags.CustomerTag with tag and group
     can_edit: bool = False
 
 
 def customer_profile(workspace: Workspace, membership: Membership | None, customer_id: int) -> CustomerProfile:
-    """One customer with every follow relation, custom field values, tags and the newest 200
+    """One customer with every follow relation, custom field values and the newest 200
     timeline entries; the phone masked unless the role may see it. Another brand's customer is
     not found (DoesNotExist), never shown."""
-    from siyu.tags.models import CustomerTag
-
     customer = customers_query(workspace, membership).get(pk=customer_id)
     timeline = list(TimelineEntry.objects.for_workspace(workspace).filter(customer=customer)
                     .select_related("account").order_by("-at", "-id")[:TIMELINE_LIMIT])
     definitions = CustomField.objects.for_workspace(workspace).order_by("position", "id")
     values = [FieldValue(f, (customer.fields or {}).get(f.key)) for f in definitions]
-    tags = list(CustomerTag.objects.for_workspace(workspace).filter(customer=customer)
-                .select_related("tag", "tag__group", "account").order_by("tag__group__name", "tag__name"))
     return CustomerProfile(customer, list(customer.follows.all()), timeline,
                            phone=shown_phone(customer.phone, role_of(membership)), field_values=values,
-                           tags=tags, can_edit=can_edit(membership))
+                           can_edit=can_edit(membership))

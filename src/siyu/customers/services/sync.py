@@ -26,10 +26,11 @@ from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
 from siyu.accounts.services import account_for_userid, record_follow_change, sync_accounts
-from siyu.core import queue
+from siyu.core import events, queue
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.services import OPERATOR
+from siyu.customers.events import FollowTagsListed
 from siyu.customers.models import (
     Customer,
     CustomerSync,
@@ -141,9 +142,8 @@ def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> 
     """Upsert one `batch/get_by_user` page (call inside a transaction): customers (nickname,
     avatar, gender, unionid, corp), follow relations (remark, description, state, add time)
     and the tags marked through each relation. New follows are counted once; every listed
-    relation is marked as seen by `sync_id`."""
-    from siyu.tags.services import keep_wecom_tags
-
+    relation is marked as seen by `sync_id`. The tags WeCom lists go to the tags app as one
+    `FollowTagsListed` event per page."""
     now = timezone.now()
     if not rows:
         return PageResult(0, 0, 0, [])
@@ -177,6 +177,7 @@ def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> 
     accounts: dict[str, StaffAccount] = {}
     new_follows = 0
     seen: list[int] = []
+    marks: list[tuple[int, int, list[str]]] = []
     for row in rows:
         info = row.follow_info
         account = accounts.get(info.userid) or account_for_userid(workspace, info.userid)
@@ -203,10 +204,12 @@ def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> 
             record_follow_change(account, relation.added_at, added=True)
             add_timeline(workspace, customer, TimelineKind.ADDED, relation.added_at, account_id=account.pk,
                          detail=relation.state, dedupe_key=f"added:{relation.pk}:{_stamp(relation.added_at)}")
-        keep_wecom_tags(workspace, customer.pk, account.pk, info.tag_id)
+        marks.append((customer.pk, account.pk, [str(t) for t in info.tag_id]))
         seen.append(relation.pk)
     if sync_id is not None:
         FollowRelation.unscoped.filter(pk__in=seen).update(last_sync_id=sync_id)
+    if marks:
+        events.publish(workspace, FollowTagsListed(marks=marks))
     return PageResult(len(contacts), len(rows), new_follows, sorted(changed))
 
 
