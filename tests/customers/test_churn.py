@@ -15,7 +15,7 @@ from siyu.core.events import retry_run
 from siyu.core.models import Notification, SubscriberRun
 from siyu.core.permissions import Role
 from siyu.customers import services
-from siyu.customers.churn_subscribers import CHURN_KIND
+from siyu.customers.churn.subscribers import CHURN_KIND
 from siyu.customers.models import Customer, DeletedBy, TimelineEntry
 from siyu.customers.services import churn
 from siyu.customers.timeline import TimelineKind

@@ -11,7 +11,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.core.models import AuditEntry, EventRecord
 from siyu.core.permissions import Role
 from siyu.customers import services
-from siyu.customers.churn_tasks import poll_waiting_transfers, poll_waiting_transfers_brand
+from siyu.customers.churn.tasks import poll_waiting_transfers, poll_waiting_transfers_brand
 from siyu.customers.models import (
     Customer,
     CustomerTransfer,

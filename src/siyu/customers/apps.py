@@ -13,7 +13,7 @@ class CustomersConfig(contract.SiyuApp):
     label = "customers"
     verbose_name = "Customers"
     url_prefix = "customers/"
-    api_routers = (("/customers/", "siyu.customers.api.router"), ("/churn/", "siyu.customers.churn_api.router"))
+    api_routers = (("/customers/", "siyu.customers.api.router"), ("/churn/", "siyu.customers.churn.api.router"))
     permission_column = PermissionColumn(Module.CUSTOMERS, _("Customers"), {
         "admin": "vexa", "ops_lead": "vexa", "copywriter": "-", "planner": "v",
         "customer_ops": "ve", "data_analyst": "vx", "merchandiser": "v",
@@ -22,5 +22,5 @@ class CustomersConfig(contract.SiyuApp):
     timeline_kinds = dict(TimelineKind.choices)
     segment_fields = "siyu.customers.segment_fields.register_customer_fields"
     demo_steps = (contract.DemoStep("siyu.customers.demo.prepare_fields"),)
-    # churn_*: churn alerts and the transfer status poll
-    autoload = ("subscribers", "tasks", "churn_subscribers", "churn_tasks")
+    # churn.*: churn alerts and the transfer status poll
+    autoload = ("subscribers", "tasks", "churn.subscribers", "churn.tasks")

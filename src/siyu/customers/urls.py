@@ -16,5 +16,5 @@ urlpatterns = [
     path("sync/start/", views.sync_start, name="sync_start"),
     path("sync/<int:sync_id>/status/", views.sync_status, name="sync_status"),
     path("sync/<int:sync_id>/resume/", views.sync_resume, name="sync_resume"),
-    path("", include("siyu.customers.churn_urls")),
+    path("", include("siyu.customers.churn.urls")),
 ]

@@ -1,8 +1,8 @@
-"""流失与继承 console pages: churn list, transfers (see `churn_views`)."""
+"""流失与继承 console pages: churn list, transfers (see `churn.views`)."""
 
 from django.urls import path
 
-from siyu.customers import churn_views
+from siyu.customers.churn import views as churn_views
 
 urlpatterns: list = [
     path("churn/", churn_views.churn_list, name="churn"),
