@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 from siyu.accounts import services
 from siyu.accounts.forms import AccountForm, PlanForm
 from siyu.web import MemberRequest, apply_errors, member_page, private_file
+from siyu.wecom.client import WeComError
+from siyu.wecom.services import NotConnected
 
 
 @member_page
@@ -27,8 +29,6 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_page
 @require_POST
 def sync(request: MemberRequest) -> HttpResponse:
-    from siyu.wecom.client import WeComError
-    from siyu.wecom.services import NotConnected
 
     try:
         result = services.sync_accounts(request.workspace, request.membership)

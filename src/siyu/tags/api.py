@@ -8,6 +8,7 @@ import datetime as dt
 from ninja import Router, Schema, Status
 
 from siyu.core.models import Membership, Workspace
+from siyu.customers.services import customers_query
 from siyu.tags.models import TagGroup, TagSource
 from siyu.tags.services import catalogue, completeness, rules, tagging
 from siyu.web import MemberRequest
@@ -182,7 +183,6 @@ def untag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-d
 
 @router.get("/customers/{customer_id}", response=list[CustomerTagOut])
 def customer_tags(request: MemberRequest, customer_id: int) -> list:
-    from siyu.customers.services import customers_query
 
     workspace, seat = _seat(request)
     customers_query(workspace, seat).get(pk=customer_id)  # the role may view, and the customer is ours

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from siyu.accounts.models import StaffAccount
 from siyu.core import events
 from siyu.core.models import EventRecord, Workspace
 from siyu.customers.events import CustomersChanged, FollowStarted, FollowTagsListed
@@ -15,6 +16,7 @@ from siyu.customers.services import profile
 from siyu.tags.events import RequiredGroupsChanged
 from siyu.tags.services import catalogue, completeness, rules, tagging
 from siyu.wecom.events import ContactEdited, CorpTagChanged
+from siyu.wecom.services import client_for
 
 logger = logging.getLogger("siyu.tags")
 
@@ -31,8 +33,6 @@ def keep_corp_tag_change(workspace: Workspace, event: CorpTagChanged, record: Ev
 def keep_client_tagging(workspace: Workspace, event: ContactEdited, record: EventRecord) -> None:
     """Staff edited the customer in the client: read the customer's follow info from WeCom
     (`externalcontact/get`) and keep that staff member's tags, remark and description."""
-    from siyu.accounts.models import StaffAccount
-    from siyu.wecom.services import client_for
 
     customer = Customer.objects.for_workspace(workspace).filter(external_userid=event.external_userid).first()
     account = StaffAccount.objects.for_workspace(workspace).filter(userid=event.staff_userid).first()

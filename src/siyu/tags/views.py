@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from siyu.customers.models import CustomField
 from siyu.customers.services import customer_profile as profile_of
 from siyu.tags import panels
 from siyu.tags.forms import GroupForm, RenameForm, RuleForm, TagForm, TaggingForm, split_names
@@ -195,7 +196,6 @@ def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
 @member_page
 def rule_list(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
-    from siyu.customers.models import CustomField
 
     fields = [(f.key, f"{f.label} ({f.key})") for f in CustomField.objects.for_workspace(workspace)]
     form = RuleForm(request.POST or None, tag_choices=_tag_choices(request), field_choices=fields)

@@ -13,6 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from siyu.customers.models import CustomerTransfer, DeletedBy
 from siyu.customers.services import churn, transfers
 from siyu.web import MemberRequest
+from siyu.wecom.services import NotConnected
 
 router = Router(tags=["churn"])
 
@@ -163,7 +164,6 @@ def transfer_history(request: MemberRequest, status: str = "", handover_account_
 @router.post("/transfers/check", response=PollOut)
 def check_transfers(request: MemberRequest) -> transfers.PollReport:
     """Check status now: ask WeCom how every waiting transfer ended."""
-    from siyu.wecom.services import NotConnected
 
     try:
         return transfers.poll_transfers(request.workspace, request.membership)

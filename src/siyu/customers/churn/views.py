@@ -21,6 +21,7 @@ from siyu.core.permissions import Action, Module, allows
 from siyu.customers.models import DeletedBy, TransferStatus
 from siyu.customers.services import churn, transfers
 from siyu.web import MemberRequest, apply_errors, member_page
+from siyu.wecom.services import NotConnected
 
 BLANK = [("", "—")]
 
@@ -190,7 +191,6 @@ def transfer_unassigned(request: MemberRequest) -> HttpResponse:
 @require_POST
 def transfer_check(request: MemberRequest) -> HttpResponse:
     """Check status now: ask WeCom about every waiting transfer."""
-    from siyu.wecom.services import NotConnected
 
     try:
         report = transfers.poll_transfers(request.workspace, request.membership)
