@@ -93,7 +93,7 @@ def connect_demo_to_twin(workspace: Workspace, platform_url: str, twin_port: int
         path.chmod(0o600)
     corp = json.loads(path.read_text(encoding="utf-8"))
     wecom.configure(
-        workspace, OPERATOR,  # type: ignore[arg-type]
+        workspace, OPERATOR,
         corp_id=corp["corp_id"], agent_id="1000002", secret=corp["secret"], token=corp["token"],
         aes_key=corp["aes_key"], api_base=f"http://127.0.0.1:{twin_port}/cgi-bin/",
     )

@@ -13,7 +13,7 @@ from siyu.ip.models import Persona
 
 
 def prepare_accounts(workspace: Workspace) -> None:
-    accounts.sync_accounts(workspace, OPERATOR)  # type: ignore[arg-type]
+    accounts.sync_accounts(workspace, OPERATOR)
     _dress_accounts(workspace, Persona.objects.filter(name=DEMO_PERSONA).first())
 
 
@@ -30,7 +30,7 @@ def _dress_accounts(workspace: Workspace, persona: Persona | None) -> None:
         if account.persona_id or persona is None:
             continue
         accounts.save_account(
-            workspace, OPERATOR, account.pk,  # type: ignore[arg-type]
+            workspace, OPERATOR, account.pk,
             accounts.AccountInput(
                 persona_id=persona.pk, grouping=Grouping.BRAND_LINE, group_name="小完子美妆",
                 friend_limit=account.friend_limit, moments_cover="粉色系美妆桌面实拍，带品牌slogan",

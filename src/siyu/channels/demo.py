@@ -54,14 +54,14 @@ def prepare_channels(workspace: Workspace) -> None:
 def _ensure_welfare(workspace: Workspace) -> tuple[Welfare, Welfare]:
     existing = {w.name: w for w in Welfare.objects.all()}
     if COUPON not in existing:
-        coupon = welfare.create_welfare(workspace, OPERATOR, welfare.WelfareInput(  # type: ignore[arg-type]
+        coupon = welfare.create_welfare(workspace, OPERATOR, welfare.WelfareInput(
             name=COUPON, kind=WelfareKind.COUPON, description="满99减20新人券，小程序商城可用"))
         pool = "\n".join(f"XWZ{n:06d}" for n in range(1, 3001))
-        welfare.upload_codes(workspace, OPERATOR, coupon.pk, text=pool)  # type: ignore[arg-type]
+        welfare.upload_codes(workspace, OPERATOR, coupon.pk, text=pool)
         existing[COUPON] = coupon
     if KNOWLEDGE_PACK not in existing:
         existing[KNOWLEDGE_PACK] = welfare.create_welfare(
-            workspace, OPERATOR,  # type: ignore[arg-type]
+            workspace, OPERATOR,
             welfare.WelfareInput(name=KNOWLEDGE_PACK, kind=WelfareKind.KNOWLEDGE_PACK,
                                  description="《护肤小白入门手册》电子版", link_url="https://example.com/skincare-101"))
     return existing[COUPON], existing[KNOWLEDGE_PACK]
@@ -81,11 +81,11 @@ def _ensure_codes(workspace: Workspace, welfares: dict[str, Welfare]) -> None:
         ]
         if not seat_inputs:
             continue
-        code = codes.create_code(workspace, OPERATOR, codes.CodeInput(  # type: ignore[arg-type]
+        code = codes.create_code(workspace, OPERATOR, codes.CodeInput(
             name=name, touchpoint=touchpoint, strategy=strategy, seats=seat_inputs,
             promoter_name="小美" if touchpoint == Touchpoint.PROMOTER else "",
             welcome_text=WELCOME, welfare_id=welfares[welfare_name].pk,
         ))
         if spend:
-            analytics.add_spend(workspace, OPERATOR, code.pk, today - dt.timedelta(days=6), today,  # type: ignore[arg-type]
+            analytics.add_spend(workspace, OPERATOR, code.pk, today - dt.timedelta(days=6), today,
                                 spend, note="演示投放")

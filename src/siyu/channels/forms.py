@@ -171,7 +171,7 @@ class SeatForm(forms.Form):
                 "is_backup": seat.is_backup, "shifts": format_shifts(seat.shifts)}
 
 
-class BaseSeatFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseSeatFormSet(forms.BaseFormSet):
     def __init__(self, *args: Any, account_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         self.account_choices = account_choices or []
         super().__init__(*args, **kwargs)
@@ -231,7 +231,7 @@ class AttachmentForm(forms.Form):
         }
 
 
-class BaseAttachmentFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseAttachmentFormSet(forms.BaseFormSet):
     def to_items(self) -> list[dict[str, Any]]:
         return [item for form in self.forms if form.cleaned_data and (item := form.to_item()) is not None]
 

@@ -48,7 +48,7 @@ class NavEntry:
 class ProfilePanel:
     """A panel an app adds to the customer profile page. `context` is the dotted path of a
     function `(workspace, membership, customer) -> dict | None` (None hides the panel);
-    the template is included with that dict as its context."""
+    the template is included with that dict as `panel`."""
 
     template: str
     context: str

@@ -45,7 +45,7 @@ def brands_of(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.values("workspace_id").distinct().order_by()
 
 
-def busy_brands(brand_task: Task) -> set[int]:  # type: ignore[type-arg]
+def busy_brands(brand_task: Task) -> set[int]:
     """Brands with a task of `brand_task` still queued or running."""
     rows = DBTaskResult.objects.filter(
         task_path=brand_task.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
@@ -59,7 +59,7 @@ def busy_brands(brand_task: Task) -> set[int]:  # type: ignore[type-arg]
     return busy
 
 
-def for_each_brand(brand_task: Task, workspace_ids: Iterable[int] | QuerySet[Any] | None = None) -> int:  # type: ignore[type-arg]
+def for_each_brand(brand_task: Task, workspace_ids: Iterable[int] | QuerySet[Any] | None = None) -> int:
     """Enqueue `brand_task(workspace_id)` once for each brand of `workspace_ids` (every brand
     when None), skipping brands deleted meanwhile and brands whose task of this job is still
     queued or running. Returns how many were enqueued."""

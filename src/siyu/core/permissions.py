@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 class Role(models.TextChoices):
@@ -25,6 +28,18 @@ class Role(models.TextChoices):
     CUSTOMER_OPS = "customer_ops", _("Customer ops")
     DATA_ANALYST = "data_analyst", _("Data analyst")
     MERCHANDISER = "merchandiser", _("Merchandiser")
+
+
+class Seat(Protocol):
+    """Who acts in a service call: a member's `siyu.core.models.Membership`, or the command
+    line's `siyu.core.services.OPERATOR` (an admin seat with no user). Services read its role
+    (through `role_of`) and its user (for audit entries and `created_by`, None for the operator)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def user(self) -> AbstractBaseUser | None: ...
 
 
 class Module:
@@ -110,7 +125,7 @@ def allows(role: str, module: str, action: Action | str) -> bool:
     return action in column.actions(Role(role))
 
 
-def role_of(membership: Any) -> str | None:
+def role_of(membership: Seat | None) -> str | None:
     """The seat's role (a Membership, or the command line's OPERATOR), or None without a seat."""
     return membership.role if membership is not None else None
 

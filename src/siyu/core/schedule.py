@@ -33,7 +33,7 @@ LEASE_NAME = "scheduler"
 class ScheduledJob:
     name: str
     cron: str
-    task: Task  # type: ignore[type-arg]
+    task: Task
 
     def next_after(self, moment: dt.datetime) -> dt.datetime:
         local = timezone.localtime(moment).replace(microsecond=0)
@@ -43,7 +43,7 @@ class ScheduledJob:
 _jobs: dict[str, ScheduledJob] = {}
 
 
-def register_job(name: str, cron: str, task: Task) -> None:  # type: ignore[type-arg]
+def register_job(name: str, cron: str, task: Task) -> None:
     CronSim(cron, timezone.now())  # validates the expression at import time
     _jobs[name] = ScheduledJob(name, cron, task)
 

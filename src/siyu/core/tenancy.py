@@ -40,7 +40,7 @@ def workspace_context(workspace: Workspace | None) -> Iterator[None]:
         _current.reset(token)
 
 
-class WorkspaceManager(models.Manager, Generic[M]):  # type: ignore[type-arg]
+class WorkspaceManager(models.Manager, Generic[M]):
     def get_queryset(self) -> models.QuerySet[M]:
         workspace = current_workspace()
         if workspace is None:

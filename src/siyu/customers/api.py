@@ -134,7 +134,7 @@ def customer(request: MemberRequest, customer_id: int) -> Customer:
     found.phone = profile.phone
     found.timeline_entries = profile.timeline  # type: ignore[attr-defined]
     # The tags app's links, read through their relation to the customer (no import of tags).
-    links = found.tag_links.select_related("tag__group").order_by("tag__group__name", "tag__name")  # type: ignore[attr-defined]
+    links = found.tag_links.select_related("tag__group").order_by("tag__group__name", "tag__name")
     found.tag_list = [{"id": link.tag_id, "name": link.tag.name, "group": link.tag.group.name}  # type: ignore[attr-defined]
                       for link in links]
     return found

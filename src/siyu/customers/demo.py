@@ -18,5 +18,5 @@ def prepare_fields(workspace: Workspace) -> None:
     have_fields = set(CustomField.objects.values_list("key", flat=True))
     for position, (key, label, kind, choices) in enumerate(DEMO_FIELDS):
         if key not in have_fields:
-            profile.save_field(workspace, OPERATOR, None, key=key, label=label, kind=kind,  # type: ignore[arg-type]
+            profile.save_field(workspace, OPERATOR, None, key=key, label=label, kind=kind,
                                choices=choices, position=position)

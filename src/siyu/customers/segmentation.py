@@ -265,7 +265,7 @@ def shared_fields() -> dict[str, SegmentField]:
 
 
 def fields_for(workspace: Workspace) -> dict[str, SegmentField]:
-    """Every field this brand's rules may use, by key, in registration order."""
+    """Every field this brand's rules may use, by key: by `order`, then registration order."""
     _load_app_fields()
     found = dict(_fields)
     for provider in _providers:

@@ -50,7 +50,7 @@ def ensure_demo_ip(workspace: Workspace) -> Persona:
     existing = Persona.objects.for_workspace(workspace).filter(name=DEMO_PERSONA).first()
     if existing is None:
         existing = services.save_persona(
-            workspace, OPERATOR,  # type: ignore[arg-type]
+            workspace, OPERATOR,
             services.PersonaInput(
                 name=DEMO_PERSONA, gender=Gender.FEMALE, company_role="品牌体验官",
                 generation=Generation.BORN_95S, value_offered="分享真实好用的美妆护肤心得和专属福利",
@@ -67,7 +67,7 @@ def ensure_demo_ip(workspace: Workspace) -> Persona:
             avatar=SimpleUploadedFile("xiaowanzi.png", draw_avatar(), content_type="image/png"),
         )
     if not BrandPortrait.objects.for_workspace(workspace).exists():
-        services.save_portrait(workspace, OPERATOR, services.PortraitInput(  # type: ignore[arg-type]
+        services.save_portrait(workspace, OPERATOR, services.PortraitInput(
             female_share=85, age_bands=[AgeBand.FROM_18, AgeBand.FROM_25],
             occupations=["大学生", "职场新人", "白领"], regions=["一线城市", "新一线城市"],
             spending_power=SpendingPower.MEDIUM,

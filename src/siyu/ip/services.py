@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 
 from siyu.core import events
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.tenancy import workspace_context
 from siyu.ip.events import PersonaSaved
 from siyu.ip.models import (
@@ -337,7 +337,7 @@ def _reports_to(start_id: int, ancestor_id: int, workspace: Workspace) -> bool:
 
 def save_persona(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     data: PersonaInput,
     avatar: File | None = None,
     persona_id: int | None = None,
@@ -502,7 +502,7 @@ def portrait_of(workspace: Workspace, membership: Membership | None) -> BrandPor
     return BrandPortrait.objects.for_workspace(workspace).first() or BrandPortrait(workspace=workspace)
 
 
-def save_portrait(workspace: Workspace, membership: Membership | None, data: PortraitInput) -> BrandPortrait:
+def save_portrait(workspace: Workspace, membership: Seat | None, data: PortraitInput) -> BrandPortrait:
     require(role_of(membership), Module.IP, Action.EDIT)
     errors: dict[str, list[str]] = {}
     if data.female_share is not None and not 0 <= data.female_share <= 100:

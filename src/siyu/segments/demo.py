@@ -32,6 +32,6 @@ def prepare_segments(workspace: Workspace) -> None:
     for name, rule in wanted.items():
         data = segments.SegmentInput(name=name, description="演示人群", rule=rule)
         if name not in existing:
-            segments.create_segment(workspace, OPERATOR, data)  # type: ignore[arg-type]
+            segments.create_segment(workspace, OPERATOR, data)
         elif existing[name].rule != segments.clean_rule(workspace, rule):
-            segments.update_segment(workspace, OPERATOR, existing[name].pk, data)  # type: ignore[arg-type]
+            segments.update_segment(workspace, OPERATOR, existing[name].pk, data)

@@ -244,7 +244,7 @@ def make_twin_server(
     server = make_server(
         host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
     )
-    return server, app  # type: ignore[return-value]
+    return server, app
 
 
 def serve(host: str, port: int, config: TwinConfig) -> None:

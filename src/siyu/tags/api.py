@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 
 from siyu.core.models import Membership, Workspace
 from siyu.customers.services import customers_query
-from siyu.tags.models import TagGroup, TagSource
+from siyu.tags.models import TagGroup, TagSource, TagSync
 from siyu.tags.services import catalogue, completeness, rules, tagging
 from siyu.web import MemberRequest
 
@@ -150,7 +150,7 @@ def set_required(request: MemberRequest, group_id: int, body: RequiredIn) -> Tag
 
 
 @router.post("/sync", response=SyncOut)
-def sync(request: MemberRequest):  # type: ignore[no-untyped-def]
+def sync(request: MemberRequest) -> TagSync:
     """A full sync from WeCom now; `error` holds WeCom's refusal, if any."""
     return catalogue.sync_tags(*_seat(request))
 
@@ -166,7 +166,7 @@ def _queued(n: int) -> Status:
 
 
 @router.post("/tag", response={200: TaggingOut, 202: TaggingOut})
-def tag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
+def tag(request: MemberRequest, body: TaggingIn) -> dict | Status:
     """Tag customers in bulk: marked in WeCom through each active follow relation, then here.
     More than `BACKGROUND_OVER` customers are queued (202) and the caller notified when done."""
     if len(set(body.customer_ids)) > tagging.BACKGROUND_OVER:
@@ -175,7 +175,7 @@ def tag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-def
 
 
 @router.post("/untag", response={200: TaggingOut, 202: TaggingOut})
-def untag(request: MemberRequest, body: TaggingIn):  # type: ignore[no-untyped-def]
+def untag(request: MemberRequest, body: TaggingIn) -> dict | Status:
     if len(set(body.customer_ids)) > tagging.BACKGROUND_OVER:
         return _queued(tagging.queue_tagging(*_seat(request), body.customer_ids, body.tag_ids, untag=True))
     return _outcome(tagging.untag_customers_outcome(*_seat(request), body.customer_ids, body.tag_ids))

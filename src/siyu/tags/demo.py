@@ -20,11 +20,11 @@ DEMO_TAG_GROUPS: list[tuple[str, bool, list[str]]] = [
 def prepare_tags(workspace: Workspace) -> None:
     """Synced with the twin first: a restarted twin has forgotten the tags, so they are created
     again. Each group and rule exists once."""
-    tags.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
-    live = {g.name for g in tags.live_groups(workspace, OPERATOR)}  # type: ignore[arg-type]
+    tags.sync_tags(workspace, OPERATOR)
+    live = {g.name for g in tags.live_groups(workspace, OPERATOR)}
     for name, required, tag_names in DEMO_TAG_GROUPS:
         if name not in live:
-            tags.create_group(workspace, OPERATOR, name, tag_names, required=required)  # type: ignore[arg-type]
+            tags.create_group(workspace, OPERATOR, name, tag_names, required=required)
     ensure_rule(workspace, "加好友7天未互动→观望中", "观望中", RuleKind.BEHAVIOUR, {"days": 7})
 
 
@@ -35,5 +35,5 @@ def ensure_rule(workspace: Workspace, name: str, tag: str, kind: str, params: di
     if tag_id is None or TagRule.objects.filter(name=name, tag__deleted_at__isnull=True).exists():
         return
     TagRule.objects.filter(name=name).delete()
-    tag_rules.create_rule(workspace, OPERATOR, tag_rules.RuleInput(  # type: ignore[arg-type]
+    tag_rules.create_rule(workspace, OPERATOR, tag_rules.RuleInput(
         name=name, tag_id=tag_id, kind=kind, params=params))

@@ -36,7 +36,7 @@ def nightly_tags_brand(workspace_id: int) -> dict[str, int]:
     if workspace is None:
         return {}
     with workspace_context(workspace):
-        run = catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
+        run = catalogue.sync_tags(workspace, OPERATOR)
         tagged = rules.run_time_rules(workspace)
     return {"synced": int(not run.error), "failed": int(bool(run.error)), "tagged": tagged}
 
@@ -54,7 +54,7 @@ def first_sync_brand(workspace_id: int) -> int:
     if workspace is None or TagSync.objects.for_workspace(workspace).exists():
         return 0
     with workspace_context(workspace):
-        catalogue.sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
+        catalogue.sync_tags(workspace, OPERATOR)
     return 1
 
 
@@ -78,5 +78,5 @@ def bulk_tagging(workspace_id: int, membership_id: int | None, customer_ids: lis
     workspace = Workspace.objects.get(pk=workspace_id)
     seat = Membership.objects.for_workspace(workspace).filter(pk=membership_id).first() if membership_id else OPERATOR
     with workspace_context(workspace):
-        outcome = tagging.run_queued_tagging(workspace, seat, customer_ids, tag_ids, untag, source)  # type: ignore[arg-type]
+        outcome = tagging.run_queued_tagging(workspace, seat, customer_ids, tag_ids, untag, source)
     return {"changed": outcome.changed, "local_only": len(outcome.local_only), "failed": len(outcome.failed)}

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.wecom import events as ev
@@ -49,7 +49,7 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 def configure(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     *,
     corp_id: str,
     agent_id: str,

@@ -46,7 +46,7 @@ from siyu.accounts.services.planning import (
     plan_capacity,
 )
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.ip.models import Persona
 from siyu.ip.services import AVATAR_CONTENT_TYPES, check_avatar
 from siyu.wecom.client import StaffGone
@@ -125,7 +125,7 @@ class SyncResult:
         return len(self.created) + len(self.updated) + self.unchanged
 
 
-def sync_accounts(workspace: Workspace, membership: Membership | None) -> SyncResult:
+def sync_accounts(workspace: Workspace, membership: Seat | None) -> SyncResult:
     """Bring the brand's accounts in line with WeCom's address book: every listed member is
     created or updated (name, position, departments, active from `status`); an account no
     longer listed is marked inactive, never deleted (its customers and numbers stay).
@@ -328,7 +328,7 @@ def _account_errors(workspace: Workspace, data: AccountInput) -> tuple[dict[str,
 
 def save_account(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     account_id: int,
     data: AccountInput,
     kit_avatar: File | None = None,

@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import audit
 from siyu.customers.models import DeletedBy, FollowRelation
 
@@ -469,7 +469,7 @@ def parse_yuan(amount: Decimal | str | int | float) -> Decimal:
     return value
 
 
-def add_spend(workspace: Workspace, membership: Membership | None, code_id: int,
+def add_spend(workspace: Workspace, membership: Seat | None, code_id: int,
               start: dt.date, end: dt.date, amount_yuan: Decimal | str | int, note: str = "") -> ChannelSpend:
     """Record what a code cost over a period (ads, printing, promoter fees)."""
     require(role_of(membership), Module.CHANNELS, Action.EDIT)

@@ -36,7 +36,7 @@ from siyu.channels.models import (
 )
 from siyu.channels.services import routing
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.customers.models import FollowRelation
 from siyu.wecom.client import (
     ContactWayMissing,
@@ -295,7 +295,7 @@ def _add_way(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> 
     code.config_id, code.qr_code_url = created.config_id, created.qr_code
 
 
-def create_code(workspace: Workspace, membership: Membership | None, data: CodeInput,
+def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
                 now: dt.datetime | None = None) -> ChannelCode:
     """Create a code and its WeCom contact way. If WeCom refuses, nothing is saved and the
     error says what WeCom answered."""

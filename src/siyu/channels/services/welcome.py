@@ -209,7 +209,7 @@ def welcome_new_friend(
     account = StaffAccount.objects.for_workspace(workspace).select_related("persona").get(pk=relation.account_id)
     welfare, welfare_note = "", ""
     if code.welfare_id:
-        outcome = try_issue_welfare(workspace, code.welfare, relation.customer, code, account, now)  # type: ignore[arg-type]
+        outcome = try_issue_welfare(workspace, code.welfare, relation.customer, code, account, now)
         welfare, welfare_note = welfare_text(outcome.grant), outcome.reason
     job = WelcomeJob(
         workspace_id=workspace.pk, relation_id=relation.pk, welcome_code=welcome_code, occurred_at=at,

@@ -27,7 +27,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, Welfare, WelfareCode, WelfareGrant, WelfareKind
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.uploads import first_column
 from siyu.customers.models import Customer
 from siyu.customers.services import add_timeline, mark_engaged
@@ -63,7 +63,7 @@ class WelfareInput:
     ends_at: dt.datetime | None = None
 
 
-def create_welfare(workspace: Workspace, membership: Membership | None, data: WelfareInput) -> Welfare:
+def create_welfare(workspace: Workspace, membership: Seat | None, data: WelfareInput) -> Welfare:
     """A new welfare campaign. A coupon's stock is its code pool (upload codes next); the other
     kinds take a stock number, or none for unlimited."""
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
@@ -163,7 +163,7 @@ def _cells_of_file(upload: UploadedFile) -> list[str]:
 
 def upload_codes(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     welfare_id: int,
     *,
     text: str = "",

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.customers.models import (
     Customer,
     CustomField,
@@ -81,7 +81,7 @@ def _clean_choices(raw: list[str] | str) -> list[str]:
 
 def save_field(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     field_id: int | None,
     *,
     key: str,

@@ -28,7 +28,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.accounts.services import account_for_userid, record_follow_change, sync_accounts
 from siyu.core import events, queue
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import OPERATOR
 from siyu.customers.events import FollowTagsListed
 from siyu.customers.models import (
@@ -82,7 +82,7 @@ def start_sync(workspace: Workspace, membership: Membership | None, *, enqueue: 
     return sync
 
 
-def resume_sync(workspace: Workspace, membership: Membership | None, sync_id: int, *,
+def resume_sync(workspace: Workspace, membership: Seat | None, sync_id: int, *,
                 enqueue: bool = True) -> CustomerSync:
     """Continue a failed sync (or one whose worker died) from the page it stopped at."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)

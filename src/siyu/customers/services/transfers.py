@@ -247,7 +247,7 @@ def request_transfer(
             add_timeline(workspace, customers[row.customer_id], TimelineKind.TRANSFER_REQUESTED, now,
                          account_id=handover.pk, detail=f"{handover} → {takeover}",
                          dedupe_key=f"transfer_requested:{row.pk}" if row.pk else "")
-        audit(workspace, user if user is not None else "operator", AUDIT_ACTION,  # type: ignore[arg-type]
+        audit(workspace, user if user is not None else "operator", AUDIT_ACTION,
               f"{handover.userid} → {takeover.userid}",
               {"resigned": resigned, "customers": len(ids), "accepted": len(accepted)})
     by_customer = {r.customer_id: r for r in rows}

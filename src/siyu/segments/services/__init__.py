@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
 from siyu.segments.models import Segment, SegmentKind
@@ -149,7 +149,7 @@ def get_segment(workspace: Workspace, membership: Membership | None, segment_id:
     return Segment.objects.for_workspace(workspace).get(pk=segment_id)
 
 
-def create_segment(workspace: Workspace, membership: Membership | None, data: SegmentInput,
+def create_segment(workspace: Workspace, membership: Seat | None, data: SegmentInput,
                    kind: str = SegmentKind.DYNAMIC) -> Segment:
     """A new segment; a dynamic one is computed at once (its members stored)."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
@@ -163,7 +163,7 @@ def create_segment(workspace: Workspace, membership: Membership | None, data: Se
     return segment
 
 
-def update_segment(workspace: Workspace, membership: Membership | None, segment_id: int, data: SegmentInput) -> Segment:
+def update_segment(workspace: Workspace, membership: Seat | None, segment_id: int, data: SegmentInput) -> Segment:
     """Rename a segment or change its rule (members recomputed when the rule changes)."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)

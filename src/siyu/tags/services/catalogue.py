@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
-from siyu.core.permissions import Action, Module, allows, require, role_of
+from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.services import OPERATOR, audit
 from siyu.customers import services as customers
 from siyu.tags.events import RequiredGroupsChanged
@@ -46,7 +46,7 @@ def can_edit(membership: Membership | None) -> bool:
     return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
 
-def live_groups(workspace: Workspace, membership: Membership | None) -> list[TagGroup]:
+def live_groups(workspace: Workspace, membership: Seat | None) -> list[TagGroup]:
     """The brand's live tag groups, each with `live_tags` (its live tags) and `customers`
     (how many customers carry each tag, as `tag.customers`)."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
@@ -57,8 +57,8 @@ def live_groups(workspace: Workspace, membership: Membership | None) -> list[Tag
                   .prefetch_related(Prefetch("tags", queryset=tags, to_attr="live_tags")).order_by("-order", "id"))
     counts = completeness.tag_counts(workspace)
     for group in groups:
-        for tag in group.live_tags:  # type: ignore[attr-defined]
-            tag.customers = counts.get(tag.pk, 0)  # type: ignore[attr-defined]
+        for tag in group.live_tags:
+            tag.customers = counts.get(tag.pk, 0)
     return groups
 
 
@@ -172,7 +172,7 @@ def _wecom(workspace: Workspace) -> Iterator[WeComClient]:
             "code": exc.errcode, "message": exc.errmsg}) from exc
 
 
-def sync_tags(workspace: Workspace, membership: Membership | None) -> TagSync:
+def sync_tags(workspace: Workspace, membership: Seat | None) -> TagSync:
     """全量同步 — fetch every corp tag from WeCom and make ours match: groups and tags upserted
     by WeCom id, ours that WeCom no longer has marked deleted (their links removed), `required`
     kept. The run is recorded (`TagSync`) with its counts, or WeCom's error."""
@@ -205,7 +205,7 @@ def apply_tag_change(workspace: Workspace, *, change_type: str, wecom_id: str, t
     state (idempotent). A shuffle, or an event without an id, re-syncs everything."""
     is_group = tag_type == "tag_group"
     if change_type == "shuffle" or not wecom_id:
-        run = sync_tags(workspace, OPERATOR)  # type: ignore[arg-type]
+        run = sync_tags(workspace, OPERATOR)
         if run.error:
             raise ValidationError(run.error)
         return Applied(run.created, run.updated, run.deleted)
@@ -265,7 +265,7 @@ def _tag(workspace: Workspace, tag_id: int) -> Tag:
 
 def create_group(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     name: str,
     tag_names: list[str],
     *,

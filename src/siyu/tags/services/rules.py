@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import OPERATOR
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 from siyu.tags.models import CustomerTag, RuleKind, Tag, TagRule, TagSource
@@ -122,7 +122,7 @@ def list_rules(workspace: Workspace, membership: Membership | None) -> list[TagR
     return list(TagRule.objects.for_workspace(workspace).select_related("tag", "tag__group"))
 
 
-def create_rule(workspace: Workspace, membership: Membership | None, data: RuleInput) -> TagRule:
+def create_rule(workspace: Workspace, membership: Seat | None, data: RuleInput) -> TagRule:
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     name = (data.name or "").strip()
     if not name or len(name) > 60:
@@ -153,7 +153,7 @@ def delete_rule(workspace: Workspace, membership: Membership | None, rule_id: in
 
 # --- running rules ----------------------------------------------------------------------------
 
-def run_rule(workspace: Workspace, membership: Membership | None, rule_id: int,
+def run_rule(workspace: Workspace, membership: Seat | None, rule_id: int,
              now: dt.datetime | None = None) -> int:
     """运行 — tag every customer the rule matches who lacks its tag, now. Returns links added."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
@@ -189,7 +189,7 @@ def apply_rules(workspace: Workspace, customer_ids: Iterable[int], *, kinds: Ite
     for rule in rules:
         matched = list(_untagged(workspace, rule, now).filter(pk__in=ids).values_list("pk", flat=True))
         if matched:
-            added += tagging.tag_customers(workspace, OPERATOR, matched, [rule.tag_id],  # type: ignore[arg-type]
+            added += tagging.tag_customers(workspace, OPERATOR, matched, [rule.tag_id],
                                            source=TagSource.RULE)
     return added
 
@@ -200,5 +200,5 @@ def run_time_rules(workspace: Workspace, now: dt.datetime | None = None) -> int:
     added = 0
     for rule_id in TagRule.objects.for_workspace(workspace).filter(
             enabled=True, kind=RuleKind.BEHAVIOUR, tag__deleted_at__isnull=True).values_list("pk", flat=True):
-        added += run_rule(workspace, OPERATOR, rule_id, now)  # type: ignore[arg-type]
+        added += run_rule(workspace, OPERATOR, rule_id, now)
     return added

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.notifications import notify
-from siyu.core.permissions import Action, Module, require, role_of
+from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.queue import enqueue
 from siyu.customers import services as customers
 from siyu.customers.models import Customer, FollowRelation, TimelineEntry
@@ -154,7 +154,7 @@ def _timeline(workspace: Workspace, kind: str, at: dt.datetime, entries: dict[in
 
 def tag_customers_outcome(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     customer_ids: list[int],
     tag_ids: list[int],
     source: TagSource = TagSource.MANUAL,
@@ -201,7 +201,7 @@ def tag_customers_outcome(
 
 def tag_customers(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     customer_ids: list[int],
     tag_ids: list[int],
     source: TagSource = TagSource.MANUAL,
@@ -214,7 +214,7 @@ def tag_customers(
 
 def untag_customers_outcome(
     workspace: Workspace,
-    membership: Membership | None,
+    membership: Seat | None,
     customer_ids: list[int],
     tag_ids: list[int],
 ) -> TaggingOutcome:
@@ -354,17 +354,17 @@ def queue_tagging(
     return len(ids)
 
 
-def run_queued_tagging(workspace: Workspace, membership: Membership | None, customer_ids: list[int],
+def run_queued_tagging(workspace: Workspace, membership: Seat | None, customer_ids: list[int],
                        tag_ids: list[int], untag: bool, source: str) -> TaggingOutcome:
     """The background half of `queue_tagging`: tag or untag, then tell the member how it went."""
     if untag:
         outcome = untag_customers_outcome(workspace, membership, customer_ids, tag_ids)
     else:
         outcome = tag_customers_outcome(workspace, membership, customer_ids, tag_ids, TagSource(source))
-    if membership is not None and getattr(membership, "pk", None):
+    if isinstance(membership, Membership) and membership.pk:  # a member, not the operator
         from django.urls import reverse
 
-        notify(workspace, membership, "tags.bulk",  # type: ignore[arg-type]
+        notify(workspace, membership, "tags.bulk",
                gettext_noop("Bulk untagging finished") if untag else gettext_noop("Bulk tagging finished"),
                outcome.summary(), reverse("tags:home"))
     return outcome

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"no brand with the short name {options['workspace']!r}")
         try:
             services.configure(
-                workspace, OPERATOR,  # type: ignore[arg-type]
+                workspace, OPERATOR,
                 corp_id=options["corp_id"], agent_id=options["agent_id"], secret=options["secret"],
                 token=options["token"], aes_key=options["aes_key"], api_base=options["api_base"],
             )
