@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader, SessionAuth
 
 from siyu.core import services
 from siyu.core.contract import siyu_apps
+from siyu.core.middleware import seat_request
 from siyu.core.tenancy import switch_request_workspace
 
 
@@ -38,8 +39,7 @@ class WorkspaceToken(APIKeyHeader):
             return None
         token, seat = found
         request.user = token.user
-        request.membership = seat  # type: ignore[attr-defined]
-        request.workspace = seat.workspace  # type: ignore[attr-defined]
+        seat_request(request, seat)
         # The request's tenancy context follows the token, not the session.
         switch_request_workspace(seat.workspace)
         return token.user

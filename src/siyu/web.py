@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 if TYPE_CHECKING:
@@ -38,6 +39,14 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, to set its choices in `__init__` (`form.fields` holds
+    plain `Field`s as far as the types go)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form's fields (or the form itself)."""
     if hasattr(exc, "error_dict"):
@@ -47,7 +56,7 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def private_file(handle: Any, content_type: str) -> HttpResponse:
+def private_file(handle: Any, content_type: str) -> FileResponse:
     """An uploaded file streamed to a signed-in member of its brand: never cached by shared
     caches, never sniffed or run as anything but its declared type."""
     response = FileResponse(handle, content_type=content_type)
@@ -57,13 +66,13 @@ def private_file(handle: Any, content_type: str) -> HttpResponse:
     return response
 
 
-def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def member_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed in and seated in a workspace (the view's request is a `MemberRequest`); a refused
     permission renders the 403 page."""
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request, "membership", None) is None:
             return render(request, "console/no_workspace.html", status=403)
         try:

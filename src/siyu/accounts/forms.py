@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import Grouping, StaffAccount
 from siyu.accounts.services import AccountInput
 from siyu.core.models import Membership
 from siyu.ip.models import Persona
+from siyu.web import choice_field
 
-BLANK = [("", "—")]
+BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
 
 
 class PersonaChoiceField(forms.TypedChoiceField):
@@ -30,7 +32,7 @@ class AccountForm(forms.Form):
     operator = PersonaChoiceField(label=_("Operated by"), coerce=int, empty_value=None, required=False,
                                   help_text=_("The team member who runs this account; they get its churn and "
                                               "capacity notices."))
-    grouping = forms.ChoiceField(label=_("Organised by"), choices=BLANK + Grouping.choices, required=False)
+    grouping = forms.ChoiceField(label=_("Organised by"), choices=[*BLANK, *Grouping.choices], required=False)
     group_name = forms.CharField(label=_("Store or brand line"), required=False,
                                  help_text=_("e.g. 南京西路店, or the brand line's shared name."))
     friend_limit = forms.IntegerField(label=_("Friend limit"), required=False,
@@ -50,8 +52,8 @@ class AccountForm(forms.Form):
     def __init__(self, *args: Any, personas: list[Persona] | None = None, members: list[Membership] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["persona"].choices = BLANK + [(p.pk, p.name) for p in personas or []]
-        self.fields["operator"].choices = BLANK + [(m.pk, f"{m.user.get_username()} · {m.get_role_display()}")
+        choice_field(self, "persona").choices = BLANK + [(p.pk, p.name) for p in personas or []]
+        choice_field(self, "operator").choices = BLANK + [(m.pk, f"{m.user.get_username()} · {m.get_role_display()}")
                                                    for m in members or []]
 
     @classmethod
@@ -78,4 +80,4 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args: Any, personas: list[Persona] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["persona"].choices = BLANK + [(p.pk, p.name) for p in personas or []]
+        choice_field(self, "persona").choices = BLANK + [(p.pk, p.name) for p in personas or []]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -72,7 +72,7 @@ def edit(request: MemberRequest, account_id: int) -> HttpResponse:
 
 @member_page
 @require_GET
-def kit_avatar(request: MemberRequest, account_id: int) -> HttpResponse:
+def kit_avatar(request: MemberRequest, account_id: int) -> FileResponse:
     """The uploaded avatar, private to its brand like persona avatars."""
     handle, content_type = services.kit_avatar_file(request.workspace, request.membership, account_id)
     return private_file(handle, content_type)

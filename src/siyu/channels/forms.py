@@ -4,9 +4,10 @@ by commas, shifts written as "Mon-Fri 09:00-18:00"); the rules live in `channels
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
@@ -18,8 +19,9 @@ from siyu.channels.models import (
     Touchpoint,
 )
 from siyu.channels.services.codes import CodeInput, SeatInput
+from siyu.web import choice_field
 
-BLANK = [("", "—")]
+BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
 _TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _SHIFT_SEPARATORS = re.compile(r"[;；\n]+")
 _SHIFT = re.compile(r"^(?P<days>.+?)\s+(?P<start>\d{1,2}:\d{2})\s*[-~–—至到]\s*(?P<end>\d{1,2}:\d{2})$")
@@ -113,7 +115,7 @@ def format_shifts(shifts: list[dict[str, Any]]) -> str:
 class CodeForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("channel code", "Name"), max_length=60, required=False,
                            help_text=_("At most 30 characters; WeCom keeps it as the contact way's remark."))
-    touchpoint = forms.ChoiceField(label=_("Touchpoint"), choices=BLANK + Touchpoint.choices, required=False)
+    touchpoint = forms.ChoiceField(label=_("Touchpoint"), choices=[*BLANK, *Touchpoint.choices], required=False)
     promoter_name = forms.CharField(label=_("Promoter"), max_length=60, required=False,
                                     help_text=_("For a promoter code: who shares it. Each promoter gets one code."))
     strategy = forms.ChoiceField(label=_("Routing"), choices=RoutingStrategy.choices, initial=RoutingStrategy.ROUND_ROBIN,
@@ -128,7 +130,7 @@ class CodeForm(forms.Form):
 
     def __init__(self, *args: Any, welfare_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["welfare"].choices = BLANK + list(welfare_choices or [])
+        choice_field(self, "welfare").choices = BLANK + list(welfare_choices or [])
 
     @classmethod
     def initial_from(cls, code: ChannelCode) -> dict[str, Any]:
@@ -160,7 +162,7 @@ class SeatForm(forms.Form):
 
     def __init__(self, *args: Any, account_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = BLANK + list(account_choices or [])
+        choice_field(self, "account").choices = BLANK + list(account_choices or [])
 
     def clean_shifts(self) -> list[dict[str, Any]]:
         return parse_shifts(self.cleaned_data.get("shifts") or "")
@@ -192,7 +194,9 @@ class BaseSeatFormSet(forms.BaseFormSet):
         return seats
 
 
-SeatFormSet = forms.formset_factory(SeatForm, formset=BaseSeatFormSet, extra=3, max_num=100, absolute_max=100)
+# `formset_factory` makes a subclass of `formset`; the casts keep its own methods and arguments known.
+SeatFormSet = cast("type[BaseSeatFormSet]",
+                   forms.formset_factory(SeatForm, formset=BaseSeatFormSet, extra=3, max_num=100, absolute_max=100))
 
 
 class AttachmentForm(forms.Form):
@@ -236,5 +240,6 @@ class BaseAttachmentFormSet(forms.BaseFormSet):
         return [item for form in self.forms if form.cleaned_data and (item := form.to_item()) is not None]
 
 
-AttachmentFormSet = forms.formset_factory(AttachmentForm, formset=BaseAttachmentFormSet, extra=1, max_num=MAX_ATTACHMENTS,
-                                          absolute_max=MAX_ATTACHMENTS)
+AttachmentFormSet = cast("type[BaseAttachmentFormSet]",
+                         forms.formset_factory(AttachmentForm, formset=BaseAttachmentFormSet, extra=1,
+                                               max_num=MAX_ATTACHMENTS, absolute_max=MAX_ATTACHMENTS))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Query, Router, Schema
 
@@ -78,7 +79,7 @@ class TouchpointTableOut(Schema):
     totals: FiguresOut
 
 
-def _figures(f: analytics.Figures) -> dict[str, object]:
+def _figures(f: analytics.Figures) -> dict[str, Any]:  # FiguresOut's fields, by name
     return {
         "adds": f.adds, "deleted_by_customer": f.deleted_by_customer, "deleted_by_staff": f.deleted_by_staff,
         "net": f.net,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from siyu.channels.services import analytics, qr
 from siyu.core.permissions import Action, Module, allows
-from siyu.web import MemberRequest, apply_errors, client_ip, member_page
+from siyu.web import MemberRequest, apply_errors, choice_field, client_ip, member_page
 
 TOP_CODES_IN_TREND = 5
 
@@ -126,7 +126,7 @@ class SpendForm(forms.Form):
 
     def __init__(self, *args: Any, codes: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [("", "—")] + [(c.pk, c.name) for c in codes]  # type: ignore[attr-defined]
+        choice_field(self, "code").choices = [("", "—")] + [(c.pk, c.name) for c in codes]
 
 
 @member_page

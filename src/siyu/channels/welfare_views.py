@@ -49,7 +49,8 @@ class CodesForm(forms.Form):
                            widget=forms.ClearableFileInput(attrs={"accept": ".txt,.csv,.xlsx"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("codes") or "").strip() and not data.get("file"):
             raise ValidationError(_("Paste codes or choose a file."))
         return data

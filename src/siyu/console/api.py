@@ -8,6 +8,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from siyu.core import services
+from siyu.core.models import Workspace
 from siyu.core.permissions import permissions_of
 from siyu.web import MemberRequest
 
@@ -75,8 +76,8 @@ class RunOut(Schema):
     due_at: dt.datetime
 
 
-def _workspace_out(ws: object) -> WorkspaceOut:
-    return WorkspaceOut(id=ws.pk, name=ws.name, slug=ws.slug)  # type: ignore[attr-defined]
+def _workspace_out(ws: Workspace) -> WorkspaceOut:
+    return WorkspaceOut(id=ws.pk, name=ws.name, slug=ws.slug)
 
 
 @router.get("/me", response=MeOut)

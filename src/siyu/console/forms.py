@@ -32,7 +32,8 @@ class JoinForm(forms.Form):
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, max_length=200)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("password") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data

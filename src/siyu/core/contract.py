@@ -114,8 +114,9 @@ class SiyuApp(AppConfig):
             if not kind.startswith(f"{self.label}."):
                 raise ValueError(f"timeline kind {kind!r} of {self.label} must start with '{self.label}.'")
 
-    def routes(self) -> str | None:
-        return self.urlconf or (f"{self.name}.urls" if self.url_prefix is not None else None)
+    def routes(self) -> str:
+        """The urlconf mounted under `url_prefix` (when it is set): `urlconf`, else `<name>.urls`."""
+        return self.urlconf or f"{self.name}.urls"
 
 
 def siyu_apps() -> list[SiyuApp]:

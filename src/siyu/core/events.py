@@ -117,7 +117,7 @@ def publish_many(workspace: Workspace, publications: list[Publication]) -> list[
             {r.dedupe_key: r for r in EventRecord.unscoped.filter(workspace=workspace, dedupe_key__in=keys)}
             if keys else {}
         )
-        seen: dict[str, EventRecord] = dict(existing)
+        seen: dict[str | None, EventRecord] = dict(existing)
         new_records: list[EventRecord] = []
         results: list[EventRecord] = []
         for p in publications:

@@ -1,15 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from siyu.core.models import Membership
+from siyu.core.models import Membership, Workspace
 from siyu.core.tenancy import workspace_context
 
 SESSION_WORKSPACE_KEY = "siyu_workspace_id"
+
+
+class SeatedRequest(HttpRequest):
+    """A request as `seat_request` leaves it: the seat and its workspace, or None and None.
+    Only a type, never instantiated (`siyu.web.MemberRequest` is one with a seat for certain)."""
+
+    membership: Membership | None
+    workspace: Workspace | None
+
+
+def seat_request(request: HttpRequest, seat: Membership | None) -> SeatedRequest:
+    """Put the seat (the session's, or an API token's) and its workspace on the request."""
+    seated = cast(SeatedRequest, request)
+    seated.membership = seat
+    seated.workspace = seat.workspace if seat is not None else None
+    return seated
 
 
 class ConsoleLanguageMiddleware:
@@ -39,15 +56,12 @@ class CurrentWorkspaceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = None  # type: ignore[attr-defined]
-        request.workspace = None  # type: ignore[attr-defined]
+        seat = None
         if request.user.is_authenticated:
             seats = Membership.unscoped.filter(user=request.user).select_related("workspace")
             wanted = request.session.get(SESSION_WORKSPACE_KEY)
             seat = seats.filter(workspace_id=wanted).first() if wanted else None
             seat = seat or seats.order_by("workspace__name").first()
-            if seat is not None:
-                request.membership = seat  # type: ignore[attr-defined]
-                request.workspace = seat.workspace  # type: ignore[attr-defined]
-        with workspace_context(request.workspace):  # type: ignore[attr-defined]
+        seated = seat_request(request, seat)
+        with workspace_context(seated.workspace):
             return self.get_response(request)

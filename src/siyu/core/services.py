@@ -10,11 +10,10 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +37,10 @@ from siyu.core.models import (
     Workspace,
 )
 from siyu.core.permissions import Action, Module, Role, require, role_of
+
+if TYPE_CHECKING:
+    # The configured user model (AUTH_USER_MODEL): django-stubs' plugin resolves this alias.
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger("siyu.core")
 User = get_user_model()
@@ -108,7 +111,7 @@ def _failure_key(username: str, client: str) -> str:
     return f"login-failures:{digest}"
 
 
-def sign_in(username: str, password: str, client_ip: str | None) -> AbstractBaseUser:
+def sign_in(username: str, password: str, client_ip: str | None) -> _User:
     """Check a password, with a lockout after repeated failures per (username, client)."""
     limit = settings.SIYU["LOGIN_MAX_FAILURES"]
     key = _failure_key(username, client_ip or "-")

@@ -109,7 +109,9 @@ def sweep() -> dict[str, int]:
 
 
 @task()
-def prune_finished_tasks(keep_days: int = 14) -> int:
+def prune_finished_tasks(keep_days: int = 3) -> int:
+    """Successful task results go after a few days: per-brand fan-out (`core.fanout`) writes one
+    result per brand per cron slot (1,440 a day per brand for a job each minute)."""
     cutoff = timezone.now() - dt.timedelta(days=keep_days)
     deleted, _ = DBTaskResult.objects.filter(
         status__in=[TaskResultStatus.SUCCESSFUL], finished_at__lt=cutoff

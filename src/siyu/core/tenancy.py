@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
@@ -40,7 +40,7 @@ def workspace_context(workspace: Workspace | None) -> Iterator[None]:
         _current.reset(token)
 
 
-class WorkspaceManager(models.Manager, Generic[M]):
+class WorkspaceManager(models.Manager[M]):
     def get_queryset(self) -> models.QuerySet[M]:
         workspace = current_workspace()
         if workspace is None:
@@ -71,8 +71,8 @@ class WorkspaceScoped(models.Model):
 
     workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
 
-    objects: WorkspaceManager = WorkspaceManager()
-    unscoped = models.Manager()
+    objects = WorkspaceManager()
+    unscoped = models.Manager()  # noqa: DJ012 - a manager too (the lint takes it for a field)
 
     class Meta:
         abstract = True

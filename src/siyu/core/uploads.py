@@ -18,7 +18,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def first_column(file_name: str, data: bytes, *, max_bytes: int) -> list[tuple[int, str]]:
+def first_column(file_name: str | None, data: bytes, *, max_bytes: int) -> list[tuple[int, str]]:
     """(row number, text) of the first column of a .xlsx (first sheet), .csv or .txt file.
     Text files may be UTF-8 or GBK; anything else is refused with a reason on `file`."""
     if len(data) > max_bytes:

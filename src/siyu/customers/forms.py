@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.customers.models import CustomField, FieldKind, LifecycleStage
 from siyu.customers.services.listing import SORTS, CustomerFilters
 from siyu.customers.services.profile import DESCRIPTION_MAX_CHARS, REMARK_MAX_CHARS
+from siyu.web import choice_field
 
 
 class DateInput(forms.DateInput):
@@ -40,7 +42,7 @@ class ProfileForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     birthday = forms.CharField(label=_("Birthday"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, custom_fields: list[CustomField] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, custom_fields: Sequence[CustomField] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.custom_fields = list(custom_fields)
         for custom in self.custom_fields:
@@ -77,11 +79,11 @@ class ListForm(forms.Form):
     added_to = forms.DateField(label=_("Added to"), required=False, widget=DateInput())
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
 
-    def __init__(self, *args: Any, tag_choices: list[tuple[int, str]] = (),
-                 account_choices: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tag_choices: Sequence[tuple[int, str]] = (),
+                 account_choices: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", _("Any tag")), *tag_choices]
-        self.fields["account"].choices = [("", _("Any account")), *account_choices]
+        choice_field(self, "tag").choices = [("", _("Any tag")), *tag_choices]
+        choice_field(self, "account").choices = [("", _("Any account")), *account_choices]
 
     def filters(self) -> CustomerFilters:
         if not self.is_valid():
@@ -118,7 +120,8 @@ class BulkForm(forms.Form):
     customers = IdListField()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if len(data.get("customers") or []) > BULK_MAX:
             self.add_error("customers", _("At most %(n)s customers at once.") % {"n": BULK_MAX})
         return data

@@ -82,7 +82,7 @@ def bulk(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     return action.run(request, form.cleaned_data["customers"], back)
 
@@ -218,7 +218,7 @@ def sync(request: MemberRequest) -> HttpResponse:
         "history": history, "current": current, "can_edit": profiles.can_edit(seat),
         "running": syncs.running_sync(workspace) is not None,
         "progress": syncs.progress_of(current) if current else 0,
-        "stale": bool(current) and syncs.is_stale(current),
+        "stale": current is not None and syncs.is_stale(current),
     })
 
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -23,9 +24,10 @@ from siyu.ip.models import (
     Zodiac,
 )
 from siyu.ip.services import PersonaInput, PortraitInput
+from siyu.web import choice_field
 
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
-BLANK = [("", "—")]
+BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
 
 
 def split_tags(text: str) -> list[str]:
@@ -49,10 +51,10 @@ class PersonaForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=_("JPG, PNG or WebP, at most 2 MB; square works best. Real, clear and friendly."),
     )
-    gender = forms.ChoiceField(label=_("Gender"), choices=BLANK + Gender.choices, required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=[*BLANK, *Gender.choices], required=False)
     company_role = forms.CharField(label=_("Company role"), max_length=60, required=False,
                                    help_text=_("Professional, yet close to the customer."))
-    generation = forms.ChoiceField(label=_("Age"), choices=BLANK + Generation.choices, required=False,
+    generation = forms.ChoiceField(label=_("Age"), choices=[*BLANK, *Generation.choices], required=False,
                                    help_text=_("No generation gap with the customers."))
     value_offered = forms.CharField(label=_("Value offered"), max_length=200, required=False,
                                     help_text=_("What a customer gets from adding this persona."))
@@ -64,9 +66,9 @@ class PersonaForm(forms.Form):
                                    help_text=_("One per line."))
     interests = forms.CharField(label=_("Interests"), required=False,
                                 help_text=_("Separated by commas; topics to talk about with customers."))
-    zodiac = forms.ChoiceField(label=_("Zodiac"), choices=BLANK + Zodiac.choices, required=False)
+    zodiac = forms.ChoiceField(label=_("Zodiac"), choices=[*BLANK, *Zodiac.choices], required=False)
     story = forms.CharField(label=_("Story"), required=False, widget=_textarea(5))
-    archetype = forms.ChoiceField(label=_("Archetype"), choices=BLANK + Archetype.choices, required=False)
+    archetype = forms.ChoiceField(label=_("Archetype"), choices=[*BLANK, *Archetype.choices], required=False)
     expertise = forms.CharField(label=_("Field of expertise"), max_length=60, required=False,
                                 help_text=_("Required for a consultant, e.g. skincare."))
     level = forms.ChoiceField(label=_("Matrix level"), choices=MatrixLevel.choices, initial=MatrixLevel.FRONTLINE)
@@ -74,7 +76,7 @@ class PersonaForm(forms.Form):
 
     def __init__(self, *args: Any, parents: list[Persona] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = BLANK + [(p.pk, p.name) for p in parents or []]
+        choice_field(self, "parent").choices = BLANK + [(p.pk, p.name) for p in parents or []]
 
     @classmethod
     def initial_from(cls, persona: Persona) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class PortraitForm(forms.Form):
                                   help_text=_("Separated by commas, e.g. office worker, student."))
     regions = forms.CharField(label=_("Regions"), required=False,
                               help_text=_("Separated by commas, e.g. first-tier cities, Jiangsu-Zhejiang-Shanghai."))
-    spending_power = forms.ChoiceField(label=_("Spending power"), choices=BLANK + SpendingPower.choices,
+    spending_power = forms.ChoiceField(label=_("Spending power"), choices=[*BLANK, *SpendingPower.choices],
                                        required=False)
     spending_preferences = forms.CharField(label=_("Spending preferences"), required=False, widget=_textarea())
     competitors = forms.CharField(label=_("Competitor brands"), required=False, widget=_textarea())

@@ -204,7 +204,7 @@ def check_avatar(upload: File) -> CheckedAvatar:
 def avatar_file(workspace: Workspace, membership: Membership | None, persona_id: int) -> tuple[File, str]:
     """The stored avatar of one of this brand's personas and its content type."""
     persona = get_persona(workspace, membership, persona_id)
-    if not persona.avatar:
+    if not persona.avatar.name:
         raise Persona.DoesNotExist("persona has no avatar")
     extension = persona.avatar.name.rsplit(".", 1)[-1].lower()
     return persona.avatar.open("rb"), AVATAR_CONTENT_TYPES.get(extension, "application/octet-stream")
@@ -400,7 +400,7 @@ def save_persona(
             events.publish(workspace, PersonaSaved(persona_id=persona.pk, created=created))
     except IntegrityError as exc:
         # Two planners racing: the database's constraints are the last word.
-        if checked is not None:
+        if checked is not None and persona.avatar.name:
             persona.avatar.storage.delete(persona.avatar.name)
         raise ValidationError({"name": _("Another persona was saved at the same time with the same name "
                                          "or as the main brand IP. Reload and try again.")}) from exc

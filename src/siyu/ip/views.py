@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -68,7 +68,7 @@ def persona_edit(request: MemberRequest, persona_id: int) -> HttpResponse:
 
 @member_page
 @require_GET
-def avatar(request: MemberRequest, persona_id: int) -> HttpResponse:
+def avatar(request: MemberRequest, persona_id: int) -> FileResponse:
     """Avatars are private to their brand: streamed here after the seat and workspace checks,
     never from a public media URL."""
     handle, content_type = services.avatar_file(request.workspace, request.membership, persona_id)

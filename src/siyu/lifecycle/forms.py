@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +43,7 @@ class PolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in POLICY_FIELDS:
             model_field = LifecyclePolicy._meta.get_field(name)
+            assert isinstance(model_field, models.Field), name  # a column, not a relation
             label = capfirst(model_field.verbose_name)
             if name == "angel_mode":
                 field: forms.Field = forms.ChoiceField(label=label, choices=AngelMode.choices)
@@ -52,7 +55,7 @@ class PolicyForm(forms.Form):
             field.disabled = read_only
             self.fields[name] = field
 
-    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def sections(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def values(self) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def last_engaged_from_timeline(workspace: Workspace, customer_ids: list[int]) ->
 def last_engaged_from_customer(workspace: Workspace, customer_ids: list[int]) -> dict[int, dt.datetime]:
     rows = (Customer.objects.for_workspace(workspace)
             .filter(pk__in=customer_ids, last_engaged_at__isnull=False).values_list("pk", "last_engaged_at"))
-    return dict(rows)
+    return {pk: at for pk, at in rows if at is not None}  # all of them (the filter)
 
 
 register_input(VISITS, visits_from_adds)

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from siyu.segments.services import DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS
+from siyu.web import choice_field
 
 
 class SegmentForm(forms.Form):
@@ -44,4 +45,4 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, columns: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["columns"].choices = columns  # type: ignore[attr-defined]
+        choice_field(self, "columns").choices = columns

@@ -58,7 +58,7 @@ def _builder_page(request: MemberRequest, segment: Segment | None) -> HttpRespon
                 messages.success(request, _("Segment “%(name)s” saved: %(n)s customers.")
                                  % {"name": saved.name, "n": saved.member_count})
                 return redirect("segments:segment", segment_id=saved.pk)
-        rule_errors += form.errors.get("rule", [])
+        rule_errors += [str(error) for error in form.errors.get("rule", [])]
     else:
         services.require_edit(seat)
         initial = {"name": segment.name, "description": segment.description} if segment else {}

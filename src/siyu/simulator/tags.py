@@ -82,7 +82,7 @@ def add_corp_tag(world: World, query: Query, body: Body) -> dict[str, Any]:
             world.tag_groups[group.group_id] = group
     if len(world.all_tags()) + len(new_tags) > MAX_CORP_TAGS:
         raise ApiError(INVALID_PARAMETER, "corp tag limit reached")
-    existing = {t.name for t in group.tags}
+    existing: set[str | None] = {t.name for t in group.tags}
     added = []
     for item in new_tags:
         name = text_param(item, "name", MAX_TAG_NAME_CHARS, "invalid tag name")

@@ -33,8 +33,8 @@ class GroupOut(Schema):
     tags: list[TagOut]
 
     @staticmethod
-    def resolve_tags(obj: TagGroup) -> list:
-        return obj.live_tags  # type: ignore[attr-defined]
+    def resolve_tags(obj: catalogue.LiveGroup) -> list:
+        return obj.live_tags
 
 
 class GroupIn(Schema):
@@ -124,7 +124,7 @@ def _seat(request: MemberRequest) -> tuple[Workspace, Membership]:
 
 
 @router.get("/groups", response=list[GroupOut])
-def groups(request: MemberRequest) -> list[TagGroup]:
+def groups(request: MemberRequest) -> list[catalogue.LiveGroup]:
     """Live tag groups with their live tags and how many customers carry each."""
     return catalogue.live_groups(*_seat(request))
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from siyu.customers.models import LifecycleStage
 from siyu.tags.models import RuleKind
 from siyu.tags.services.rules import RuleInput
+from siyu.web import choice_field
 
 
 def split_names(text: str) -> list[str]:
@@ -40,7 +41,7 @@ class TaggingForm(forms.Form):
 
     def __init__(self, *args: Any, tag_choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag_ids"].choices = tag_choices
+        choice_field(self, "tag_ids").choices = tag_choices
 
     def clean_customer_ids(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,，]+", self.cleaned_data["customer_ids"]) if p]
@@ -69,8 +70,8 @@ class RuleForm(forms.Form):
     def __init__(self, *args: Any, tag_choices: list[tuple[int, str]], field_choices: list[tuple[str, str]],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = tag_choices
-        self.fields["field_key"].choices = [("", "—"), *field_choices]
+        choice_field(self, "tag").choices = tag_choices
+        choice_field(self, "field_key").choices = [("", "—"), *field_choices]
 
     def to_input(self) -> RuleInput:
         d = self.cleaned_data

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,10 +45,10 @@ def home(request: MemberRequest) -> HttpResponse:
     return _home(request)
 
 
-def _action(back: str = "tags:home") -> Callable[[Callable[..., str]], Callable[..., HttpResponse]]:
+def _action(back: str = "tags:home") -> Callable[[Callable[..., str]], Callable[..., HttpResponseBase]]:
     """A POST that calls a service and returns to `back` with its outcome as a message."""
 
-    def decorate(view: Callable[..., str]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., str]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
         @member_page
         @require_POST

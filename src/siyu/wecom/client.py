@@ -97,6 +97,7 @@ from siyu.wecom.schemas import (
     TagGroups,
     TransferResultPage,
     TransferState,
+    UnassignedCustomer,
     UnassignedPage,
     WeComModel,
 )
@@ -149,6 +150,7 @@ __all__ = [
     "TransferLimitReached",
     "TransferResultPage",
     "TransferState",
+    "UnassignedCustomer",
     "UnassignedPage",
     "WeComClient",
     "WeComError",

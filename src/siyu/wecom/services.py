@@ -217,7 +217,7 @@ def _store(workspace_id: int, callback: parsing.Callback, inner: bytes) -> tuple
         f"ON CONFLICT (workspace_id, dedupe_key) DO UPDATE SET deliveries = {table}.deliveries + 1 "
         "RETURNING id, deliveries"
     )
-    params = [
+    params: list[int | str | None] = [
         workspace_id, callback.dedupe_key, callback.kind[:80], inner.decode("utf-8", errors="replace"),
         json.dumps(callback.fields, ensure_ascii=False), InboundStatus.RECEIVED,
         db_connection.ops.adapt_datetimefield_value(timezone.now()),

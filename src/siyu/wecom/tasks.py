@@ -4,7 +4,9 @@ the old callbacks and API-call logs (see `core.retention`)."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from django.db.models import QuerySet
 from django_tasks import task
 
 from siyu.core import retention
@@ -36,7 +38,7 @@ def prune_history(batch_size: int = retention.BATCH_SIZE) -> dict[str, int]:
     from siyu.wecom.models import ApiCall, CallbackRejection, InboundEvent, InboundStatus
 
     limits = retention.cutoffs()
-    prunable = []
+    prunable: list[QuerySet[Any]] = []
     if limits.events is not None:
         prunable.append(InboundEvent.unscoped.filter(status=InboundStatus.PROCESSED, received_at__lt=limits.events))
     if limits.failed is not None:

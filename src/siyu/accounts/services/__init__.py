@@ -271,7 +271,7 @@ def persona_options(workspace: Workspace, membership: Membership | None) -> list
 def kit_avatar_file(workspace: Workspace, membership: Membership | None, account_id: int) -> tuple[File, str]:
     """The account's avatar as uploaded by the planner, and its content type."""
     account = get_account(workspace, membership, account_id)
-    if not account.kit_avatar:
+    if not account.kit_avatar.name:
         raise StaffAccount.DoesNotExist("account has no avatar")
     extension = account.kit_avatar.name.rsplit(".", 1)[-1].lower()
     return account.kit_avatar.open("rb"), AVATAR_CONTENT_TYPES.get(extension, "application/octet-stream")

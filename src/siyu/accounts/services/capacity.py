@@ -24,8 +24,10 @@ Where crossings are detected, and why there:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Min, Sum, Value, When
@@ -151,7 +153,7 @@ def capacity_of(workspace: Workspace, accounts: list[StaffAccount], today: dt.da
     }
     rows = []
     for account in accounts:
-        stats = window.get(account.pk, {})
+        stats: Mapping[str, Any] = window.get(account.pk, {})
         net = (stats.get("adds") or 0) - (stats.get("losses") or 0)
         # The account's first day: when we first saw it, or its earliest counted day if older.
         first_seen = timezone.localdate(account.created_at) if account.created_at else start

@@ -132,7 +132,8 @@ def kit_check(workspace: Workspace, membership: Membership | None) -> list[KitRe
     accounts = list(StaffAccount.objects.for_workspace(workspace).filter(active=True).select_related("persona"))
     hashes: dict[int, str | None] = {}
     for account in accounts:
-        if account.persona is not None and account.persona_id not in hashes:
-            hashes[account.persona_id] = _persona_hash(account.persona)
+        persona = account.persona
+        if persona is not None and persona.pk not in hashes:
+            hashes[persona.pk] = _persona_hash(persona)
     reports = [check_account_kit(a, hashes.get(a.persona_id) if a.persona_id else None) for a in accounts]
     return sorted(reports, key=lambda r: (r.ok, r.account.name, r.account.userid))

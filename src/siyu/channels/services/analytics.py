@@ -331,11 +331,17 @@ def _sort_rows(rows: list[Any], sort: str, descending: bool) -> list[Any]:
         text = (lambda r: r.name) if sort == "name" else (lambda r: (r.touchpoint_label, r.name))
         return sorted(rows, key=text, reverse=descending)
     column = COLUMN_BY_KEY[sort]
-    present = [r for r in rows if column.value(r.figures) is not None]
-    missing = [r for r in rows if column.value(r.figures) is None]
-    present.sort(key=lambda r: r.name)  # ties in name order, whichever direction
-    present.sort(key=lambda r: column.value(r.figures), reverse=descending)
-    return present + sorted(missing, key=lambda r: r.name)
+    present: list[tuple[int | Decimal, Any]] = []
+    missing = []
+    for r in rows:
+        value = column.value(r.figures)
+        if value is None:
+            missing.append(r)
+        else:
+            present.append((value, r))
+    present.sort(key=lambda pair: pair[1].name)  # ties in name order, whichever direction
+    present.sort(key=lambda pair: pair[0], reverse=descending)
+    return [r for _value, r in present] + sorted(missing, key=lambda r: r.name)
 
 
 def _day(value: dt.date | dt.datetime) -> dt.date:
@@ -384,27 +390,28 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
     adds = (relations.filter(added_at__gte=lo, added_at__lt=hi)
             .annotate(day=TruncDate("added_at", tzinfo=SHANGHAI))
             .values("state", "day").annotate(adds=Count("id"), **cohort_counts).order_by())
-    for row in adds:
-        if row["state"] not in by_state:
+    for added in adds:
+        if added["state"] not in by_state:
             continue  # a code created after the first query; the next page load counts it
-        figures = daily[by_state[row["state"]].pk][_day(row["day"])]
-        figures.adds += row["adds"]
+        figures = daily[by_state[added["state"]].pk][_day(added["day"])]
+        figures.adds += added["adds"]
         for n in RETENTION_DAYS:
-            figures.retention[n] = figures.retention[n] + Retention(n, row[f"cohort_{n}"], row[f"kept_{n}"])
+            cohort, kept = added[f"cohort_{n}"], added[f"kept_{n}"]  # type: ignore[literal-required]  # **cohort_counts
+            figures.retention[n] = figures.retention[n] + Retention(n, cohort, kept)
 
     # 2. deletions by code, day and who deleted
     deletions = (relations.filter(deleted_at__gte=lo, deleted_at__lt=hi,
                                   deleted_by__in=[DeletedBy.CUSTOMER, DeletedBy.STAFF])
                  .annotate(day=TruncDate("deleted_at", tzinfo=SHANGHAI))
                  .values("state", "day", "deleted_by").annotate(count=Count("id")).order_by())
-    for row in deletions:
-        if row["state"] not in by_state:
+    for deletion in deletions:
+        if deletion["state"] not in by_state:
             continue
-        figures = daily[by_state[row["state"]].pk][_day(row["day"])]
-        if row["deleted_by"] == DeletedBy.CUSTOMER:
-            figures.deleted_by_customer += row["count"]
+        figures = daily[by_state[deletion["state"]].pk][_day(deletion["day"])]
+        if deletion["deleted_by"] == DeletedBy.CUSTOMER:
+            figures.deleted_by_customer += deletion["count"]
         else:
-            figures.deleted_by_staff += row["count"]
+            figures.deleted_by_staff += deletion["count"]
 
     # 3 and 4. welfare issued and redeemed through each code, on their own days
     grants = WelfareGrant.objects.for_workspace(workspace).filter(channel__isnull=False)
@@ -412,9 +419,9 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
         rows = (grants.filter(**{f"{moment}__gte": lo, f"{moment}__lt": hi})
                 .annotate(day=TruncDate(moment, tzinfo=SHANGHAI))
                 .values("channel_id", "day").annotate(count=Count("id")).order_by())
-        for row in rows:
-            figures = daily[row["channel_id"]][_day(row["day"])]
-            setattr(figures, attribute, getattr(figures, attribute) + row["count"])
+        for counted in rows:
+            figures = daily[counted["channel_id"]][_day(counted["day"])]
+            setattr(figures, attribute, getattr(figures, attribute) + counted["count"])
 
     # 5. spend whose period touches the range
     spend = _spend_fen(ChannelSpend.objects.for_workspace(workspace)

@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,14 +117,19 @@ def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
+def _welcome_validator() -> Callable[[str, Sequence[Any]], list[str]] | None:
+    try:
+        from siyu.channels.services.welcome import validate_welcome
+    except ImportError:
+        return None
+    return validate_welcome
+
+
 def _welcome_errors(text: str, attachments: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The welcome message's rules live with the welcome service (`validate_welcome`); asked once
     for the text and once for the attachments, so each problem lands on its own field. Without
     that service, the two limits WeCom enforces are checked here (WECOM.md §3)."""
-    try:
-        from siyu.channels.services.welcome import validate_welcome
-    except ImportError:
-        validate_welcome = None
+    validate_welcome = _welcome_validator()
     errors: dict[str, list[str]] = {}
     if validate_welcome is not None:
         for key, found in (("welcome_text", validate_welcome(text, [])),

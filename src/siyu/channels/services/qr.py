@@ -210,8 +210,8 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines
 
 
-def _centered(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont,
-              fill: tuple[int, int, int]) -> int:
+def _centered(draw: ImageDraw.ImageDraw, y: float, text: str, font: ImageFont.FreeTypeFont,
+              fill: tuple[int, int, int]) -> float:
     """Draw one line centred at `y`; answer the y below it."""
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((POSTER_SIZE[0] - (right - left)) // 2 - left, y - top), text, font=font, fill=fill)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -59,7 +60,7 @@ def parse_clock(value: str) -> dt.time | None:
         return None
 
 
-def on_shift(shifts: Sequence[Mapping[str, object]], now: dt.datetime) -> bool:
+def on_shift(shifts: Sequence[Mapping[str, Any]], now: dt.datetime) -> bool:
     """Whether `now` (read in Asia/Shanghai) falls in one of the shifts; no shifts means always.
     A shift is `{"weekdays": [0..6] (Monday 0), "start": "HH:MM", "end": "HH:MM"}`, start
     included, end excluded; a night shift is written as two shifts."""
@@ -72,7 +73,7 @@ def on_shift(shifts: Sequence[Mapping[str, object]], now: dt.datetime) -> bool:
         start, end = parse_clock(str(shift.get("start", ""))), parse_clock(str(shift.get("end", "")))
         if start is None or end is None:
             continue
-        if local.weekday() in weekdays and start <= clock < end:  # type: ignore[operator]
+        if local.weekday() in weekdays and start <= clock < end:
             return True
     return False
 

@@ -208,7 +208,7 @@ def welcome_new_friend(
         return None
     account = StaffAccount.objects.for_workspace(workspace).select_related("persona").get(pk=relation.account_id)
     welfare, welfare_note = "", ""
-    if code.welfare_id:
+    if code.welfare is not None:  # no query without a welfare_id
         outcome = try_issue_welfare(workspace, code.welfare, relation.customer, code, account, now)
         welfare, welfare_note = welfare_text(outcome.grant), outcome.reason
     job = WelcomeJob(

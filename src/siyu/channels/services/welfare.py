@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -31,6 +32,9 @@ from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.uploads import first_column
 from siyu.customers.models import Customer
 from siyu.customers.services import add_timeline, mark_engaged
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger("siyu.channels")
 
@@ -104,7 +108,13 @@ class WelfareRow:
     redeemed: int
 
 
-def _counted(queryset: QuerySet[Welfare]) -> QuerySet[Welfare]:
+class _Counts(TypedDict):
+    n_unissued: int
+    n_issued: int
+    n_redeemed: int
+
+
+def _counted(queryset: QuerySet[Welfare]) -> QuerySet[WithAnnotations[Welfare, _Counts]]:
     return queryset.annotate(
         n_unissued=Count("pool", filter=Q(pool__issued_at__isnull=True), distinct=True),
         n_issued=Count("grants", distinct=True),
@@ -112,12 +122,12 @@ def _counted(queryset: QuerySet[Welfare]) -> QuerySet[Welfare]:
     )
 
 
-def _row(welfare: Welfare) -> WelfareRow:
+def _row(welfare: WithAnnotations[Welfare, _Counts]) -> WelfareRow:
     if welfare.kind == WelfareKind.COUPON:
-        left: int | None = welfare.n_unissued  # type: ignore[attr-defined]
+        left: int | None = welfare.n_unissued
     else:
         left = None if welfare.stock is None else max(welfare.stock - welfare.issued, 0)
-    return WelfareRow(welfare, left, welfare.n_issued, welfare.n_redeemed)  # type: ignore[attr-defined]
+    return WelfareRow(welfare, left, welfare.n_issued, welfare.n_redeemed)
 
 
 def list_welfare(workspace: Workspace, membership: Membership | None) -> list[WelfareRow]:

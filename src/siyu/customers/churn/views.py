@@ -5,13 +5,14 @@ result, follow the history. Thin: parse, call `services.churn` / `services.trans
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, overload
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,13 +21,13 @@ from siyu.accounts.models import StaffAccount
 from siyu.core.permissions import Action, Module, allows
 from siyu.customers.models import DeletedBy, TransferStatus
 from siyu.customers.services import churn, transfers
-from siyu.web import MemberRequest, apply_errors, member_page
+from siyu.web import MemberRequest, apply_errors, choice_field, member_page
 from siyu.wecom.services import NotConnected
 
-BLANK = [("", "—")]
+BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
 
 
-def _account_choices(accounts: list[StaffAccount]) -> list[tuple[Any, str]]:
+def _account_choices(accounts: list[StaffAccount]) -> list[tuple[Any, str | Promise]]:
     left = _("left the corp")
     return BLANK + [(a.pk, f"{a} ({a.userid})" + ("" if a.active else f" · {left}")) for a in accounts]
 
@@ -40,10 +41,11 @@ class ChurnFilterForm(forms.Form):
 
     def __init__(self, *args: Any, accounts: list[StaffAccount], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = _account_choices(accounts)
+        choice_field(self, "account").choices = _account_choices(accounts)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The end date is before the start date."))
         return data
@@ -73,6 +75,10 @@ def churn_list(request: MemberRequest) -> HttpResponse:
     })
 
 
+@overload
+def _int(value: Any, default: int) -> int: ...
+@overload
+def _int(value: Any, default: None = None) -> int | None: ...
 def _int(value: Any, default: int | None = None) -> int | None:
     try:
         return int(value)
@@ -99,19 +105,19 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, accounts: list[StaffAccount], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["handover"].choices = _account_choices(accounts)
-        self.fields["takeover"].choices = _account_choices([a for a in accounts if a.active])
+        choice_field(self, "handover").choices = _account_choices(accounts)
+        choice_field(self, "takeover").choices = _account_choices([a for a in accounts if a.active])
 
 
 
 class HistoryFilterForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=BLANK + TransferStatus.choices, required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=[*BLANK, *TransferStatus.choices], required=False)
     h = forms.TypedChoiceField(label=gettext_lazy("Handover account"), coerce=int, empty_value=None, required=False)
     t = forms.TypedChoiceField(label=gettext_lazy("Takeover account"), coerce=int, empty_value=None, required=False)
 
     def __init__(self, *args: Any, accounts: list[StaffAccount], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["h"].choices = self.fields["t"].choices = _account_choices(accounts)
+        choice_field(self, "h").choices = choice_field(self, "t").choices = _account_choices(accounts)
 
     def to_filter(self) -> transfers.TransferFilter:
         d = self.cleaned_data if self.is_valid() else {}

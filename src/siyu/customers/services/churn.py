@@ -151,9 +151,9 @@ def churn_list(
     entries = entries[:PAGE_SIZE]
     customer_ids = {e.customer_id for e in entries}
     follows: dict[int, list[FollowRelation]] = {}
-    for relation in (FollowRelation.objects.for_workspace(workspace).filter(customer_id__in=customer_ids)
-                     .select_related("account")):
-        follows.setdefault(relation.customer_id, []).append(relation)
+    for follow in (FollowRelation.objects.for_workspace(workspace).filter(customer_id__in=customer_ids)
+                   .select_related("account")):
+        follows.setdefault(follow.customer_id, []).append(follow)
     rows = []
     for entry in entries:
         mine = follows.get(entry.customer_id, [])

@@ -16,6 +16,7 @@ from django.apps import apps as django_apps
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.models import Membership, Workspace
@@ -208,7 +209,7 @@ def search_customers(
     if filters.sort not in SORTS:
         filters = CustomerFilters(**{**filters.__dict__, "sort": "newest"})
     size = max(1, min(size, MAX_PAGE_SIZE))
-    rows = filtered(workspace, membership.role, filters)
+    rows = filtered(workspace, role_of(membership), filters)
     key = _decode(filters.sort, after) if after else None
     if key is not None:
         rows = _after(rows, filters.sort, key)
@@ -227,5 +228,5 @@ def search_customers(
     )
 
 
-def stage_choices() -> list[tuple[str, str]]:
+def stage_choices() -> list[tuple[str, str | Promise]]:
     return list(LifecycleStage.choices)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,7 +70,7 @@ def get_field(workspace: Workspace, membership: Membership | None, field_id: int
     return CustomField.objects.for_workspace(workspace).get(pk=field_id)
 
 
-def _clean_choices(raw: list[str] | str) -> list[str]:
+def _clean_choices(raw: Sequence[str] | str) -> list[str]:
     items = raw.splitlines() if isinstance(raw, str) else list(raw)
     seen: dict[str, None] = {}
     for item in items:
@@ -87,7 +88,7 @@ def save_field(
     key: str,
     label: str,
     kind: str,
-    choices: list[str] | str = (),
+    choices: Sequence[str] | str = (),
     position: int = 0,
 ) -> CustomField:
     """Create or change a custom field. The key names the value in `Customer.fields` and in

@@ -44,7 +44,13 @@ from siyu.customers.models import (
 )
 from siyu.customers.services import add_timeline, customers_changed, record_add, record_loss
 from siyu.customers.timeline import TimelineKind
-from siyu.wecom.client import NotAFriend, TransferLimitReached, TransferState, WeComError
+from siyu.wecom.client import (
+    NotAFriend,
+    TransferLimitReached,
+    TransferState,
+    UnassignedCustomer,
+    WeComError,
+)
 from siyu.wecom.events import TransferFailReason
 from siyu.wecom.services import NotConnected, client_for
 
@@ -222,14 +228,14 @@ def request_transfer(
                         outcome[c.pk] = (TransferStatus.REJECTED, exc.errcode, exc.errmsg[:200])
                     continue
                 for answer in answers:
-                    c = by_external.get(answer.external_userid)
-                    if c is None:
+                    sent = by_external.get(answer.external_userid)
+                    if sent is None:
                         continue
                     refusal = answer.refusal
                     if refusal is None:
-                        outcome[c.pk] = (TransferStatus.WAITING, 0, "")
+                        outcome[sent.pk] = (TransferStatus.WAITING, 0, "")
                     else:
-                        outcome[c.pk] = (TransferStatus.REJECTED, answer.errcode, _reason(refusal, answer.errcode))
+                        outcome[sent.pk] = (TransferStatus.REJECTED, answer.errcode, _reason(refusal, answer.errcode))
                 for c in chunk:  # WeCom left one out of its answer: not accepted
                     outcome.setdefault(c.pk, (TransferStatus.REJECTED, 0, _("WeCom gave no answer for this customer.")))
 
@@ -303,14 +309,14 @@ def poll_transfers(workspace: Workspace, membership: Membership | None = None, *
                 continue
             rows = list(waiting.filter(handover_id=handover_id, takeover_id=takeover_id, resigned=resigned)
                         .select_related("customer"))
-            for row in rows:
+            for transfer in rows:
                 checked += 1
-                state, takeover_time = statuses.get(row.customer.external_userid, (TransferState.WAITING, 0))
+                state, takeover_time = statuses.get(transfer.customer.external_userid, (TransferState.WAITING, 0))
                 new = WECOM_STATUS.get(state, TransferStatus.WAITING) if state is not None else TransferStatus.WAITING
                 if new == TransferStatus.WAITING:
-                    CustomerTransfer.unscoped.filter(pk=row.pk).update(checked_at=now)
+                    CustomerTransfer.unscoped.filter(pk=transfer.pk).update(checked_at=now)
                     continue
-                if _settle(workspace, row, handover, takeover, new, _when(takeover_time, now), now):
+                if _settle(workspace, transfer, handover, takeover, new, _when(takeover_time, now), now):
                     if new == TransferStatus.DONE:
                         done += 1
                     else:
@@ -335,7 +341,7 @@ def _settle(workspace: Workspace, row: CustomerTransfer, handover: StaffAccount,
     return True
 
 
-FAIL_REASONS = {TransferFailReason.CUSTOMER_REFUSED: TransferStatus.REFUSED, TransferFailReason.TAKEOVER_FULL: TransferStatus.FULL}
+FAIL_REASONS: dict[str, TransferStatus] = {TransferFailReason.CUSTOMER_REFUSED: TransferStatus.REFUSED, TransferFailReason.TAKEOVER_FULL: TransferStatus.FULL}
 
 
 def record_transfer_failed(workspace: Workspace, *, takeover_userid: str, external_userid: str, reason: str,
@@ -412,7 +418,7 @@ def unassigned_customers(workspace: Workspace, membership: Membership | None,
     only those of one account with `handover_account_id`."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     only = _account(workspace, handover_account_id, "handover") if handover_account_id else None
-    found = []
+    found: list[UnassignedCustomer] = []
     try:
         with client_for(workspace) as client:
             cursor = ""
@@ -429,7 +435,8 @@ def unassigned_customers(workspace: Workspace, membership: Membership | None,
                 .filter(userid__in={r.handover_userid for r in found})}
     customers = {c.external_userid: c for c in Customer.objects.for_workspace(workspace)
                  .filter(external_userid__in={r.external_userid for r in found})}
-    return [Unassigned(r.handover_userid, r.external_userid, _when(r.dimission_time, None) if r.dimission_time else None,  # type: ignore[arg-type]
+    return [Unassigned(r.handover_userid, r.external_userid,
+                       dt.datetime.fromtimestamp(r.dimission_time, tz=dt.UTC) if r.dimission_time else None,
                        accounts.get(r.handover_userid), customers.get(r.external_userid)) for r in found]
 
 

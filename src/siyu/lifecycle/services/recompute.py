@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -76,15 +77,15 @@ def _facts(workspace: Workspace, rows: list[Customer]) -> dict[int, Facts]:
     active = Q(deleted_at__isnull=True)
     follows = {
         r["customer_id"]: r for r in FollowRelation.objects.for_workspace(workspace).filter(customer_id__in=ids)
-        .values("customer_id").annotate(active=Count("id", filter=active), last_added=Max("added_at", filter=active))
+        .values("customer_id").annotate(n_active=Count("id", filter=active), last_added=Max("added_at", filter=active))
     }
     found = inputs.collect(workspace, ids)
     facts = {}
     for row in rows:
-        follow = follows.get(row.pk, {})
+        follow: Mapping[str, Any] = follows.get(row.pk, {})
         facts[row.pk] = Facts(
             customer_id=row.pk,
-            active_follows=follow.get("active") or 0,
+            active_follows=follow.get("n_active") or 0,
             first_added_at=row.first_added_at,
             last_added_at=follow.get("last_added"),
             last_engaged_at=found.get(inputs.LAST_ENGAGED_AT, row.pk),

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -157,11 +158,12 @@ def recompute(workspace: Workspace, segment: Segment, now: dt.datetime | None = 
     return total
 
 
-def _insert_members(workspace: Workspace, segment: Segment, customer_ids: object, now: dt.datetime) -> None:
+def _insert_members(workspace: Workspace, segment: Segment, customer_ids: QuerySet[Any, Any],
+                    now: dt.datetime) -> None:
     """INSERT ... SELECT: the database copies the ids; nothing goes through Python. Members
     already there are skipped by the (segment, customer) unique index (ON CONFLICT), not by an
     anti-join, whose plan PostgreSQL may get badly wrong right after a segment fills up."""
-    sql, params = customer_ids.query.get_compiler(connection=connection).as_sql()  # type: ignore[attr-defined]
+    sql, params = customer_ids.query.get_compiler(connection=connection).as_sql()
     table = SegmentMember._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,6 +35,9 @@ from siyu.wecom.client import NewTag, WeComClient, WeComError
 from siyu.wecom.client import TagGroup as WeComTagGroup
 from siyu.wecom.services import NotConnected, client_for
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 logger = logging.getLogger("siyu.tags")
 
 MAX_NAME_CHARS = 30  # WECOM.md §3: group_name and tag names <= 30
@@ -46,7 +50,14 @@ def can_edit(membership: Membership | None) -> bool:
     return role is not None and allows(role, Module.CUSTOMERS, Action.EDIT)
 
 
-def live_groups(workspace: Workspace, membership: Seat | None) -> list[TagGroup]:
+class _LiveTags(TypedDict):
+    live_tags: list[Tag]
+
+
+LiveGroup: TypeAlias = "WithAnnotations[TagGroup, _LiveTags]"  # a group with its live tags
+
+
+def live_groups(workspace: Workspace, membership: Seat | None) -> list[LiveGroup]:
     """The brand's live tag groups, each with `live_tags` (its live tags) and `customers`
     (how many customers carry each tag, as `tag.customers`)."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
@@ -58,7 +69,7 @@ def live_groups(workspace: Workspace, membership: Seat | None) -> list[TagGroup]
     counts = completeness.tag_counts(workspace)
     for group in groups:
         for tag in group.live_tags:
-            tag.customers = counts.get(tag.pk, 0)
+            tag.customers = counts.get(tag.pk, 0)  # type: ignore[attr-defined]  # a figure shown with it
     return groups
 
 
@@ -137,9 +148,9 @@ def _mark_deleted(workspace: Workspace, *, tag_ids: Sequence[int] = (), group_id
     # A group left with no live tag is gone at WeCom too (WeCom keeps no empty group).
     emptied = (groups.filter(deleted_at__isnull=True, tags__pk__in=tag_ids)
                .exclude(tags__deleted_at__isnull=True).values_list("pk", flat=True))
-    group_ids = set(group_ids) | set(emptied)
-    required_gone = groups.filter(pk__in=group_ids, deleted_at__isnull=True, required=True).exists()
-    count += groups.filter(pk__in=group_ids, deleted_at__isnull=True).update(deleted_at=now)
+    gone_group_ids = set(group_ids) | set(emptied)
+    required_gone = groups.filter(pk__in=gone_group_ids, deleted_at__isnull=True, required=True).exists()
+    count += groups.filter(pk__in=gone_group_ids, deleted_at__isnull=True).update(deleted_at=now)
     completeness.forget_figures(workspace)
     links = CustomerTag.objects.for_workspace(workspace).filter(tag_id__in=tag_ids)
     affected = list(links.values_list("customer_id", flat=True).distinct()) if tag_ids else []

@@ -74,7 +74,7 @@ def _value(workspace: Workspace) -> Expression:
     covered = [Case(When(Exists(CustomerTag.unscoped.filter(customer_id=OuterRef("pk"), tag_id__in=tag_ids)),
                          then=Value(1.0)), default=Value(0.0), output_field=FloatField())
                for tag_ids in tags_by_group.values()]
-    total = covered[0]
+    total: Expression = covered[0]
     for term in covered[1:]:
         total = total + term
     return ExpressionWrapper(total / Value(float(required)), output_field=FloatField())
