@@ -62,7 +62,8 @@ class MemberJoined(events.DomainEvent):
 
 @dataclass(frozen=True)
 class OperatorSeat:
-    """The instance operator acting from the command line (`siyu ...`): an admin seat, no user."""
+    """The instance operator acting from the command line (`siyu ...`): an admin seat, no user
+    (a `siyu.core.permissions.Seat`, as a member's `Membership` is)."""
 
     role: str = Role.ADMIN
     user: None = None

@@ -83,11 +83,11 @@ class CustomerDetailOut(CustomerOut):
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list:
-        return obj.tag_list  # type: ignore[attr-defined]
+        return obj.tag_list  # type: ignore[attr-defined]  # set by `customer` below
 
     @staticmethod
     def resolve_timeline(obj: Customer) -> list:
-        return obj.timeline_entries  # type: ignore[attr-defined]
+        return obj.timeline_entries  # type: ignore[attr-defined]  # set by `customer` below
 
 
 class CustomerPageOut(Schema):
@@ -132,10 +132,10 @@ def customer(request: MemberRequest, customer_id: int) -> Customer:
     profile = services.customer_profile(request.workspace, request.membership, customer_id)
     found = profile.customer
     found.phone = profile.phone
-    found.timeline_entries = profile.timeline  # type: ignore[attr-defined]
+    found.timeline_entries = profile.timeline  # type: ignore[attr-defined]  # read by CustomerDetailOut
     # The tags app's links, read through their relation to the customer (no import of tags).
     links = found.tag_links.select_related("tag__group").order_by("tag__group__name", "tag__name")
-    found.tag_list = [{"id": link.tag_id, "name": link.tag.name, "group": link.tag.group.name}  # type: ignore[attr-defined]
+    found.tag_list = [{"id": link.tag_id, "name": link.tag.name, "group": link.tag.group.name}  # type: ignore[attr-defined]  # read by CustomerDetailOut
                       for link in links]
     return found
 

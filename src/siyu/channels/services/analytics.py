@@ -249,9 +249,9 @@ def display(column: Column, figures: Figures) -> str:
     if column.kind == "commerce":
         return "—" if value is None else str(value)
     if column.kind == "rate":
-        return percent(value)  # type: ignore[arg-type]
+        return percent(value)  # type: ignore[arg-type]  # a rate column gives a Decimal
     if column.kind == "money":
-        return yuan(value)  # type: ignore[arg-type]
+        return yuan(value)  # type: ignore[arg-type]  # a money column gives fen (int)
     return str(value)
 
 
@@ -396,7 +396,7 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
         figures = daily[by_state[added["state"]].pk][_day(added["day"])]
         figures.adds += added["adds"]
         for n in RETENTION_DAYS:
-            cohort, kept = added[f"cohort_{n}"], added[f"kept_{n}"]  # type: ignore[literal-required]  # **cohort_counts
+            cohort, kept = added[f"cohort_{n}"], added[f"kept_{n}"]  # type: ignore[literal-required]  # named at run time
             figures.retention[n] = figures.retention[n] + Retention(n, cohort, kept)
 
     # 2. deletions by code, day and who deleted

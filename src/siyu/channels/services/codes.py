@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import (
-    MAX_ATTACHMENTS,
     REMARK_MAX_CHARS,
     STATE_MAX_CHARS,
     ChannelAccount,
@@ -35,6 +34,7 @@ from siyu.channels.models import (
     Welfare,
 )
 from siyu.channels.services import routing
+from siyu.channels.services.welcome import validate_welcome
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.customers.models import FollowRelation
@@ -117,32 +117,14 @@ def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
-def _welcome_validator() -> Callable[[str, Sequence[Any]], list[str]] | None:
-    try:
-        from siyu.channels.services.welcome import validate_welcome
-    except ImportError:
-        return None
-    return validate_welcome
-
-
 def _welcome_errors(text: str, attachments: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The welcome message's rules live with the welcome service (`validate_welcome`); asked once
-    for the text and once for the attachments, so each problem lands on its own field. Without
-    that service, the two limits WeCom enforces are checked here (WECOM.md §3)."""
-    validate_welcome = _welcome_validator()
+    for the text and once for the attachments, so each problem lands on its own field."""
     errors: dict[str, list[str]] = {}
-    if validate_welcome is not None:
-        for key, found in (("welcome_text", validate_welcome(text, [])),
-                           ("welcome_attachments", validate_welcome("", attachments))):
-            if found:
-                errors[key] = [str(m) for m in found]
-        return errors
-    size = len(text.encode("utf-8"))
-    if size > WELCOME_TEXT_MAX_BYTES:
-        _add(errors, "welcome_text", _("The welcome message is %(size)s bytes; WeCom takes at most %(max)s "
-                                       "(about 1,300 Chinese characters).") % {"size": size, "max": WELCOME_TEXT_MAX_BYTES})
-    if len(attachments) > MAX_ATTACHMENTS:
-        _add(errors, "welcome_attachments", _("At most %(max)s attachments, please.") % {"max": MAX_ATTACHMENTS})
+    for key, found in (("welcome_text", validate_welcome(text, [])),
+                       ("welcome_attachments", validate_welcome("", attachments))):
+        if found:
+            errors[key] = [str(m) for m in found]
     return errors
 
 

@@ -191,7 +191,7 @@ def _name_channels(workspace: Workspace, follows: list[FollowRelation]) -> None:
         codes = django_apps.get_model("channels", "ChannelCode").objects.for_workspace(workspace)
         names = dict(codes.filter(state__in=states).values_list("state", "name"))
     for follow in follows:
-        follow.channel_name = names.get(follow.state, "")  # type: ignore[attr-defined]
+        follow.channel_name = names.get(follow.state, "")  # type: ignore[attr-defined]  # for display only
 
 
 def search_customers(

@@ -74,7 +74,7 @@ def _clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         return {"key": key, "op": op, "value": str(value)[:200]}
     if kind == RuleKind.BEHAVIOUR:
         try:
-            days = int(params.get("days"))  # type: ignore[arg-type]
+            days = int(params.get("days", 0))
         except (TypeError, ValueError):
             days = 0
         if not 1 <= days <= MAX_DAYS:
