@@ -178,7 +178,7 @@ def generate(n: int) -> Workspace:
                     "account_id": f"{first_account} + ((c.id * 7 + {extra} * 3) % {ACCOUNTS})",
                     "added_at": f"'{now}'::timestamptz - (random() * interval '700 days')",
                     "state": f"(ARRAY[{', '.join(repr(s) for s in STATES)}])[1 + floor(random() * {len(STATES)})::int]",
-                    "times_added": "1", "welcome_status": "'sent'",
+                    "times_added": "1",
                     "deleted_at": f"CASE WHEN random() < 0.08 THEN '{now}'::timestamptz END",
                     "deleted_by": "''",
                 }, f"generate_series({start}, {end}) c(id)" + (" WHERE random() < 0.3" if extra else "")))

@@ -206,11 +206,12 @@ def main() -> None:
 
     from siyu.accounts.models import StaffAccount
     from siyu.accounts.services import sync_accounts
+    from siyu.channels.models import WelcomeRecord, WelcomeStatus
     from siyu.channels.services.codes import CodeInput, SeatInput, create_code
     from siyu.cli import compile_translations
     from siyu.core.models import Workspace
     from siyu.core.services import OPERATOR
-    from siyu.customers.models import FollowRelation, WelcomeStatus
+    from siyu.customers.models import FollowRelation
     from siyu.wecom import services
     from siyu.wecom.models import InboundEvent, InboundStatus
 
@@ -255,11 +256,12 @@ def main() -> None:
 
         # Drain: every add kept, and none of them still waiting for its welcome (bounded).
         relations = FollowRelation.objects.for_workspace(workspace)
+        welcomes = WelcomeRecord.objects.for_workspace(workspace)  # one per add, settled once
         open_statuses = [WelcomeStatus.PENDING, WelcomeStatus.SENDING]
         deadline = load_done + args.drain_timeout
         while time.monotonic() < deadline:
             kept = relations.count()
-            waiting = relations.filter(welcome_status__in=open_statuses).count()
+            waiting = kept - welcomes.exclude(status__in=open_statuses).count()
             unprocessed = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.RECEIVED).count()
             if kept >= len(added) and not waiting and not unprocessed:
                 break
@@ -268,17 +270,17 @@ def main() -> None:
         with httpx.Client(base_url=twin_url, timeout=120) as admin:
             state = admin.get("/twin/state").json()
 
-        by_status = dict(relations.values_list("welcome_status").annotate(n=Count("id")).order_by())
+        by_status = dict(welcomes.values_list("status").annotate(n=Count("id")).order_by())
         # Notes name the seconds ("42 s late"); grouped with the numbers blanked out.
         reasons = collections.Counter(
             re.sub(r"\d+", "N", note)
-            for note in relations.exclude(welcome_status=WelcomeStatus.SENT).values_list("welcome_note", flat=True))
+            for note in welcomes.exclude(status=WelcomeStatus.SENT).values_list("note", flat=True))
         inbox = InboundEvent.objects.for_workspace(workspace)
         processed = inbox.filter(status=InboundStatus.PROCESSED).count()
         first, last = inbox.order_by("received_at").first(), inbox.order_by("-processed_at").first()
         span = (last.processed_at - first.received_at).total_seconds() if first and last and last.processed_at else 0
         kept = relations.count()
-        still_open = relations.filter(welcome_status__in=open_statuses).count()
+        still_open = kept - welcomes.exclude(status__in=open_statuses).count()
         routing_pure, routing_db, seat_count = routing_rates(workspace, code)
         routed = list(StaffAccount.objects.for_workspace(workspace).filter(friend_count__gt=0)
                       .values_list("userid", "friend_count"))
@@ -347,7 +349,7 @@ def main() -> None:
     print(f"missed: {missed} of {len(added)} adds got no welcome; platform kept {kept} follow relations; "
           f"waited {drained:.1f}s after the load (bound {args.drain_timeout:g}s); at the end {len(added) - kept} adds "
           f"not yet kept and {still_open} kept but still pending/sending (counted as missed)")
-    print(f"  welcome_status: {by_status}")
+    print(f"  welcome records by status: {by_status}")
     for note, n in reasons.most_common(5):
         print(f"  {n} x {note or '(no note)'}")
     print(f"routing decisions/s: choose_accounts {routing_pure:,.0f}/s (pure, {seat_count} seats); "

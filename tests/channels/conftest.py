@@ -118,3 +118,11 @@ def make_code(workspace: Any, state: str = "chwelcome01", **fields: Any) -> Any:
 def live_shop(transactional_db: None, shop: Any) -> Any:
     """`shop` with committed rows, for tests that run the real worker."""
     return shop
+
+
+def welcome_of(relation):
+    """The welcome record of the relation's current add (None before the add is welcomed)."""
+    from siyu.channels.models import WelcomeRecord
+
+    relation.refresh_from_db()
+    return WelcomeRecord.unscoped.filter(relation=relation, added_at=relation.added_at).first()

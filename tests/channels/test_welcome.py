@@ -9,14 +9,14 @@ import re
 import pytest
 from django.utils import timezone, translation
 
-from siyu.channels.models import Welfare, WelfareCode, WelfareGrant
+from siyu.channels.models import WelcomeStatus, Welfare, WelfareCode, WelfareGrant
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import RunStatus, SubscriberRun
-from siyu.customers.models import FollowRelation, TimelineEntry, WelcomeStatus
+from siyu.customers.models import FollowRelation, TimelineEntry
 from siyu.customers.timeline import TimelineKind
 from siyu.ip.models import Persona
 from siyu.wecom.models import ApiCall
-from tests.channels.conftest import drain, make_code, publish_add, scan_and_add
+from tests.channels.conftest import drain, make_code, publish_add, scan_and_add, welcome_of
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +59,7 @@ def test_the_welcome_is_sent_inside_the_window_with_every_variable_filled(live_s
     assert [a["msgtype"] for a in message["attachments"]] == ["link", "image"]
     assert message["attachments"][0]["link"]["url"] == "https://shop.example.com/gift"
     relation = relation_of(live_shop, added)
-    assert relation.welcome_status == WelcomeStatus.SENT and "s of the add" in relation.welcome_note
+    assert welcome_of(relation).status == WelcomeStatus.SENT and "s of the add" in welcome_of(relation).note
     assert WelfareGrant.objects.for_workspace(live_shop.workspace).get().code.code == "CPN-0001"
     kinds = set(TimelineEntry.objects.for_workspace(live_shop.workspace).values_list("kind", flat=True))
     assert {TimelineKind.ADDED, ChannelTimeline.WELFARE_ISSUED, ChannelTimeline.WELCOME_SENT} <= kinds
@@ -74,7 +74,7 @@ def test_an_event_delivered_twice_sends_one_welcome(live_shop):
     drain()
     assert len(welcomes(live_shop.twin)) == 1
     assert ApiCall.objects.for_workspace(live_shop.workspace).filter(endpoint="externalcontact/send_welcome_msg").count() == 1
-    assert relation_of(live_shop, added).welcome_status == WelcomeStatus.SENT
+    assert welcome_of(relation_of(live_shop, added)).status == WelcomeStatus.SENT
 
 
 def test_a_subscriber_run_again_after_sending_does_not_call_wecom_again(live_shop):
@@ -97,9 +97,9 @@ def test_an_event_older_than_twenty_seconds_is_missed_without_calling_wecom(live
     publish_add(live_shop.workspace, added, at=timezone.now() - dt.timedelta(seconds=25))
     drain()
     relation = relation_of(live_shop, added)
-    assert relation.welcome_status == WelcomeStatus.MISSED
-    age = int(re.search(r"was (\d+) s old", relation.welcome_note).group(1))
-    assert 25 <= age < 60 and "20 s" in relation.welcome_note  # the worker took a moment to get to it
+    assert welcome_of(relation).status == WelcomeStatus.MISSED
+    age = int(re.search(r"was (\d+) s old", welcome_of(relation).note).group(1))
+    assert 25 <= age < 60 and "20 s" in welcome_of(relation).note  # the worker took a moment to get to it
     assert welcomes(live_shop.twin) == []
     assert not ApiCall.objects.for_workspace(live_shop.workspace).filter(endpoint="externalcontact/send_welcome_msg").exists()
     assert TimelineEntry.objects.for_workspace(live_shop.workspace).filter(kind=ChannelTimeline.WELCOME_MISSED).count() == 1
@@ -114,7 +114,7 @@ def test_a_welcome_code_already_used_is_recorded_as_missed_and_not_retried(live_
     publish_add(live_shop.workspace, added)
     drain()
     relation = relation_of(live_shop, added)
-    assert relation.welcome_status == WelcomeStatus.MISSED and "41051" in relation.welcome_note
+    assert welcome_of(relation).status == WelcomeStatus.MISSED and "41051" in welcome_of(relation).note
     run = SubscriberRun.objects.for_workspace(live_shop.workspace).get(subscriber__endswith="welcome_friend_added")
     assert (run.status, run.attempts) == (RunStatus.DONE, 1)
     assert ApiCall.objects.for_workspace(live_shop.workspace).filter(endpoint="externalcontact/send_welcome_msg").count() == 1
@@ -125,7 +125,7 @@ def test_an_add_without_a_welcome_code_is_recorded_as_no_code(live_shop):
     added = scan_and_add(live_shop.twin, "xiaowanzi01", "chwelcome01", welcome=False)
     publish_add(live_shop.workspace, added)
     drain()
-    assert relation_of(live_shop, added).welcome_status == WelcomeStatus.NO_CODE
+    assert welcome_of(relation_of(live_shop, added)).status == WelcomeStatus.NO_CODE
     assert welcomes(live_shop.twin) == []
 
 
@@ -136,9 +136,9 @@ def test_an_add_through_an_unknown_state_or_a_code_without_a_message_is_not_conf
     publish_add(live_shop.workspace, unknown)
     publish_add(live_shop.workspace, silent)
     drain()
-    assert relation_of(live_shop, unknown).welcome_status == WelcomeStatus.NOT_CONFIGURED
-    assert relation_of(live_shop, silent).welcome_status == WelcomeStatus.NOT_CONFIGURED
-    assert "no welcome message" in relation_of(live_shop, silent).welcome_note
+    assert welcome_of(relation_of(live_shop, unknown)).status == WelcomeStatus.NOT_CONFIGURED
+    assert welcome_of(relation_of(live_shop, silent)).status == WelcomeStatus.NOT_CONFIGURED
+    assert "no welcome message" in welcome_of(relation_of(live_shop, silent)).note
     assert welcomes(live_shop.twin) == []
 
 
@@ -150,7 +150,7 @@ def test_welfare_out_of_stock_still_sends_the_welcome_without_it_and_says_so(liv
     drain()
     assert [m["text"] for m in welcomes(live_shop.twin)] == ["欢迎！"]
     relation = relation_of(live_shop, added)
-    assert relation.welcome_status == WelcomeStatus.SENT and "out of stock" in relation.welcome_note
+    assert welcome_of(relation).status == WelcomeStatus.SENT and "out of stock" in welcome_of(relation).note
 
 
 def test_a_customer_who_comes_back_is_welcomed_again_with_the_same_welfare(live_shop):
@@ -173,5 +173,5 @@ def test_a_customer_who_comes_back_is_welcomed_again_with_the_same_welfare(live_
     drain()
     assert [m["text"] for m in welcomes(live_shop.twin)] == ["券码 A-1", "券码 A-1"]
     relation = relation_of(live_shop, again)
-    assert (relation.times_added, relation.welcome_status) == (2, WelcomeStatus.SENT)
+    assert (relation.times_added, welcome_of(relation).status) == (2, WelcomeStatus.SENT)
     assert WelfareCode.objects.for_workspace(live_shop.workspace).filter(issued_at__isnull=True).count() == 1

@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from siyu.accounts.models import StaffAccount
-from siyu.customers.models import FollowRelation, WelcomeStatus
+from siyu.channels.models import WelcomeStatus
+from siyu.customers.models import FollowRelation
 from siyu.wecom.models import InboundEvent
-from tests.channels.conftest import make_code
+from tests.channels.conftest import make_code, welcome_of
 from tests.conftest import wait_for, work_until
 from tests.simulator.twin import twin_calling_back
 
@@ -40,7 +41,7 @@ def test_a_scan_through_the_twin_is_welcomed_within_twenty_seconds(callback_twin
     code = next(c for c in state["welcome_codes"] if c["external_userid"] == "wmE2E01")
     assert code["used"] and welcome["received_at"] - code["issued_at"] < 20
     relation = FollowRelation.objects.for_workspace(brand_a.workspace).get()
-    assert relation.welcome_status == WelcomeStatus.SENT and relation.state == "chstore01"
+    assert welcome_of(relation).status == WelcomeStatus.SENT and relation.state == "chstore01"
     assert StaffAccount.objects.for_workspace(brand_a.workspace).get().friend_count == 1
 
 

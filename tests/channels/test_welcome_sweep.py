@@ -1,5 +1,5 @@
 """A worker that dies between claiming a welcome send and recording WeCom's answer leaves the
-relation "sending"; the sweep records it as missed, with why, once the send can no longer be live."""
+welcome "sending"; the sweep records it as missed, with why, once the send can no longer be live."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ import datetime as dt
 from django.utils import timezone, translation
 
 from siyu.accounts.models import StaffAccount
-from siyu.channels.services.welcome import STUCK_AFTER, sweep_stuck_welcomes
+from siyu.channels.models import WelcomeStatus
+from siyu.channels.services.welcome import (
+    STUCK_AFTER,
+    claim_welcome,
+    open_welcome,
+    sweep_stuck_welcomes,
+)
 from siyu.channels.timeline import ChannelTimeline
 from siyu.customers import services as customers
-from siyu.customers.models import FollowRelation, TimelineEntry, WelcomeStatus
+from siyu.customers.models import FollowRelation, TimelineEntry
+from tests.channels.conftest import welcome_of
 
 
 def claimed_add(workspace, external: str, at: dt.datetime) -> FollowRelation:
     StaffAccount.objects.for_workspace(workspace).get_or_create(workspace=workspace, userid="xiaowanzi01")
     relation = customers.record_add(workspace, staff_userid="xiaowanzi01", external_userid=external,
                                     state="chstore", at=at)
-    assert customers.claim_welcome(relation)  # ...and the worker stops here
+    assert claim_welcome(open_welcome(workspace, relation))  # ...and the worker stops here
     return relation
 
 
@@ -31,12 +38,10 @@ def test_a_send_left_sending_by_a_dead_worker_is_recorded_as_missed_once(brand_a
         assert sweep_stuck_welcomes(workspace, now) == 1
         assert sweep_stuck_welcomes(workspace, now) == 0
 
-    stuck.refresh_from_db()
-    assert stuck.welcome_status == WelcomeStatus.MISSED and "worker stopped" in stuck.welcome_note
+    assert welcome_of(stuck).status == WelcomeStatus.MISSED and "worker stopped" in welcome_of(stuck).note
     assert TimelineEntry.objects.for_workspace(workspace).filter(
         customer=stuck.customer, kind=ChannelTimeline.WELCOME_MISSED).count() == 1
-    in_flight.refresh_from_db()
-    assert in_flight.welcome_status == WelcomeStatus.SENDING
+    assert welcome_of(in_flight).status == WelcomeStatus.SENDING
 
 
 def test_the_sweep_keeps_to_its_brand(brand_a, brand_b):

@@ -110,7 +110,7 @@ def test_a_page_runs_a_fixed_number_of_queries_and_no_count(brand_a):
     assert make_more == 20
     with CaptureQueriesContext(connection) as big:
         services.search_customers(ws, ops, CustomerFilters(q="客户", stage="new"), size=15)
-    assert len(small) == len(big) <= 7  # the search lookups, customers, their follows, their tags
+    assert len(small) == len(big) <= 8  # the search lookups, customers, their follows, welcomes, tags
     assert not any("COUNT(" in q["sql"].upper() for q in big.captured_queries)
 
 

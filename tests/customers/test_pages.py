@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from siyu.channels.models import WelcomeStatus
+from siyu.channels.services.welcome import open_welcome, record_welcome
 from siyu.core import services as core
 from siyu.customers import services
-from siyu.customers.models import Customer, FollowRelation, WelcomeStatus
+from siyu.customers.models import Customer, FollowRelation
 from tests.conftest import seat
 from tests.customers.conftest import at
 
@@ -12,7 +14,7 @@ from tests.customers.conftest import at
 def a_customer(brand, external="wmALPHA", name="阿尔法客户") -> Customer:
     relation = services.record_add(brand.workspace, staff_userid="xiaowanzi01", external_userid=external,
                                    state="chstore", at=at(5))
-    services.record_welcome(relation, WelcomeStatus.NO_CODE, "no code")
+    record_welcome(open_welcome(brand.workspace, relation), WelcomeStatus.NO_CODE, "no code")
     Customer.objects.for_workspace(brand.workspace).filter(pk=relation.customer_id).update(name=name)
     return relation.customer
 
@@ -73,6 +75,6 @@ def test_the_api_pages_customers_with_their_follows_and_the_detail_has_the_timel
     assert len(second["items"]) == 3 and second["next_cursor"] == ""
     one = Customer.objects.for_workspace(brand_a.workspace).get(external_userid="wm000")
     detail = client.get(f"/api/customers/{one.pk}").json()
-    assert detail["follows"][0]["welcome_status"] == "pending"
+    assert detail["follows"][0]["welcome_status"] == ""  # no welcome recorded for these adds
     assert [e["kind"] for e in detail["timeline"]] == ["customers.added"]
     assert FollowRelation.objects.for_workspace(brand_a.workspace).count() == services.PAGE_SIZE + 3

@@ -165,3 +165,28 @@ class WelfareGrant(WorkspaceScoped):
         constraints = [models.UniqueConstraint(fields=["welfare", "customer"], name="one_welfare_per_customer")]
         indexes = [models.Index(fields=["workspace", "channel", "granted_at"])]
         ordering = ["-granted_at"]
+
+
+class WelcomeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")  # claimed by one worker; WeCom's answer not yet recorded
+    SENT = "sent", _("Sent")
+    NOT_CONFIGURED = "not_configured", _("No welcome message set")
+    NO_CODE = "no_code", _("WeCom gave no welcome code")
+    MISSED = "missed", _("Missed")
+
+
+class WelcomeRecord(WorkspaceScoped):
+    """欢迎语记录 — the welcome message of one add of a follow relation (a customer who comes
+    back is a new add, with a record of its own). Opened pending when the add arrives, claimed
+    pending → sending by exactly one worker, then settled once (sent, missed, …)."""
+
+    relation = models.ForeignKey("customers.FollowRelation", on_delete=models.CASCADE, related_name="welcome_records")
+    added_at = models.DateTimeField()  # the add it belongs to (FollowRelation.added_at then)
+    status = models.CharField(max_length=16, choices=WelcomeStatus.choices, default=WelcomeStatus.PENDING)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["relation", "added_at"], name="one_welcome_per_add")]
+        indexes = [models.Index(fields=["workspace", "status", "added_at"], name="welcome_status_added")]
+        ordering = ["-added_at", "-id"]

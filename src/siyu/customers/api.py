@@ -30,10 +30,18 @@ class FollowOut(Schema):
     description: str
     added_at: dt.datetime
     times_added: int
-    welcome_status: str
+    welcome_status: str  # the channels app's outcome of the current add; "" when none was recorded
     welcome_note: str
     deleted_at: dt.datetime | None
     deleted_by: str
+
+    @staticmethod
+    def resolve_welcome_status(obj: FollowRelation) -> str:
+        return obj.current_welcome.status if obj.current_welcome else ""
+
+    @staticmethod
+    def resolve_welcome_note(obj: FollowRelation) -> str:
+        return obj.current_welcome.note if obj.current_welcome else ""
 
     @staticmethod
     def resolve_account_userid(obj: FollowRelation) -> str:

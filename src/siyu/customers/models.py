@@ -9,6 +9,8 @@ compute are kept on the customer row, so segments and lists filter without joins
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -76,15 +78,6 @@ class Customer(WorkspaceScoped):
         return self.name or self.external_userid
 
 
-class WelcomeStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")  # claimed by one worker; WeCom's answer not yet recorded
-    SENT = "sent", _("Sent")
-    NOT_CONFIGURED = "not_configured", _("No welcome message set")
-    NO_CODE = "no_code", _("WeCom gave no welcome code")
-    MISSED = "missed", _("Missed")
-
-
 class DeletedBy(models.TextChoices):
     CUSTOMER = "customer", _("Customer deleted the account")
     STAFF = "staff", _("Staff deleted the customer")
@@ -106,8 +99,6 @@ class FollowRelation(WorkspaceScoped):
     remark = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=150, blank=True)
     times_added = models.PositiveIntegerField(default=1)
-    welcome_status = models.CharField(max_length=16, choices=WelcomeStatus.choices, default=WelcomeStatus.PENDING)
-    welcome_note = models.CharField(max_length=300, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.CharField(max_length=10, choices=DeletedBy.choices, blank=True)
     # The last full sync that saw this friendship listed by WeCom (`CustomerSync` id).
@@ -120,6 +111,15 @@ class FollowRelation(WorkspaceScoped):
             models.Index(fields=["workspace", "account", "deleted_at"]),
         ]
         ordering = ["-added_at", "-id"]
+
+    @property
+    def current_welcome(self) -> Any:
+        """The welcome outcome of the current add, if the channels app recorded one (read through
+        its `welcome_records` relation, prefetched by the list and the profile)."""
+        records = getattr(self, "welcome_records", None)
+        if records is None:
+            return None
+        return next((r for r in records.all() if r.added_at == self.added_at), None)
 
     @property
     def active(self) -> bool:

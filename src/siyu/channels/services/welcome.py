@@ -6,7 +6,8 @@ welcome code is single-use (a second call gets 41051). So:
 - the add is kept first (`customers.services.record_add`, idempotent), then the outcome is
   decided: no welcome code → NO_CODE; no code for the state, or nothing to say →
   NOT_CONFIGURED; the event already older than 20 s → MISSED without calling WeCom;
-- otherwise the relation is **claimed** (pending → sending, a conditional UPDATE) and the
+- each add has its own `WelcomeRecord` (opened pending when the add arrives); it is
+  **claimed** (pending → sending, a conditional UPDATE) and the
   welfare issued in the subscriber's transaction; WeCom is called only **after that commits**
   (`transaction.on_commit`), so the claim is durable before the call and no other worker,
   retry or replay can call WeCom for the same add, and the database is not held during the
@@ -15,7 +16,7 @@ welcome code is single-use (a second call gets 41051). So:
   retried: a permanent error (41051, an invalid attachment) would fail again, and after a
   timeout the first call may well have reached WeCom, where a retry could only earn 41051
   and blur what happened. A worker that dies between the claim and the answer leaves the
-  relation "sending" — visible, never sent twice.
+  record "sending" — visible, never sent twice, and settled as missed by the sweep.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
-from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode
+from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, WelcomeStatus
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Workspace
 from siyu.customers import services as customers
-from siyu.customers.models import FollowRelation, WelcomeStatus
+from siyu.customers.models import FollowRelation
 from siyu.wecom.client import Attachment, ClientOptions, WeComClient, WeComError, WeComUnavailable
 from siyu.wecom.services import connection_of
 
@@ -140,7 +141,7 @@ class WelcomeJob:
     """What the sender needs once the claim has committed."""
 
     workspace_id: int
-    relation_id: int
+    record_id: int
     welcome_code: str
     occurred_at: dt.datetime
     text: str
@@ -159,17 +160,40 @@ def _age_note(age: dt.timedelta) -> str:
 _ON_TIMELINE = {WelcomeStatus.SENT: ChannelTimeline.WELCOME_SENT, WelcomeStatus.MISSED: ChannelTimeline.WELCOME_MISSED}
 
 
-def record_welcome(relation: FollowRelation, status: WelcomeStatus, note: str = "") -> bool:
-    """Record the outcome of the relation's current add, once (never overwritten); sent and
-    missed go on the customer's timeline."""
+NOTE_MAX_CHARS = 300  # WelcomeRecord.note
+# An outcome is final once recorded; only these may still change.
+_OPEN = (WelcomeStatus.PENDING, WelcomeStatus.SENDING)
+
+
+def open_welcome(workspace: Workspace, relation: FollowRelation) -> WelcomeRecord:
+    """The welcome record of the relation's current add, opened pending if it has none yet."""
+    record, _created = WelcomeRecord.objects.for_workspace(workspace).get_or_create(
+        workspace=workspace, relation=relation, added_at=relation.added_at)
+    record.relation = relation
+    return record
+
+
+def claim_welcome(record: WelcomeRecord) -> bool:
+    """Take the right to send this add's welcome message: pending → sending. True for exactly
+    one caller; everyone else must not call WeCom."""
+    return bool(WelcomeRecord.unscoped.filter(pk=record.pk, status=WelcomeStatus.PENDING)
+                .update(status=WelcomeStatus.SENDING))
+
+
+def record_welcome(record: WelcomeRecord, status: WelcomeStatus, note: str = "") -> bool:
+    """Record the add's outcome, once (an outcome already recorded is never overwritten); sent
+    and missed go on the customer's timeline. True when this call recorded it."""
+    note = note[:NOTE_MAX_CHARS]
     with transaction.atomic():
-        if not customers.record_welcome(relation, status, note):
+        if not WelcomeRecord.unscoped.filter(pk=record.pk, status__in=_OPEN).update(status=status, note=note):
             return False
+        record.status, record.note = status, note
         kind = _ON_TIMELINE.get(status)
         if kind is not None:
+            relation = record.relation
             customers.add_timeline(relation.workspace, relation.customer, kind, timezone.now(),
                                    account_id=relation.account_id, detail=note,
-                                   dedupe_key=customers.welcome_dedupe_key(relation))
+                                   dedupe_key=f"welcome:{relation.pk}:{int(record.added_at.timestamp())}")
         return True
 
 
@@ -189,22 +213,25 @@ def welcome_new_friend(
     replay, or an older add of a relation re-added since). Call inside a transaction."""
     relation = customers.record_add(workspace, staff_userid=staff_userid, external_userid=external_userid,
                                     state=state, at=at)
-    if relation.added_at != at or relation.welcome_status != WelcomeStatus.PENDING:
+    if relation.added_at != at:
+        return None
+    record = open_welcome(workspace, relation)
+    if record.status != WelcomeStatus.PENDING:
         return None
     if not welcome_code:
-        record_welcome(relation, WelcomeStatus.NO_CODE,
+        record_welcome(record, WelcomeStatus.NO_CODE,
                                  _("WeCom gave no welcome code (an admin welcome message is set, or the pair chatted before)."))
         return WelcomeStatus.NO_CODE
     code = ChannelCode.objects.for_workspace(workspace).filter(state=state, active=True).first() if state else None
     if code is None or not (code.welcome_text.strip() or code.welcome_attachments):
         note = _("No active channel code for this state.") if code is None else _("The code has no welcome message.")
-        record_welcome(relation, WelcomeStatus.NOT_CONFIGURED, note)
+        record_welcome(record, WelcomeStatus.NOT_CONFIGURED, note)
         return WelcomeStatus.NOT_CONFIGURED
     now = now or timezone.now()
     if now - at > WELCOME_WINDOW:
-        record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - at))
+        record_welcome(record, WelcomeStatus.MISSED, _age_note(now - at))
         return WelcomeStatus.MISSED
-    if not customers.claim_welcome(relation):
+    if not claim_welcome(record):
         return None
     account = StaffAccount.objects.for_workspace(workspace).select_related("persona").get(pk=relation.account_id)
     welfare, welfare_note = "", ""
@@ -212,7 +239,7 @@ def welcome_new_friend(
         outcome = try_issue_welfare(workspace, code.welfare, relation.customer, code, account, now)
         welfare, welfare_note = welfare_text(outcome.grant), outcome.reason
     job = WelcomeJob(
-        workspace_id=workspace.pk, relation_id=relation.pk, welcome_code=welcome_code, occurred_at=at,
+        workspace_id=workspace.pk, record_id=record.pk, welcome_code=welcome_code, occurred_at=at,
         text=code.welcome_text, attachments=list(code.welcome_attachments),
         persona_name=account.persona.name if account.persona else "", staff_name=account.name or account.userid,
         welfare=welfare, welfare_note=welfare_note,
@@ -224,26 +251,27 @@ def welcome_new_friend(
 def send_claimed_welcome(workspace: Workspace, job: WelcomeJob, now: dt.datetime | None = None) -> WelcomeStatus:
     """Send a claimed welcome message and record WeCom's answer. Never raises for WeCom's
     errors; never called twice for one claim."""
-    relation = FollowRelation.objects.for_workspace(workspace).select_related("customer").get(pk=job.relation_id)
+    record = (WelcomeRecord.objects.for_workspace(workspace).select_related("relation__customer")
+              .get(pk=job.record_id))
     try:
-        return _send(workspace, relation, job, now)
+        return _send(workspace, record, job, now)
     except Exception as exc:  # the claim stays recorded; say what happened rather than "sending" forever
-        logger.exception("welcome message for relation %s failed", relation.pk)
-        record_welcome(relation, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s")
+        logger.exception("welcome message of relation %s failed", record.relation_id)
+        record_welcome(record, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s")
                                  % {"error": f"{type(exc).__name__}: {exc}"})
         return WelcomeStatus.MISSED
 
 
-def _send(workspace: Workspace, relation: FollowRelation, job: WelcomeJob, now: dt.datetime | None) -> WelcomeStatus:
+def _send(workspace: Workspace, record: WelcomeRecord, job: WelcomeJob, now: dt.datetime | None) -> WelcomeStatus:
     connection = connection_of(workspace)
     if connection is None:
-        record_welcome(relation, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))
+        record_welcome(record, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))
         return WelcomeStatus.MISSED
-    customer = customers.ensure_profile(workspace, relation.customer)
+    customer = customers.ensure_profile(workspace, record.relation.customer)
     now = now or timezone.now()
     left = WELCOME_WINDOW - (now - job.occurred_at)
     if left <= dt.timedelta(0):
-        record_welcome(relation, WelcomeStatus.MISSED, _age_note(now - job.occurred_at))
+        record_welcome(record, WelcomeStatus.MISSED, _age_note(now - job.occurred_at))
         return WelcomeStatus.MISSED
     text = render_welcome(job.text, {
         "customer_nickname": customer.name, "persona_name": job.persona_name,
@@ -256,17 +284,17 @@ def _send(workspace: Workspace, relation: FollowRelation, job: WelcomeJob, now: 
     except WeComUnavailable as exc:
         note = _("No answer from WeCom (%(error)s); not retried, since the message may have been delivered "
                  "and a welcome code works once.") % {"error": exc.errmsg[:120]}
-        record_welcome(relation, WelcomeStatus.MISSED, note)
+        record_welcome(record, WelcomeStatus.MISSED, note)
         return WelcomeStatus.MISSED
     except WeComError as exc:
-        record_welcome(relation, WelcomeStatus.MISSED,
+        record_welcome(record, WelcomeStatus.MISSED,
                                  _("WeCom refused: %(code)s %(msg)s") % {"code": exc.errcode, "msg": exc.errmsg})
         return WelcomeStatus.MISSED
     # The event's time has whole seconds (WeCom's CreateTime), so this is an upper bound.
     note = _("Sent within %(s)s s of the add.") % {"s": f"{(timezone.now() - job.occurred_at).total_seconds():.1f}"}
     if job.welfare_note:
         note += " " + _("Without welfare: %(reason)s.") % {"reason": job.welfare_note}
-    record_welcome(relation, WelcomeStatus.SENT, note)
+    record_welcome(record, WelcomeStatus.SENT, note)
     return WelcomeStatus.SENT
 
 
@@ -274,8 +302,8 @@ def sweep_stuck_welcomes(workspace: Workspace, now: dt.datetime | None = None) -
     """Record as missed the welcome sends left "sending" by a worker that stopped between claiming
     and recording WeCom's answer; whether WeCom delivered it is unknown, and the note says so."""
     cutoff = (now or timezone.now()) - STUCK_AFTER
-    stuck = FollowRelation.objects.for_workspace(workspace).filter(
-        welcome_status=WelcomeStatus.SENDING, added_at__lt=cutoff).select_related("customer")
+    stuck = WelcomeRecord.objects.for_workspace(workspace).filter(
+        status=WelcomeStatus.SENDING, added_at__lt=cutoff).select_related("relation__customer")
     note = _("The worker stopped while sending; WeCom's answer was never recorded, so the customer may or "
              "may not have received it.")
-    return sum(record_welcome(relation, WelcomeStatus.MISSED, note) for relation in stuck)
+    return sum(record_welcome(record, WelcomeStatus.MISSED, note) for record in stuck)

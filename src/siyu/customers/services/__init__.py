@@ -1,5 +1,5 @@
 """客户 services: the customer record and its follow relations (跟进关系) kept from WeCom's contact
-events, the welcome outcome of each add, the timeline, and the minimal console listing.
+events, the timeline, and the minimal console listing.
 
 Every write here may run more than once for the same WeCom event (the bus is at-least-once, and
 both the customers and the channels subscribers record the same add), and events may arrive out
@@ -25,7 +25,6 @@ from siyu.customers.models import (
     Customer,
     DeletedBy,
     FollowRelation,
-    WelcomeStatus,
 )
 from siyu.customers.services.common import (  # noqa: F401 - re-exported
     CHANGED_BATCH,
@@ -40,11 +39,6 @@ from siyu.customers.services.common import (  # noqa: F401 - re-exported
 from siyu.customers.timeline import TimelineKind
 
 logger = logging.getLogger("siyu.customers")
-
-NOTE_MAX_CHARS = 300  # FollowRelation.welcome_note
-
-# A welcome outcome is final once recorded; only these may still change.
-_OPEN_WELCOME = (WelcomeStatus.PENDING, WelcomeStatus.SENDING)
 
 _LOSS_KIND = {
     DeletedBy.CUSTOMER: TimelineKind.DELETED_STAFF,
@@ -82,8 +76,9 @@ def record_add(
 
     Idempotent: the same add recorded twice (a replay, or both subscribers of the add) changes
     nothing the second time. A re-add after a deletion reactivates the row (`times_added` + 1,
-    welcome pending again). The account's friend counter moves exactly once per real new or
-    reactivated follow, in this transaction, and `customers.follow_started` is published."""
+    a new `added_at`, so the channels app opens a new welcome for it). The account's friend
+    counter moves exactly once per real new or reactivated follow, in this transaction, and
+    `customers.follow_started` is published."""
     with transaction.atomic():
         account = account_for_userid(workspace, staff_userid)
         customer = _customer(workspace, external_userid, at)
@@ -97,7 +92,7 @@ def record_add(
             # Conditional on the deletion we saw, so two workers reactivate (and count) once.
             reactivated = FollowRelation.unscoped.filter(pk=relation.pk, deleted_at=relation.deleted_at).update(
                 deleted_at=None, deleted_by="", added_at=at, state=state, add_way=add_way,
-                times_added=F("times_added") + 1, welcome_status=WelcomeStatus.PENDING, welcome_note="")
+                times_added=F("times_added") + 1)
             relation.refresh_from_db()
             if reactivated:
                 _follow_started(workspace, relation, reactivated=relation.times_added > 1)
@@ -140,8 +135,7 @@ def record_loss(
         customer = _customer(workspace, external_userid, at)
         relation, created = FollowRelation.objects.for_workspace(workspace).get_or_create(
             workspace=workspace, account=account, customer=customer,
-            defaults={"added_at": at, "times_added": 0, "deleted_at": at, "deleted_by": by,
-                      "welcome_status": WelcomeStatus.NOT_CONFIGURED})
+            defaults={"added_at": at, "times_added": 0, "deleted_at": at, "deleted_by": by})
         if created:
             logger.info("loss of %s/%s seen before its add; nothing counted", staff_userid, external_userid)
             return relation
@@ -185,32 +179,6 @@ def mark_engaged(workspace: Workspace, customer_ids: list[int], at: dt.datetime)
     Customer.objects.for_workspace(workspace).filter(pk__in=customer_ids).filter(
         Q(last_engaged_at__isnull=True) | Q(last_engaged_at__lt=at)).update(last_engaged_at=at)
     customers_changed(workspace, customer_ids, "engaged")
-
-
-# --- welcome outcome ---------------------------------------------------------------------------
-
-def claim_welcome(relation: FollowRelation) -> bool:
-    """Take the right to send this add's welcome message: pending → sending, for the add we
-    hold (`added_at`). True for exactly one caller; everyone else must not call WeCom."""
-    return bool(FollowRelation.unscoped.filter(
-        pk=relation.pk, added_at=relation.added_at, welcome_status=WelcomeStatus.PENDING,
-    ).update(welcome_status=WelcomeStatus.SENDING))
-
-
-def record_welcome(relation: FollowRelation, status: WelcomeStatus, note: str = "") -> bool:
-    """Record the welcome outcome of the relation's current add, once: an outcome already
-    recorded (sent, missed, ...) is never overwritten. True when this call recorded it."""
-    changed = FollowRelation.unscoped.filter(
-        pk=relation.pk, added_at=relation.added_at, welcome_status__in=_OPEN_WELCOME,
-    ).update(welcome_status=status, welcome_note=note[:NOTE_MAX_CHARS])
-    if changed:
-        relation.welcome_status, relation.welcome_note = status, note[:NOTE_MAX_CHARS]
-    return bool(changed)
-
-
-def welcome_dedupe_key(relation: FollowRelation) -> str:
-    """One welcome outcome per add of a relation."""
-    return f"welcome:{relation.pk}:{_stamp(relation.added_at)}"
 
 
 # --- profile and listing (moved to their modules; re-exported for callers of the package) ---------

@@ -40,7 +40,12 @@ SORTS = {
 
 
 def _follows() -> Prefetch:
-    return Prefetch("follows", queryset=FollowRelation.unscoped.select_related("account").order_by("-added_at"))
+    follows = FollowRelation.unscoped.select_related("account").order_by("-added_at")
+    if hasattr(FollowRelation, "welcome_records"):
+        # The channels app's welcome outcome of each add, read through its relation to the
+        # follow (channels sits above; the page shows the current add's, `current_welcome`).
+        follows = follows.prefetch_related("welcome_records")
+    return Prefetch("follows", queryset=follows)
 
 
 # The page's tags, through the tags app's relation to the customer (read by name: tags sits above).

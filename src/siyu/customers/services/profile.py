@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.tenancy import workspace_context
 from siyu.customers.models import (
     Customer,
     CustomField,
@@ -391,7 +392,8 @@ def customer_profile(workspace: Workspace, membership: Membership | None, custom
     """One customer with every follow relation, custom field values and the newest 200
     timeline entries; the phone masked unless the role may see it. Another brand's customer is
     not found (DoesNotExist), never shown."""
-    customer = customers_query(workspace, membership).get(pk=customer_id)
+    with workspace_context(workspace):  # prefetches read other apps' rows through their scoped managers
+        customer = customers_query(workspace, membership).get(pk=customer_id)
     timeline = list(TimelineEntry.objects.for_workspace(workspace).filter(customer=customer)
                     .select_related("account").order_by("-at", "-id")[:TIMELINE_LIMIT])
     definitions = CustomField.objects.for_workspace(workspace).order_by("position", "id")

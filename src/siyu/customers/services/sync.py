@@ -37,7 +37,6 @@ from siyu.customers.models import (
     DeletedBy,
     FollowRelation,
     SyncStatus,
-    WelcomeStatus,
 )
 from siyu.customers.services import _stamp, record_loss
 from siyu.customers.services.common import add_timeline, customers_changed
@@ -187,14 +186,13 @@ def apply_page(workspace: Workspace, rows: list, sync_id: int | None = None) -> 
         facts = {"remark": info.remark[:20], "description": info.description[:150]}
         relation, created = FollowRelation.objects.for_workspace(workspace).get_or_create(
             workspace=workspace, account=account, customer=customer,
-            defaults={"added_at": at, "state": info.state[:64], "add_way": info.add_way,
-                      "welcome_status": WelcomeStatus.NO_CODE, **facts})
+            defaults={"added_at": at, "state": info.state[:64], "add_way": info.add_way, **facts})
         counted = created
         if not created and relation.deleted_at is not None and at > relation.deleted_at:
             # A re-add whose event we missed: reactivate once (conditional on the deletion seen).
             counted = bool(FollowRelation.unscoped.filter(pk=relation.pk, deleted_at=relation.deleted_at).update(
                 deleted_at=None, deleted_by="", added_at=at, state=info.state[:64], add_way=info.add_way,
-                times_added=F("times_added") + 1, welcome_status=WelcomeStatus.NO_CODE, **facts))
+                times_added=F("times_added") + 1, **facts))
             relation.refresh_from_db()
         elif not created and any(getattr(relation, k) != v for k, v in facts.items()):
             FollowRelation.unscoped.filter(pk=relation.pk).update(**facts)
