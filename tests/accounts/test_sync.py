@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from siyu.accounts import services
 from siyu.accounts.models import StaffAccount
+from siyu.accounts.services import roster
 from siyu.core.services import OPERATOR
 from siyu.wecom.models import ApiCall
 from siyu.wecom.services import NotConnected
@@ -96,7 +97,7 @@ def test_an_inactive_account_listed_again_is_active_again(brand_a, connected):
 
 
 def test_the_sync_pages_through_the_member_list(brand_a, connected, monkeypatch):
-    monkeypatch.setattr(services, "STAFF_PAGE_SIZE", 2)
+    monkeypatch.setattr(roster, "STAFF_PAGE_SIZE", 2)
     for n in range(1, 6):
         connected.add_staff(f"staff{n:02d}")
     result = services.sync_accounts(brand_a.workspace, planner(brand_a))

@@ -38,8 +38,8 @@ from siyu.customers.models import (
     FollowRelation,
     SyncStatus,
 )
-from siyu.customers.services import _stamp, record_loss
 from siyu.customers.services.common import add_timeline, customers_changed
+from siyu.customers.services.follows import _stamp, record_loss
 from siyu.customers.timeline import TimelineKind
 from siyu.wecom.client import WeComError
 from siyu.wecom.services import NotConnected, client_for

@@ -42,7 +42,8 @@ from siyu.customers.models import (
     FollowRelation,
     TransferStatus,
 )
-from siyu.customers.services import add_timeline, customers_changed, record_add, record_loss
+from siyu.customers.services.common import add_timeline, customers_changed
+from siyu.customers.services.follows import record_add, record_loss
 from siyu.customers.timeline import TimelineKind
 from siyu.wecom.client import (
     NotAFriend,

@@ -22,7 +22,8 @@ from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.uploads import first_column
 from siyu.customers.models import Customer
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
-from siyu.segments.services import SegmentInput, create_segment, segment_members
+from siyu.segments.services.definitions import SegmentInput, create_segment
+from siyu.segments.services.membership import segment_members
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_MAX_ROWS = 200_000
