@@ -77,4 +77,5 @@ def test_the_api_pages_customers_with_their_follows_and_the_detail_has_the_timel
     detail = client.get(f"/api/customers/{one.pk}").json()
     assert detail["follows"][0]["welcome_status"] == ""  # no welcome recorded for these adds
     assert [e["kind"] for e in detail["timeline"]] == ["customers.added"]
+    assert detail["timeline"][0]["label"] == "添加了企微号"  # the label in the console language
     assert FollowRelation.objects.for_workspace(brand_a.workspace).count() == services.PAGE_SIZE + 3

@@ -73,7 +73,8 @@ class CustomerOut(Schema):
 
 
 class TimelineOut(Schema):
-    kind: str
+    kind: str  # an app-prefixed key, e.g. "channels.welcome_sent"
+    label: str  # the kind as people read it, in the caller's language
     at: dt.datetime
     account_id: int | None
     detail: str

@@ -20,7 +20,7 @@ from siyu.core.models import Workspace
 from siyu.core.permissions import Action, Module, allows, require
 from siyu.customers import services
 from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm
-from siyu.customers.segmentation import fields_for
+from siyu.customers.segmentation import shared_fields
 from siyu.customers.services import profile as profiles
 from siyu.customers.services import sync as syncs
 from siyu.web import MemberRequest, apply_errors, member_page
@@ -28,7 +28,7 @@ from siyu.web import MemberRequest, apply_errors, member_page
 
 def _tag_choices(workspace: Workspace) -> list[tuple[int, str]]:
     """The brand's tags, from the `tags` segment field the tags app registers (none without it)."""
-    tags = fields_for(workspace).get("tags")
+    tags = shared_fields().get("tags")
     return list(tags.options(workspace)) if tags is not None and tags.options is not None else []
 
 

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.apps import apps as django_apps
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -23,7 +22,7 @@ from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.tenancy import workspace_context
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
-from siyu.customers.segmentation import Context, Op, fields_for
+from siyu.customers.segmentation import Context, Op, shared_fields
 from siyu.customers.services.common import may_see_phone
 
 PAGE_SIZE = 50
@@ -138,7 +137,7 @@ def filtered(workspace: Workspace, role: str | None, filters: CustomerFilters) -
         rows = rows.filter(pk__in=search_ids(workspace, role, q))
     if filters.stage:
         rows = rows.filter(stage=filters.stage)
-    tags = fields_for(workspace).get("tags") if filters.tag_id else None
+    tags = shared_fields().get("tags") if filters.tag_id else None
     if tags is not None:  # the tags app's own condition, from the segment field registry
         rows = rows.filter(tags.to_q(Op.ANY, [filters.tag_id], Context(workspace, timezone.now())))
     if filters.account_id:
@@ -189,12 +188,12 @@ def _after(rows: QuerySet[Customer], sort: str, key: tuple[object, int]) -> Quer
 
 def _name_channels(workspace: Workspace, follows: list[FollowRelation]) -> None:
     """Set `channel_name` on each follow: ops read the channel code's name, not its state. The
-    codes live in the channels app, above this one, so they are looked up by name, if installed."""
+    codes live in the channels app, above this one: their names come from the `channel` segment
+    field it registers (none without it)."""
     names: dict[str, str] = {}
-    states = {f.state for f in follows if f.state}
-    if states and django_apps.is_installed("siyu.channels"):
-        codes = django_apps.get_model("channels", "ChannelCode").objects.for_workspace(workspace)
-        names = dict(codes.filter(state__in=states).values_list("state", "name"))
+    channel = shared_fields().get("channel") if any(f.state for f in follows) else None
+    if channel is not None and channel.options is not None:
+        names = {str(state): str(name) for state, name in channel.options(workspace)}
     for follow in follows:
         follow.channel_name = names.get(follow.state, "")  # type: ignore[attr-defined]  # for display only
 
