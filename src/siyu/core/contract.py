@@ -79,7 +79,7 @@ class CustomerAction:
 class DemoStep:
     """A step of `siyu demo`'s seeding, a function `(workspace) -> None` by dotted path. Steps
     with `after_twin` run once the WeCom twin answers; the others when the demo brand is made.
-    Steps run in `INSTALLED_APPS` order (the layers' order), and each must be idempotent."""
+    Steps run in `INSTALLED_APPS` order (an app after those it builds on), each idempotent."""
 
     path: str
     after_twin: bool = True
@@ -96,7 +96,7 @@ class SiyuApp(AppConfig):
     api_routers: Sequence[tuple[str, str]] = ()  # (prefix under /api, dotted path of a ninja Router)
     nav: NavEntry | None = None
     permission_column: PermissionColumn | None = None
-    timeline_kinds: Mapping[str, Promise | str] = {}  # noqa: RUF012 - read-only by convention
+    timeline_kinds: Mapping[str, Promise | str] = {}  # read-only by convention
     segment_fields: str | None = None  # dotted path of a function registering segment fields
     profile_panels: Sequence[ProfilePanel] = ()
     customer_actions: Sequence[CustomerAction] = ()
