@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 USAGE = """usage: siyu <command> [options]
@@ -63,21 +64,67 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy())
 
 
+RESTART_BACKOFF_MAX = 30.0  # seconds between restarts of a child that keeps crashing
+STEADY_AFTER = 60.0  # a child that ran this long before exiting restarts at once
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, the running process, and its restart state."""
+
+    name: str
+    start: Callable[[], subprocess.Popen[bytes]]
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    backoff: float = 0.0
+    restart_at: float | None = None
+
+    def launch(self) -> None:
+        self.process = self.start()
+        self.started_at, self.restart_at = time.monotonic(), None
+
+    def check(self, now: float) -> None:
+        """Restart the child if it exited: at once after a steady run, else with a back-off
+        that doubles up to RESTART_BACKOFF_MAX, so a child that cannot start does not spin."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                print(f"siyu: restarting {self.name} (restart {self.restarts})", file=sys.stderr, flush=True)
+                self.launch()
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        steady = now - self.started_at >= STEADY_AFTER
+        self.backoff = 0.0 if steady else min(RESTART_BACKOFF_MAX, max(1.0, self.backoff * 2))
+        self.restart_at = now + self.backoff
+        print(f"siyu: {self.name} exited with {self.process.returncode}; restarting in {self.backoff:.0f} s",
+              file=sys.stderr, flush=True)
+
+
 def serve(
     host: str, port: int, web_workers: int, twin: list[str] | None = None,
     after_start: Callable[[], None] | None = None,
 ) -> int:
-    """Run web, worker and scheduler (and, for the demo, the WeCom twin) as one process group;
-    stop all of them on Ctrl-C. `after_start` runs in the background once they are started."""
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
-         "--workers", str(web_workers), "--threads", "4", "--log-level", "warning",
-         "--graceful-timeout", "5"],
-        env=os.environ.copy(),
-    )
-    children = {"web": web, "worker": _spawn(["worker"]), "scheduler": _spawn(["scheduler"])}
+    """Run web, worker and scheduler (and, for the demo, the WeCom twin) as one process group
+    under a supervisor: a child that exits is restarted (with back-off if it keeps failing) while
+    the others keep serving; Ctrl-C stops all of them. `after_start` runs in the background once
+    they are started."""
+
+    def web() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
+             "--workers", str(web_workers), "--threads", "4", "--log-level", "warning",
+             "--graceful-timeout", "5"],
+            env=os.environ.copy(),
+        )
+
+    children = [Child("web", web), Child("worker", lambda: _spawn(["worker"])),
+                Child("scheduler", lambda: _spawn(["scheduler"]))]
     if twin is not None:
-        children["twin"] = _spawn(["twin", *twin])
+        children.append(Child("twin", lambda: _spawn(["twin", *twin])))
+    for child in children:
+        child.launch()
     print(f"Siyu is running at http://{host}:{port}/  (Ctrl-C stops web, worker and scheduler)", flush=True)
     if after_start is not None:
         threading.Thread(target=after_start, name="after-start", daemon=True).start()
@@ -90,26 +137,23 @@ def serve(
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
     while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"siyu: {name} exited with {child.returncode}; stopping the rest", file=sys.stderr)
-                exit_code = child.returncode or 1
-                stopping = True
+        now = time.monotonic()
+        for child in children:
+            child.check(now)
         time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+    running = [c.process for c in children if c.process is not None and c.process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
-    for child in children.values():
+    for process in running:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            process.kill()
+            process.wait()
     print("siyu: stopped", flush=True)
-    return exit_code
+    return 0
 
 
 def _option(argv: list[str], name: str, default: str) -> str:

@@ -3,6 +3,7 @@
 
 from django.urls import include, path
 
+from siyu import health
 from siyu.api import api
 from siyu.core.contract import siyu_apps
 
@@ -14,5 +15,7 @@ _mounted = sorted(
 urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     *(path(prefix or "", include(routes)) for prefix, routes in _mounted),
 ]
