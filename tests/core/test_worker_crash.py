@@ -6,6 +6,7 @@ import signal
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from siyu.core.models import WorkerHeartbeat
 from siyu.core.tasks import requeue_orphaned_tasks
 from tests.conftest import siyu_process, wait_for
 from tests.support.slow_tasks import slow_append
@@ -25,10 +26,14 @@ def test_task_of_a_killed_worker_is_requeued_and_completed_once(process_env, tmp
     first.wait()
 
     # While the dead worker's heartbeat is fresh, nothing is touched.
+    dead_worker = DBTaskResult.objects.get(pk=result.id).worker_ids[-1]
+    assert WorkerHeartbeat.objects.filter(worker_id=dead_worker).exists()
     assert requeue_orphaned_tasks() == 0
     assert DBTaskResult.objects.get(pk=result.id).status == "RUNNING"
     wait_for(lambda: requeue_orphaned_tasks() == 1, timeout=10, interval=0.5)
     assert DBTaskResult.objects.get(pk=result.id).status == "READY"
+    # The dead worker's heartbeat went with the re-queue.
+    assert not WorkerHeartbeat.objects.filter(worker_id=dead_worker).exists()
 
     second = siyu_process(["worker", "--interval", "0.1"], env, tmp_path / "worker2.log")
     try:

@@ -78,7 +78,9 @@ def requeue_orphaned_tasks(now: dt.datetime | None = None) -> int:
         ).update(status=TaskResultStatus.READY, started_at=None)
     if requeued:
         logger.warning("re-queued %s task(s) orphaned by dead workers", requeued)
-    WorkerHeartbeat.objects.filter(last_seen__lt=now - dt.timedelta(days=1)).delete()
+    # Their tasks are back in the queue: dead workers leave the health picture. A worker that
+    # was only paused beats again and comes back (its heartbeat is an upsert).
+    WorkerHeartbeat.objects.filter(last_seen__lt=dead_before).delete()
     return requeued
 
 
