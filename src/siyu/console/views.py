@@ -16,6 +16,7 @@ from siyu.core.middleware import SESSION_WORKSPACE_KEY
 from siyu.core.models import RunStatus
 from siyu.core.permissions import Action, Module, Role, allows
 from siyu.web import MemberRequest, apply_errors, client_ip, member_page
+from siyu.wecom import services as wecom
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -147,7 +148,12 @@ def audit(request: MemberRequest) -> HttpResponse:
 def tasks(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     runs = services.list_runs(request.workspace, request.membership, status if status in RunStatus.values else "")
-    return render(request, "console/tasks.html", {"runs": runs, "status": status, "statuses": RunStatus.choices})
+    health = services.system_health(request.membership)
+    backlog, oldest_callback = wecom.inbox_backlog(request.workspace)
+    return render(request, "console/tasks.html", {
+        "runs": runs, "status": status, "statuses": RunStatus.choices, "health": health,
+        "backlog": backlog, "oldest_callback": oldest_callback,
+    })
 
 
 @member_page

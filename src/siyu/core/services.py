@@ -18,11 +18,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from siyu.core import events
 from siyu.core.models import (
@@ -33,10 +34,12 @@ from siyu.core.models import (
     Invitation,
     Membership,
     RunStatus,
+    SchedulerLease,
     SubscriberRun,
+    WorkerHeartbeat,
     Workspace,
 )
-from siyu.core.permissions import Action, Module, Role, require, role_of
+from siyu.core.permissions import Action, Module, Role, Seat, require, role_of
 
 if TYPE_CHECKING:
     # The configured user model (AUTH_USER_MODEL): django-stubs' plugin resolves this alias.
@@ -363,3 +366,45 @@ def retry_failed_run(workspace: Workspace, membership: Membership | None, run_id
     audit(workspace, membership.user if membership else None, AuditAction.TASK_RETRIED, run.subscriber, {"run": run.pk})
     run.refresh_from_db()
     return run
+
+
+# --- the platform's health ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkerSeen:
+    worker_id: str
+    last_seen: dt.datetime
+    alive: bool
+
+
+@dataclass(frozen=True)
+class QueueLane:
+    """Tasks waiting at one priority (the welcome's lane runs above bookkeeping)."""
+
+    priority: int
+    waiting: int
+    oldest_waiting_since: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SystemHealth:
+    workers: list[WorkerSeen]
+    leader: str  # the scheduler holding an unexpired lease, "" when none does
+    lanes: list[QueueLane]
+    running: int
+
+
+def system_health(membership: Seat | None, now: dt.datetime | None = None) -> SystemHealth:
+    """Workers and their heartbeats, the scheduler leader, and the task queue by priority. The
+    queue is the platform's, shared by every brand: counts only, nothing of any brand's work."""
+    require(role_of(membership), Module.SYSTEM, Action.VIEW)
+    now = now or timezone.now()
+    dead_before = now - dt.timedelta(seconds=settings.SIYU["WORKER_DEAD_AFTER_SECONDS"])
+    workers = [WorkerSeen(w.worker_id, w.last_seen, w.last_seen >= dead_before)
+               for w in WorkerHeartbeat.objects.order_by("-last_seen")[:50]]
+    lease = SchedulerLease.objects.filter(expires_at__gt=now).first()
+    ready = DBTaskResult.objects.ready()  # due now: the queue's own definition
+    lanes = [QueueLane(row["priority"], row["n"], row["oldest"]) for row in
+             ready.values("priority").annotate(n=Count("id"), oldest=Min("enqueued_at")).order_by("-priority")]
+    running = DBTaskResult.objects.running().count()
+    return SystemHealth(workers, lease.holder if lease else "", lanes, running)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -389,3 +389,10 @@ def health(workspace: Workspace, membership: Membership | None, now: dt.datetime
         calls_last_hour=calls["total"],
         call_error_rate=(calls["failed"] / calls["total"]) if calls["total"] else None,
     )
+
+
+def inbox_backlog(workspace: Workspace) -> tuple[int, dt.datetime | None]:
+    """The brand's callbacks stored but not yet processed, and when the oldest arrived."""
+    waiting = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.RECEIVED)
+    found = waiting.aggregate(n=Count("id"), oldest=Min("received_at"))
+    return found["n"], found["oldest"]
