@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from siyu.core.models import Workspace
 from siyu.wecom.client import WeComClient
 from siyu.wecom.models import ApiCall, WeComConnection
@@ -30,3 +32,11 @@ class Sleeps(list[float]):
 def calls(client: WeComClient) -> list[tuple[str, int | None, int]]:
     rows = ApiCall.objects.for_workspace(client.connection.workspace).order_by("id")
     return [(c.endpoint, c.errcode, c.attempt) for c in rows]
+
+
+def add_customer(api_twin: Any, ext: str, staff: str = "zhangsan") -> str:
+    """A customer added to the twin (a friend of `staff`)."""
+    api_twin.admin.post(
+        "/twin/customers/add", json={"external_userid": ext, "name": ext, "staff_userid": staff}
+    ).raise_for_status()
+    return ext

@@ -15,6 +15,7 @@ from siyu.wecom.client import (
     MomentSpec,
     WeComError,
 )
+from tests.wecom.client_support import add_customer
 
 DAY = 24 * 3600
 
@@ -25,13 +26,6 @@ pytestmark = pytest.mark.usefixtures("local_cache")
 def client(api_client):
     """In these modules `client` is the WeCom API client, not Django's test client."""
     return api_client
-
-
-def add_customer(api_twin, ext: str, staff: str = "zhangsan") -> str:
-    api_twin.admin.post(
-        "/twin/customers/add", json={"external_userid": ext, "name": ext, "staff_userid": staff}
-    ).raise_for_status()
-    return ext
 
 
 def test_groups_and_join_ways_are_typed(client, api_twin):

@@ -25,7 +25,7 @@ from siyu.wecom.client import (
 )
 from siyu.wecom.errors import ERRORS, RateLimited, error_class, error_for
 from siyu.wecom.schemas import CustomerTransferOutcome, TransferStatus
-from tests.wecom.client_support import connect
+from tests.wecom.client_support import add_customer, connect
 
 DAY = 24 * 3600
 
@@ -86,13 +86,6 @@ def test_per_customer_codes_and_statuses_are_typed():
 def client(api_client):
     """The WeCom API client, not Django's test client."""
     return api_client
-
-
-def add_customer(api_twin, ext: str, staff: str = "zhangsan") -> str:
-    api_twin.admin.post(
-        "/twin/customers/add", json={"external_userid": ext, "name": ext, "staff_userid": staff}
-    ).raise_for_status()
-    return ext
 
 
 def test_a_contact_way_wecom_does_not_know_raises_contact_way_missing(client):

@@ -29,7 +29,6 @@ def home(request: MemberRequest) -> HttpResponse:
 @member_page
 @require_POST
 def sync(request: MemberRequest) -> HttpResponse:
-
     try:
         result = services.sync_accounts(request.workspace, request.membership)
     except NotConnected as exc:

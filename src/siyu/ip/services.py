@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from PIL import Image, UnidentifiedImageError
@@ -201,13 +202,18 @@ def check_avatar(upload: File) -> CheckedAvatar:
     return CheckedAvatar(content, AVATAR_FORMATS[image_format], width, height)
 
 
+def stored_image(image: FieldFile) -> tuple[File, str]:
+    """An uploaded picture (a persona's or an account's avatar), opened, and its content type."""
+    extension = image.name.rsplit(".", 1)[-1].lower() if image.name else ""
+    return image.open("rb"), AVATAR_CONTENT_TYPES.get(extension, "application/octet-stream")
+
+
 def avatar_file(workspace: Workspace, membership: Membership | None, persona_id: int) -> tuple[File, str]:
     """The stored avatar of one of this brand's personas and its content type."""
     persona = get_persona(workspace, membership, persona_id)
     if not persona.avatar.name:
         raise Persona.DoesNotExist("persona has no avatar")
-    extension = persona.avatar.name.rsplit(".", 1)[-1].lower()
-    return persona.avatar.open("rb"), AVATAR_CONTENT_TYPES.get(extension, "application/octet-stream")
+    return stored_image(persona.avatar)
 
 
 # --- personas -----------------------------------------------------------------------------------

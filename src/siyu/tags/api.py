@@ -183,7 +183,6 @@ def untag(request: MemberRequest, body: TaggingIn) -> dict | Status:
 
 @router.get("/customers/{customer_id}", response=list[CustomerTagOut])
 def customer_tags(request: MemberRequest, customer_id: int) -> list:
-
     workspace, seat = _seat(request)
     customers_query(workspace, seat).get(pk=customer_id)  # the role may view, and the customer is ours
     return tagging.customer_tags(workspace, customer_id)

@@ -197,7 +197,6 @@ def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
 @member_page
 def rule_list(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
-
     fields = [(f.key, f"{f.label} ({f.key})") for f in CustomField.objects.for_workspace(workspace)]
     form = RuleForm(request.POST or None, tag_choices=_tag_choices(request), field_choices=fields)
     if request.method == "POST" and form.is_valid():

@@ -29,7 +29,7 @@ from siyu.accounts.services.kit import (
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.ip.models import Persona
-from siyu.ip.services import AVATAR_CONTENT_TYPES, check_avatar
+from siyu.ip.services import check_avatar, stored_image
 from siyu.wecom.client import StaffGone
 from siyu.wecom.services import client_for
 
@@ -244,8 +244,7 @@ def kit_avatar_file(workspace: Workspace, membership: Membership | None, account
     account = get_account(workspace, membership, account_id)
     if not account.kit_avatar.name:
         raise StaffAccount.DoesNotExist("account has no avatar")
-    extension = account.kit_avatar.name.rsplit(".", 1)[-1].lower()
-    return account.kit_avatar.open("rb"), AVATAR_CONTENT_TYPES.get(extension, "application/octet-stream")
+    return stored_image(account.kit_avatar)
 
 
 # --- editing ---------------------------------------------------------------------------------------------

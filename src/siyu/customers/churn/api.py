@@ -164,7 +164,6 @@ def transfer_history(request: MemberRequest, status: str = "", handover_account_
 @router.post("/transfers/check", response=PollOut)
 def check_transfers(request: MemberRequest) -> transfers.PollReport:
     """Check status now: ask WeCom how every waiting transfer ended."""
-
     try:
         return transfers.poll_transfers(request.workspace, request.membership)
     except NotConnected as exc:

@@ -197,7 +197,6 @@ def transfer_unassigned(request: MemberRequest) -> HttpResponse:
 @require_POST
 def transfer_check(request: MemberRequest) -> HttpResponse:
     """Check status now: ask WeCom about every waiting transfer."""
-
     try:
         report = transfers.poll_transfers(request.workspace, request.membership)
     except NotConnected as exc:

@@ -18,28 +18,9 @@ from siyu.customers.models import (
     DeletedBy,
     FollowRelation,
 )
-from siyu.customers.services.common import (  # noqa: F401 - re-exported
-    CHANGED_BATCH,
-    DETAIL_MAX_CHARS,
-    PHONE_ROLES,
+from siyu.customers.services.common import (
     add_timeline,
     customers_changed,
-    has_timeline,
-    may_see_phone,
-    shown_phone,
-)
-from siyu.customers.services.listing import (  # noqa: E402, F401
-    PAGE_SIZE,
-    CustomerFilters,
-    CustomerListPage,
-    customers_query,
-    list_customers,
-    search_customers,
-)
-from siyu.customers.services.profile import (  # noqa: E402, F401
-    CustomerProfile,
-    customer_profile,
-    ensure_profile,
 )
 from siyu.customers.timeline import TimelineKind
 

@@ -18,13 +18,9 @@ from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
 from siyu.segments.models import Segment, SegmentKind
-from siyu.segments.services.export import export_customers, export_segment  # noqa: F401 - re-exported
-from siyu.segments.services.membership import (  # noqa: F401 - re-exported
-    BATCH_SIZE,
-    iter_member_ids,
+from siyu.segments.services.membership import (
     member_ids_after,
     recompute,
-    refresh_customers,
     segment_members,
 )
 from siyu.segments.services.rules import EVERYONE, clean_rule, rule_q
@@ -32,7 +28,6 @@ from siyu.tags.models import CustomerTag
 
 NAME_MAX_CHARS = 60
 DESCRIPTION_MAX_CHARS = 300
-
 
 
 def require_edit(membership: Membership | None) -> None:
