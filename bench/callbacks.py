@@ -170,7 +170,7 @@ def main() -> None:
 
     from siyu.core.models import EventRecord, Workspace
     from siyu.core.services import OPERATOR
-    from siyu.wecom import services
+    from siyu.wecom import services, spool
     from siyu.wecom.models import InboundEvent, InboundStatus
 
     call_command("migrate", verbosity=0)
@@ -213,11 +213,14 @@ def main() -> None:
 
         deadline = time.time() + (900 if args.task_workers else 0)
         while time.time() < deadline:
-            pending = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.RECEIVED).count()
+            pending, _ = services.inbox_backlog(workspace)  # the spool's callbacks included (SQLite)
             if pending == 0:
                 break
             time.sleep(0.5)
         drained = time.time()
+        if not args.task_workers:
+            while spool.in_use() and spool.move(1000):  # into the inbox, unprocessed, to count them
+                pass
         stored_ids = {p["ExternalUserID"] for p in InboundEvent.objects.for_workspace(workspace).values_list("parsed", flat=True)}
         sent_ids = {external_of[body] for body in sent_bodies}
         processed = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.PROCESSED).count()

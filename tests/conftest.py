@@ -147,8 +147,45 @@ def wait_for(predicate: Any, timeout: float = 30, interval: float = 0.1) -> Any:
     raise AssertionError(f"condition not met within {timeout}s")
 
 
+def callbacks_received(workspace: Any) -> int:
+    """The brand's stored callbacks: in the inbox, or still in the spool (SQLite, `wecom.spool`)
+    until a worker moves them. Counted in that order, so a callback moved meanwhile is missed
+    rather than counted twice."""
+    from siyu.wecom import spool
+    from siyu.wecom.models import InboundEvent
+
+    stored = InboundEvent.objects.for_workspace(workspace).count()
+    return stored + (spool.backlog(workspace.pk)[0] if spool.in_use() else 0)
+
+
 @pytest.fixture
 def process_env(transactional_db: None) -> Iterator[dict[str, str]]:
     from django.conf import settings
 
     yield {"DATABASE_URL": database_url_of_test_db(), "SIYU_DATA_DIR": str(settings.DATA_DIR)}
+
+
+@pytest.fixture(autouse=True)
+def _empty_callback_spool(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On SQLite, callbacks wait in the spool (`siyu.wecom.spool`), a file beside the test database
+    that neither a rollback nor a flush empties: each test that uses the database starts and ends
+    with an empty spool."""
+    if "_django_db_helper" not in request.fixturenames:
+        yield
+        return
+    from siyu.wecom import spool
+
+    request.getfixturevalue("django_db_setup")  # the spool's name follows the test database's
+    if spool.in_use():
+        spool.clear()
+    yield
+    if spool.in_use():
+        spool.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_tokens() -> None:
+    """Each test starts without the access tokens an earlier test's client kept in this process."""
+    from siyu.wecom.client import forget_remembered_tokens
+
+    forget_remembered_tokens()

@@ -10,9 +10,8 @@ import pytest
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import WelcomeStatus
 from siyu.customers.models import FollowRelation
-from siyu.wecom.models import InboundEvent
 from tests.channels.conftest import make_code, welcome_of
-from tests.conftest import wait_for, work_until
+from tests.conftest import callbacks_received, wait_for, work_until
 from tests.simulator.twin import twin_calling_back
 
 pytestmark = pytest.mark.slow
@@ -34,7 +33,7 @@ def test_a_scan_through_the_twin_is_welcomed_within_twenty_seconds(callback_twin
         StaffAccount.objects.create(workspace=brand_a.workspace, userid="xiaowanzi01", name="小完子01")
         http.post("/twin/customers/add", json={"external_userid": "wmE2E01", "name": "王小雨",
                                                "staff_userid": "xiaowanzi01", "state": "chstore01"}).raise_for_status()
-        wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).exists(), timeout=20)
+        wait_for(lambda: callbacks_received(brand_a.workspace), timeout=20)
         state = work_until(lambda: _welcomed(http))
     [welcome] = [m for m in state["messages"] if m["kind"] == "welcome"]
     assert welcome["text"] == "王小雨，欢迎！我是小完子01"

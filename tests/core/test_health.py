@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.channels.test_welcome_migration import AFTER, BEFORE, migrate
+from tests.channels.test_welcome_migration import BEFORE, migrate
 
 
 def test_healthz_answers_without_signing_in(client, db):
@@ -24,5 +24,5 @@ def test_readyz_refuses_while_a_migration_is_not_applied(client, transactional_d
         response = client.get("/readyz")
         assert response.status_code == 503 and b"not applied" in response.content
     finally:
-        migrate(AFTER)
+        migrate()
     assert client.get("/readyz").status_code == 200

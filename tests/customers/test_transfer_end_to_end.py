@@ -21,7 +21,7 @@ from siyu.simulator.app import make_twin_server
 from siyu.simulator.config import TwinConfig
 from siyu.wecom import services as wecom
 from siyu.wecom.models import InboundEvent, InboundStatus
-from tests.conftest import seat, wait_for, work_until
+from tests.conftest import callbacks_received, seat, wait_for, work_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def twin(transactional_db, live_server, brand_a, settings):
 
 
 def settled(workspace, count: int) -> None:
-    wait_for(lambda: InboundEvent.objects.for_workspace(workspace).count() >= count, timeout=20)
+    wait_for(lambda: callbacks_received(workspace) >= count, timeout=20)
     stored = InboundEvent.objects.for_workspace(workspace)
     work_until(lambda: stored.count() >= count and {e.status for e in stored.all()} == {InboundStatus.PROCESSED})
     work_until(lambda: True)  # the fan-out of the last batch

@@ -11,8 +11,7 @@ from siyu.core.services import OPERATOR
 from siyu.tags import services
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagSync
 from siyu.wecom.events import CorpTagChanged
-from siyu.wecom.models import InboundEvent
-from tests.conftest import wait_for, work_until
+from tests.conftest import callbacks_received, wait_for, work_until
 from tests.tags.conftest import befriend, drain, seed_twin_tags, twin_tags
 
 
@@ -176,7 +175,7 @@ def test_a_tag_made_in_the_wecom_console_arrives_by_callback(callback_twin, bran
     with httpx.Client(base_url=callback_twin) as http:
         answer = http.post("/twin/tags/client-add", json={"group_name": "渠道", "tag": [{"name": "门店"}]})
         answer.raise_for_status()
-        wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).count() >= 2, timeout=20)
+        wait_for(lambda: callbacks_received(brand_a.workspace) >= 2, timeout=20)
         work_until(lambda: live(brand_a.workspace).get("门店"))
         tag = live(brand_a.workspace)["门店"]
         assert tag.wecom_tag_id == answer.json()["tag_group"]["tag"][0]["id"]

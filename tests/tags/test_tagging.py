@@ -165,8 +165,7 @@ def test_client_tagging_arrives_by_callback(callback_twin, brand_a):
     both callbacks reach the live server and the worker keeps the customer's tags."""
     import httpx
 
-    from siyu.wecom.models import InboundEvent
-    from tests.conftest import wait_for, work_until
+    from tests.conftest import callbacks_received, wait_for, work_until
 
     with httpx.Client(base_url=callback_twin) as http:
         http.post("/twin/staff", json={"userid": "xiaowanzi01", "name": "小完子01"}).raise_for_status()
@@ -174,7 +173,7 @@ def test_client_tagging_arrives_by_callback(callback_twin, brand_a):
         tag_id = made["tag_group"]["tag"][0]["id"]
         http.post("/twin/customers/add", json={"external_userid": "wmE2E", "name": "王小雨",
                                                "staff_userid": "xiaowanzi01", "welcome": False}).raise_for_status()
-        wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).count() >= 3, timeout=20)
+        wait_for(lambda: callbacks_received(brand_a.workspace) >= 3, timeout=20)
         work_until(lambda: Customer.objects.for_workspace(brand_a.workspace).filter(external_userid="wmE2E").exists())
         http.post("/twin/tags/client-mark", json={"userid": "xiaowanzi01", "external_userid": "wmE2E",
                                                   "add_tag": [tag_id]}).raise_for_status()

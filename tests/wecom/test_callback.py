@@ -48,12 +48,12 @@ def test_secrets_are_encrypted_at_rest(connected):
 def test_an_event_is_stored_acknowledged_and_processed_into_a_typed_event(transactional_db, connected, client):
     response = post_callback(client, contact_xml(State="ch_store_01", WelcomeCode="WELCOME1"))
     assert response.status_code == 200 and response.content == b""
+    assert services.inbox_backlog(connected.workspace)[0] == 1
+    drain()
     stored = InboundEvent.objects.for_workspace(connected.workspace).get()
     assert stored.kind == "change_external_contact/add_external_contact"
-    assert stored.status == InboundStatus.RECEIVED
-    drain()
-    stored.refresh_from_db()
     assert stored.status == InboundStatus.PROCESSED
+    assert services.inbox_backlog(connected.workspace) == (0, None)
     record = EventRecord.objects.for_workspace(connected.workspace).get(name="wecom.friend_added")
     assert record.payload["state"] == "ch_store_01"
     assert record.payload["welcome_code"] == "WELCOME1"
@@ -168,6 +168,7 @@ def test_a_known_kind_with_missing_fields_fails_visibly(transactional_db, connec
 
 def test_callbacks_of_one_brand_are_not_visible_to_another(transactional_db, connected, brand_b, client, login):
     post_callback(client, contact_xml(State="alpha-only"))
+    drain()
     html = login(brand_b.admin).get("/wecom/events/").content.decode()
     assert "change_external_contact" not in html
     alpha_event = InboundEvent.objects.for_workspace(connected.workspace).get()
@@ -188,7 +189,7 @@ def test_a_worker_killed_between_storing_and_processing_leaves_the_event_process
         status="RUNNING", worker_ids=["dead-worker"]
     )
     drain()
-    assert InboundEvent.objects.for_workspace(connected.workspace).get().status == InboundStatus.RECEIVED
+    assert services.inbox_backlog(connected.workspace)[0] == 1
     assert requeue_orphaned_tasks() == 1
     drain()
     drain()
@@ -202,8 +203,10 @@ def test_a_callback_whose_enqueue_was_lost_is_found_by_the_inbox_sweep(transacti
     from django.utils import timezone
 
     monkeypatch.setattr(services, "schedule_drain", lambda: None)
+    monkeypatch.setattr(services, "wake_drain", lambda: None)
     post_callback(client, contact_xml())
     monkeypatch.undo()
+    assert services.requeue_unprocessed() == 0
     assert services.requeue_unprocessed(timezone.now() + dt.timedelta(minutes=5)) == 1
     drain()
     assert InboundEvent.objects.for_workspace(connected.workspace).get().status == InboundStatus.PROCESSED

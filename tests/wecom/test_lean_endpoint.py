@@ -6,6 +6,7 @@ import io
 import time
 import urllib.parse
 
+from siyu.wecom import services
 from siyu.wecom.crypto import CallbackCipher
 from siyu.wecom.models import InboundEvent
 from siyu.wsgi import application
@@ -41,6 +42,7 @@ def test_an_event_and_its_repeat_through_the_production_entry_point(transactiona
     query = {"msg_signature": signature, "timestamp": timestamp, "nonce": "n1"}
     assert call("POST", "/wecom/callback/alpha/", query, envelope) == ("200 OK", b"")
     assert call("POST", "/wecom/callback/alpha/", query, envelope) == ("200 OK", b"")
+    services.drain()
     stored = InboundEvent.objects.for_workspace(connected.workspace).get()
     assert stored.deliveries == 2
 

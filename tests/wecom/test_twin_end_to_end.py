@@ -8,7 +8,7 @@ from siyu.core.models import EventRecord
 from siyu.core.services import OPERATOR
 from siyu.wecom import services
 from siyu.wecom.models import InboundEvent, InboundStatus
-from tests.conftest import wait_for, work_until
+from tests.conftest import callbacks_received, wait_for, work_until
 from tests.simulator.twin import twin_calling_back
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def test_a_customer_added_in_the_twin_shows_up_in_the_console(twin, brand_a, log
                                                "staff_userid": "xiaowanzi01", "state": "store"}).raise_for_status()
         http.post("/twin/customers/delete-staff", json={"external_userid": "wmE2E01",
                                                         "staff_userid": "xiaowanzi01"}).raise_for_status()
-    wait_for(lambda: InboundEvent.objects.for_workspace(brand_a.workspace).count() == 2, timeout=20)
+    wait_for(lambda: callbacks_received(brand_a.workspace) == 2, timeout=20)
     stored = InboundEvent.objects.for_workspace(brand_a.workspace)
     work_until(lambda: {e.status for e in stored.all()} == {InboundStatus.PROCESSED})
     added = EventRecord.objects.for_workspace(brand_a.workspace).get(name="wecom.friend_added")

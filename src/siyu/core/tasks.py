@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
+from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,6 @@ logger = logging.getLogger("siyu.tasks")
 def run_subscriber(context: TaskContext, run_id: int, generation: int) -> str:
     """Run one subscriber on one event. Claimed with a conditional UPDATE, so a stale or
     duplicate task (older generation, or a run already done) does nothing."""
-    now = timezone.now()
     claimed = (
         SubscriberRun.unscoped.filter(pk=run_id, generation=generation)
         .exclude(status__in=[RunStatus.DONE, RunStatus.FAILED])
@@ -38,29 +38,72 @@ def run_subscriber(context: TaskContext, run_id: int, generation: int) -> str:
     try:
         if subscriber is None:
             raise LookupError(f"subscriber {run.subscriber!r} is not registered in this process")
-        with workspace_context(run.workspace), transaction.atomic():
-            subscriber.handler(run.workspace, events.decode(run.event), run.event)
-            SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
-                status=RunStatus.DONE, finished_at=timezone.now(), last_error=""
-            )
+        with workspace_context(run.workspace):
+            if subscriber.batch:  # a batch handler commits as it goes (see `events.subscribe`)
+                subscriber.handler(run.workspace, [(events.decode(run.event), run.event)])
+                _finish([run])
+            else:
+                with transaction.atomic():
+                    subscriber.handler(run.workspace, events.decode(run.event), run.event)
+                    _finish([run])
         return "done"
     except Exception as exc:
-        error = "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(limit=8)
-        max_attempts = subscriber.max_attempts if subscriber else 1
-        if run.attempts < max_attempts:
-            retry_at = now + events.backoff(run.attempts)
-            next_generation = generation + 1
-            SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
-                status=RunStatus.RETRYING, last_error=error, due_at=retry_at, generation=next_generation
-            )
-            events.enqueue_run(run_id, next_generation, run_after=retry_at, subscriber=run.subscriber)
-            logger.warning("subscriber %s failed (attempt %s), retrying at %s", run.subscriber, run.attempts, retry_at)
-            return "retrying"
-        SubscriberRun.unscoped.filter(pk=run_id, generation=generation).update(
-            status=RunStatus.FAILED, last_error=error, finished_at=timezone.now()
+        return _failed(run, subscriber, exc)
+
+
+@task(takes_context=True)
+def run_subscriber_batch(context: TaskContext, subscriber_name: str, run_ids: list[int]) -> str:
+    """Run a batch subscriber on the events of one publication batch. Only the runs still
+    assigned to this task are claimed: a run re-queued on its own (a retry, the sweep) is left to
+    its own task. A batch that raises is retried run by run."""
+    task_id = str(context.task_result.id)
+    mine = SubscriberRun.unscoped.filter(pk__in=run_ids, task_id=task_id)
+    mine.exclude(status__in=[RunStatus.DONE, RunStatus.FAILED]).update(
+        status=RunStatus.RUNNING, attempts=F("attempts") + 1)
+    runs = list(mine.filter(status=RunStatus.RUNNING).select_related("event", "workspace").order_by("id"))
+    subscriber = events.find_subscriber(subscriber_name)
+    by_workspace: dict[int, list[SubscriberRun]] = {}
+    for run in runs:
+        by_workspace.setdefault(run.workspace_id, []).append(run)
+    outcomes: Counter[str] = Counter()
+    for group in by_workspace.values():
+        workspace = group[0].workspace
+        try:
+            if subscriber is None:
+                raise LookupError(f"subscriber {subscriber_name!r} is not registered in this process")
+            with workspace_context(workspace):
+                subscriber.handler(workspace, [(events.decode(run.event), run.event) for run in group])
+            _finish(group)
+            outcomes["done"] += len(group)
+        except Exception as exc:
+            for run in group:
+                outcomes[_failed(run, subscriber, exc)] += 1
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "skipped"
+
+
+def _finish(runs: list[SubscriberRun]) -> None:
+    SubscriberRun.unscoped.filter(pk__in=[r.pk for r in runs], status=RunStatus.RUNNING).update(
+        status=RunStatus.DONE, finished_at=timezone.now(), last_error="")
+
+
+def _failed(run: SubscriberRun, subscriber: events.Subscriber | None, exc: Exception) -> str:
+    """Record a run's failure: retried with back-off while it has attempts left, else failed."""
+    error = "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(limit=8)
+    max_attempts = subscriber.max_attempts if subscriber else 1
+    if run.attempts < max_attempts:
+        retry_at = timezone.now() + events.backoff(run.attempts)
+        next_generation = run.generation + 1
+        SubscriberRun.unscoped.filter(pk=run.pk, generation=run.generation).update(
+            status=RunStatus.RETRYING, last_error=error, due_at=retry_at, generation=next_generation, task_id=""
         )
-        logger.error("subscriber %s failed for good after %s attempts", run.subscriber, run.attempts)
-        return "failed"
+        events.enqueue_run(run.pk, next_generation, run_after=retry_at, subscriber=run.subscriber)
+        logger.warning("subscriber %s failed (attempt %s), retrying at %s", run.subscriber, run.attempts, retry_at)
+        return "retrying"
+    SubscriberRun.unscoped.filter(pk=run.pk, generation=run.generation).update(
+        status=RunStatus.FAILED, last_error=error, finished_at=timezone.now()
+    )
+    logger.error("subscriber %s failed for good after %s attempts", run.subscriber, run.attempts)
+    return "failed"
 
 
 def requeue_orphaned_tasks(now: dt.datetime | None = None) -> int:

@@ -8,10 +8,11 @@ Customer actions fire callbacks, as they do in WeCom; the `/cgi-bin/` API never 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from siyu.simulator.callbacks import CallbackDispatcher, contact_event_xml
+from siyu.simulator.faults import Fault, Faults
 from siyu.simulator.world import (
     ROOT_DEPARTMENT,
     Customer,
@@ -37,6 +38,7 @@ class AdminError(Exception):
 class Twin:
     world: World
     callbacks: CallbackDispatcher
+    faults: Faults = field(default_factory=Faults)
 
     def emit(self, events: list[tuple[str, bytes]]) -> list[int]:
         """Queue callbacks built under the world's lock; call it after releasing the lock."""
@@ -56,7 +58,7 @@ def need(body: Body, key: str) -> Any:
 def state(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     with twin.world.lock:
         snapshot = twin.world.snapshot()
-    return 200, snapshot | {"callbacks": twin.callbacks.snapshot()}
+    return 200, snapshot | {"callbacks": twin.callbacks.snapshot(), "faults": twin.faults.snapshot()}
 
 
 def put_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
@@ -226,6 +228,32 @@ def advance_clock(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
         raise AdminError(400, str(exc)) from exc
 
 
+def set_fault(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
+    """Make the next `times` calls (every call, without `times`) to one `/cgi-bin/` API answer
+    with `errcode` and/or `delay_seconds` late, before or `after_effect` (see `faults.py`)."""
+    api_path = str(need(body, "api")).strip("/")
+    try:
+        errcode = int(body.get("errcode") or 0)
+        fault = Fault(
+            api=api_path,
+            errcode=errcode,
+            errmsg=str(body.get("errmsg") or (f"twin fault {errcode}" if errcode else "")),
+            delay_seconds=float(body.get("delay_seconds") or 0),
+            after_effect=bool(body.get("after_effect", False)),
+            times=None if body.get("times") is None else int(body["times"]),
+        )
+        twin.faults.set(fault)
+    except (TypeError, ValueError) as exc:
+        raise AdminError(400, str(exc)) from exc
+    return 201, {"fault": asdict(fault)}
+
+
+def clear_faults(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
+    """Clear one API's fault (`{"api": ...}`), or all of them."""
+    api_path = body.get("api")
+    return 200, {"cleared": twin.faults.clear(str(api_path).strip("/") if api_path else None)}
+
+
 ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "state"): state,
     ("POST", "staff"): put_staff,
@@ -233,4 +261,6 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "customers/delete-staff"): customer_deletes_staff,
     ("POST", "tokens/invalidate"): invalidate_tokens,
     ("POST", "clock/advance"): advance_clock,
+    ("POST", "faults"): set_fault,
+    ("DELETE", "faults"): clear_faults,
 }

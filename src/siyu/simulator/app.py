@@ -20,6 +20,7 @@ from wsgiref.util import application_uri
 from siyu.simulator import acquisition, admin, api, groups, mass, moments, page, tags, transfers
 from siyu.simulator.callbacks import CallbackDispatcher
 from siyu.simulator.config import TwinConfig
+from siyu.simulator.faults import Fault
 from siyu.simulator.world import BAD_JSON, REQUIRE_GET, REQUIRE_POST, ApiError, World
 
 logger = logging.getLogger("siyu.simulator")
@@ -150,6 +151,16 @@ class TwinApp:
         endpoint = ENDPOINTS.get(name)
         if endpoint is None:
             return 404, {"errcode": 404, "errmsg": f"no such api: {name} (twin)"}
+        fault = self.twin.faults.take(name)  # a test's injected refusal or delay (faults.py)
+        if fault is not None:
+            fault.wait_before_effect()
+        answer = self._cgi_call(endpoint, method, name, query, body, content_type, fault)
+        return fault.answer_after_effect(answer) if fault is not None else answer
+
+    def _cgi_call(
+        self, endpoint: api.Endpoint, method: str, name: str, query: dict[str, str], body: bytes,
+        content_type: str, fault: Fault | None,
+    ) -> tuple[int, dict[str, Any]]:
         with self.world.lock:
             try:
                 if method != endpoint.method:
@@ -160,6 +171,8 @@ class TwinApp:
                 if endpoint.needs_token:
                     self.world.authenticate(query.get("access_token", ""))
                     self.world.count_call(name)
+                if fault is not None:
+                    fault.refuse_before_effect()
                 if method != "POST":
                     payload: dict[str, Any] = {}
                 elif endpoint.json_body:
@@ -229,6 +242,9 @@ def create_app(config: TwinConfig) -> TwinApp:
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # The listen backlog, fixed when the socket starts listening (in the constructor). The
+    # default 5 drops connections under a burst, and a dropped SYN is retried only after 1 s.
+    request_queue_size = 1024
 
 
 class QuietHandler(WSGIRequestHandler):

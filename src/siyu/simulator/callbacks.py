@@ -117,7 +117,8 @@ class Delivery:
 
 
 class CallbackDispatcher:
-    """A queue of callbacks and the one thread that delivers them in order."""
+    """A queue of callbacks and the threads that deliver them: one by default, in order; WeCom
+    itself delivers side by side (`TwinConfig.callback_threads`), and in no promised order."""
 
     def __init__(self, config: TwinConfig, now: Callable[[], float]) -> None:
         self.config = config
@@ -128,8 +129,10 @@ class CallbackDispatcher:
         self._deliveries: list[Delivery] = []
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._http = httpx.Client(timeout=config.callback_timeout_seconds)
-        self._thread = threading.Thread(target=self._run, name="twin-callbacks", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"twin-callbacks-{n}", daemon=True)
+                         for n in range(max(1, config.callback_threads))]
+        for thread in self._threads:
+            thread.start()
 
     def enqueue(self, kind: str, inner_xml: bytes) -> Delivery:
         with self._lock:
@@ -154,13 +157,13 @@ class CallbackDispatcher:
         return False
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(
-            timeout=self.config.callback_timeout_seconds * self.config.callback_attempts + 5
-        )
+        for _thread in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=self.config.callback_timeout_seconds * self.config.callback_attempts + 5)
         self._http.close()
 
-    # -- the delivery thread --
+    # -- the delivery threads --
 
     def _run(self) -> None:
         while True:

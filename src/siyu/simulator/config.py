@@ -29,6 +29,9 @@ class TwinConfig:
     callback_timeout_seconds: float = 5.0
     callback_attempts: int = 3
     callback_retry_delay_seconds: float = 0.0
+    # Threads delivering callbacks. One keeps them in order, which tests rely on; a burst of
+    # adds needs several (one delivery thread carries about 100 callbacks/s).
+    callback_threads: int = 1
     seed: int = 0  # seeds generated ids and tokens, so a run is reproducible
     # WECOM.md §4 [sdk]: a group holds at most 500; past 200 members QR joins stop working.
     group_max_members: int = 500

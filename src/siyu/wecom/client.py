@@ -204,6 +204,15 @@ class RateLimiter:
 
 
 RATE_LIMITER = RateLimiter()
+# This process's copy of each cached access token: (token, until when, monotonic). Short, so a
+# token another process forgot (WeCom said it is invalid) is dropped here soon after too.
+TOKEN_MEMO_SECONDS = 30.0
+_TOKEN_MEMO: dict[str, tuple[str, float]] = {}
+
+
+def forget_remembered_tokens() -> None:
+    """Drop this process's copies of access tokens (the shared cache keeps its own)."""
+    _TOKEN_MEMO.clear()
 
 
 # --- the client --------------------------------------------------------------------------------
@@ -273,6 +282,11 @@ class WeComClient:
         if self._owns_http:
             self.http.close()
 
+    def with_options(self, options: ClientOptions) -> WeComClient:
+        """A client for the same connection with other options (a deadline of its own), sharing
+        this one's HTTP connection pool; safe to use from several threads at once."""
+        return WeComClient(self.connection, self.http, options=options)
+
     def __enter__(self) -> WeComClient:
         return self
 
@@ -288,17 +302,25 @@ class WeComClient:
         return AccessToken.model_validate(data)
 
     def access_token(self) -> str:
-        """The cached token, fetched when missing or within the refresh margin of expiry."""
+        """The cached token, fetched when missing or within the refresh margin of expiry. The
+        shared cache is read at most every `TOKEN_MEMO_SECONDS` per process: on the database
+        cache each read is a query, and a burst of welcome messages makes one call per add."""
+        memo = _TOKEN_MEMO.get(self._token_key)
+        if memo and memo[1] > time.monotonic():
+            return memo[0]
         cached = cache.get(self._token_key)
         if cached:
+            _TOKEN_MEMO[self._token_key] = (str(cached), time.monotonic() + TOKEN_MEMO_SECONDS)
             return str(cached)
         token = self.get_token()
         lifetime = token.expires_in - self.options.token_refresh_margin_seconds
         if lifetime > 0:
             cache.set(self._token_key, token.access_token, timeout=lifetime)
+            _TOKEN_MEMO[self._token_key] = (token.access_token, time.monotonic() + min(lifetime, TOKEN_MEMO_SECONDS))
         return token.access_token
 
     def forget_token(self) -> None:
+        _TOKEN_MEMO.pop(self._token_key, None)
         cache.delete(self._token_key)
 
     # -- staff --
@@ -763,8 +785,8 @@ class WeComClient:
         started: float,
         attempt: int,
     ) -> None:
-        ApiCall.objects.create(
-            workspace=self.connection.workspace,
+        ApiCall.unscoped.create(  # the connection's brand, by id: `.workspace` would be a query per call
+            workspace_id=self.connection.workspace_id,
             endpoint=endpoint[:80],
             http_status=status,
             errcode=errcode,

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import OperationalError, close_old_connections, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +28,7 @@ from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.wecom import events as ev
-from siyu.wecom import parsing
+from siyu.wecom import parsing, spool
 from siyu.wecom.crypto import CallbackCipher, CallbackCryptoError
 from siyu.wecom.models import (
     WECOM_API_BASE,
@@ -119,8 +123,12 @@ class CallbackRefused(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
+    """A stored callback: `event_id` is its inbox row's id or, when `spooled` (SQLite), its spool
+    row's id (see `wecom.spool`); `duplicate` if it is a repeat delivery of a callback still there."""
+
     event_id: int
     duplicate: bool
+    spooled: bool = False
 
 
 # Callbacks are the hot path: each web process keeps a brand's connection and cipher for a few
@@ -184,7 +192,9 @@ def receive_callback(
 ) -> Accepted:
     """Verify, decrypt and store one callback, and enqueue its processing after commit.
 
-    A repeat delivery (same dedupe key) is counted and acknowledged without a second effect."""
+    On SQLite the callback is stored in the spool (`wecom.spool`), committed when this returns;
+    a spool that cannot take it raises, and the endpoint answers 500 (WeCom retries). A repeat
+    delivery (same dedupe key) is counted and acknowledged without a second effect."""
     connection, cipher = _find_connection(slug)
     problem = _timestamp_problem(timestamp, now or timezone.now())
     if problem:
@@ -198,6 +208,12 @@ def receive_callback(
     except parsing.MalformedCallback as exc:
         raise _refuse(connection, "malformed_event", str(exc), remote_addr) from exc
 
+    if spool.in_use():
+        row_id, deliveries = spool.put(connection.workspace_id, callback.dedupe_key, callback.kind[:80],
+                                       inner.decode("utf-8", errors="replace"), callback.fields)
+        if deliveries == 1:
+            wake_drain()
+        return Accepted(row_id, duplicate=deliveries > 1, spooled=True)
     event_id, deliveries = _store(connection.workspace_id, callback, inner)
     if deliveries == 1:
         transaction.on_commit(schedule_drain)
@@ -232,19 +248,102 @@ _next_drain = 0.0
 DRAIN_TASK = "siyu.wecom.tasks.drain_inbox"
 
 
-def schedule_drain() -> None:
-    """Ask a worker to drain the inbox, at most once per window per process.
-
-    The task runs no earlier than the window's end, so every callback stored in this process
-    during the window is committed before the task looks: one task serves many callbacks."""
+def _drain_window() -> float | None:
+    """The seconds until this process may enqueue the next drain task, or None if it may now (and
+    the window starts)."""
     global _next_drain
-    delay = settings.SIYU["INBOX_DRAIN_DELAY_MS"] / 1000
     now = time.monotonic()
     if now < _next_drain:
-        return
-    _next_drain = now + delay
+        return _next_drain - now
+    _next_drain = now + settings.SIYU["INBOX_DRAIN_DELAY_MS"] / 1000
+    return None
+
+
+def _enqueue_drain() -> None:
+    # The task runs no earlier than the window's end, so every callback stored in this process
+    # during the window is committed before the task looks: one task serves many callbacks.
+    delay = settings.SIYU["INBOX_DRAIN_DELAY_MS"] / 1000
     run_after = timezone.now() + dt.timedelta(seconds=delay) if delay else None
     enqueue(DRAIN_TASK, run_after=run_after, on_commit=False)
+
+
+def schedule_drain() -> None:
+    """Ask a worker to drain the inbox, at most once per window per process."""
+    if _drain_window() is None:
+        _enqueue_drain()
+
+
+# --- waking the drain on SQLite --------------------------------------------------------------
+#
+# Enqueueing the drain task writes to the main database, whose write lock the worker holds almost
+# all the time: a request that enqueued would wait for it again. So the request enqueues only if
+# it can without waiting, and otherwise leaves it to a thread of its process that waits for the
+# lock. If that thread's enqueue fails, the sweep (`requeue_unprocessed`) still finds the callbacks.
+
+def _drain_waiting() -> bool:
+    """A drain task is queued and not started yet: it will see whatever is committed now."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(status="READY", task_path=DRAIN_TASK).exists()
+
+
+@contextmanager
+def _no_lock_wait() -> Iterator[None]:
+    """Fail at once (OperationalError, "database is locked") instead of waiting for SQLite's write lock."""
+    timeout_ms = int(db_connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+    with db_connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+
+
+class _DrainWaker:
+    """The web process's thread that enqueues the drain task when a request could not."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._asked = threading.Event()
+        threading.Thread(target=self._run, name="inbox-drain-waker", daemon=True).start()
+
+    def ask(self) -> None:
+        self._asked.set()
+
+    def _run(self) -> None:
+        while True:
+            self._asked.wait()
+            self._asked.clear()
+            try:
+                if not _drain_waiting():
+                    _enqueue_drain()
+            except Exception:
+                logger.exception("could not enqueue the inbox drain; the sweep will")
+            finally:
+                close_old_connections()
+
+
+_waker: _DrainWaker | None = None
+_waker_lock = threading.Lock()
+
+
+def wake_drain() -> None:
+    """After a callback is spooled: make sure a drain task will look, at most once per window per
+    process, without making the request wait for the main database."""
+    global _waker
+    if _drain_window() is not None:
+        return
+    try:
+        if _drain_waiting():
+            return
+        with _no_lock_wait():
+            _enqueue_drain()
+    except OperationalError:
+        with _waker_lock:
+            if _waker is None or _waker.pid != os.getpid():
+                _waker = _DrainWaker()
+        _waker.ask()
 
 
 def _read(stored: InboundEvent) -> ev.WeComEvent | InboundStatus:
@@ -258,50 +357,65 @@ def _read(stored: InboundEvent) -> ev.WeComEvent | InboundStatus:
 
 
 def drain(batch_size: int = 100) -> int:
-    """Turn stored callbacks into domain events, oldest first, a batch per transaction.
+    """Turn stored callbacks into domain events, oldest first, a batch per transaction; on SQLite,
+    move each batch from the spool into the inbox first (`wecom.spool`).
 
     Rows are locked with SKIP LOCKED on PostgreSQL, so several workers drain side by side. The bus
     deduplicates on the inbox key, so a batch replayed after a crash publishes nothing twice."""
     done = 0
+    spooled = spool.in_use()
     while True:
-        with transaction.atomic():
-            batch = list(
-                InboundEvent.unscoped.select_for_update(skip_locked=True, of=("self",))
-                .select_related("workspace")
-                .filter(status=InboundStatus.RECEIVED)
-                .order_by("id")[:batch_size]
-            )
-            if not batch:
-                return done
-            outcomes: dict[str, list[int]] = {}
-            to_publish: dict[int, list[events.Publication]] = {}
-            workspaces = {}
-            for stored in batch:
-                result = _read(stored)
-                if result == InboundStatus.FAILED:
-                    InboundEvent.unscoped.filter(pk=stored.pk).update(status=result, error=stored.error)
-                    continue
-                if isinstance(result, ev.WeComEvent):
-                    workspaces[stored.workspace_id] = stored.workspace
-                    to_publish.setdefault(stored.workspace_id, []).append(
-                        events.Publication(result, f"wecom:{stored.dedupe_key}", result.occurred_at)
-                    )
-                    result = InboundStatus.PROCESSED
-                outcomes.setdefault(result, []).append(stored.pk)
-            for workspace_id, publications in to_publish.items():
-                events.publish_many(workspaces[workspace_id], publications)
-            # One UPDATE per outcome: bulk_update's per-row CASE costs more than the work itself.
-            now = timezone.now()
-            for status, ids in outcomes.items():
-                InboundEvent.unscoped.filter(pk__in=ids).update(status=status, processed_at=now)
-        done += len(batch)
+        moved = spool.move(batch_size) if spooled else 0
+        processed = _drain_batch(batch_size)
+        done += processed
+        # A part batch means the inbox was empty: stop rather than poll it a callback at a time
+        # (the next callback schedules the next drain). A busy drain would otherwise hand its
+        # subscribers, the welcome lane's batches among them, one event each.
+        if moved < batch_size and processed < batch_size:
+            return done
+
+
+def _drain_batch(batch_size: int) -> int:
+    with transaction.atomic():
+        batch = list(
+            InboundEvent.unscoped.select_for_update(skip_locked=True, of=("self",))
+            .select_related("workspace")
+            .filter(status=InboundStatus.RECEIVED)
+            .order_by("id")[:batch_size]
+        )
+        if not batch:
+            return 0
+        outcomes: dict[str, list[int]] = {}
+        to_publish: dict[int, list[events.Publication]] = {}
+        workspaces = {}
+        for stored in batch:
+            result = _read(stored)
+            if result == InboundStatus.FAILED:
+                InboundEvent.unscoped.filter(pk=stored.pk).update(status=result, error=stored.error)
+                continue
+            if isinstance(result, ev.WeComEvent):
+                workspaces[stored.workspace_id] = stored.workspace
+                to_publish.setdefault(stored.workspace_id, []).append(
+                    events.Publication(result, f"wecom:{stored.dedupe_key}", result.occurred_at)
+                )
+                result = InboundStatus.PROCESSED
+            outcomes.setdefault(result, []).append(stored.pk)
+        for workspace_id, publications in to_publish.items():
+            events.publish_many(workspaces[workspace_id], publications)
+        # One UPDATE per outcome: bulk_update's per-row CASE costs more than the work itself.
+        now = timezone.now()
+        for status, ids in outcomes.items():
+            InboundEvent.unscoped.filter(pk__in=ids).update(status=status, processed_at=now)
+    return len(batch)
 
 
 def requeue_unprocessed(now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(seconds=60)) -> int:
-    """The sweep: callbacks still waiting after the grace period (a lost or failed drain task)
-    get a new drain task."""
+    """The sweep: callbacks still waiting after the grace period (a lost or failed drain task),
+    in the inbox or in the spool, get a new drain task."""
     now = now or timezone.now()
     waiting = InboundEvent.unscoped.filter(status=InboundStatus.RECEIVED, received_at__lt=now - grace).count()
+    if spool.in_use():
+        waiting += spool.waiting(older_than=now - grace)
     if waiting:
         enqueue(DRAIN_TASK, on_commit=False)
     return waiting
@@ -392,7 +506,13 @@ def health(workspace: Workspace, membership: Membership | None, now: dt.datetime
 
 
 def inbox_backlog(workspace: Workspace) -> tuple[int, dt.datetime | None]:
-    """The brand's callbacks stored but not yet processed, and when the oldest arrived."""
+    """The brand's callbacks stored but not yet processed (the spool's included), and when the
+    oldest arrived."""
     waiting = InboundEvent.objects.for_workspace(workspace).filter(status=InboundStatus.RECEIVED)
     found = waiting.aggregate(n=Count("id"), oldest=Min("received_at"))
-    return found["n"], found["oldest"]
+    count, oldest = found["n"], found["oldest"]
+    if spool.in_use():
+        spooled, spooled_oldest = spool.backlog(workspace.pk)
+        count += spooled
+        oldest = min(filter(None, (oldest, spooled_oldest)), default=None)
+    return count, oldest

@@ -57,8 +57,8 @@ def account_for_userid(workspace: Workspace, userid: str) -> StaffAccount:
     return account
 
 
-def record_follow_change(account: StaffAccount, at: dt.datetime, *, added: bool) -> None:
-    """Count one friend gained (`added`) or lost on the account and on its day.
+def record_follow_change(account: StaffAccount, at: dt.datetime, *, added: bool, count: int = 1) -> None:
+    """Count one friend (or `count` friends) gained (`added`) or lost on the account and on its day.
 
     Called by the customers app inside the transaction that creates, reactivates or ends the
     follow relation, so the counters move exactly once per real change. An add that carries the
@@ -67,11 +67,11 @@ def record_follow_change(account: StaffAccount, at: dt.datetime, *, added: bool)
     with transaction.atomic():
         StaffAccount.unscoped.filter(pk=account.pk).update(
             # never below zero, even for a loss of a friend made before the first sync
-            friend_count=F("friend_count") + 1 if added
-            else Case(When(friend_count__gt=0, then=F("friend_count") - 1), default=Value(0)))
+            friend_count=F("friend_count") + count if added
+            else Case(When(friend_count__gte=count, then=F("friend_count") - count), default=Value(0)))
         row, _ = AccountDay.unscoped.get_or_create(workspace_id=account.workspace_id, account=account, day=day)
         column = "adds" if added else "losses"
-        AccountDay.unscoped.filter(pk=row.pk).update(**{column: F(column) + 1})
+        AccountDay.unscoped.filter(pk=row.pk).update(**{column: F(column) + count})
         if added:
             raise_alert_if_crossed(account.pk)
 

@@ -25,11 +25,12 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import close_old_connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
@@ -37,6 +38,7 @@ from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, We
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Workspace
+from siyu.core.tenancy import workspace_context
 from siyu.customers import services as customers
 from siyu.customers.models import FollowRelation
 from siyu.wecom.client import Attachment, ClientOptions, WeComClient, WeComError, WeComUnavailable
@@ -180,130 +182,231 @@ def claim_welcome(record: WelcomeRecord) -> bool:
                 .update(status=WelcomeStatus.SENDING))
 
 
-def record_welcome(record: WelcomeRecord, status: WelcomeStatus, note: str = "") -> bool:
-    """Record the add's outcome, once (an outcome already recorded is never overwritten); sent
-    and missed go on the customer's timeline. True when this call recorded it."""
-    note = note[:NOTE_MAX_CHARS]
+def record_welcome(record: WelcomeRecord, status: WelcomeStatus, note: str = "",
+                   *, only_if: Sequence[WelcomeStatus] = _OPEN) -> bool:
+    """Record the add's outcome, once (an outcome already recorded is never overwritten; `only_if`
+    narrows the statuses it may replace); sent and missed go on the customer's timeline. True
+    when this call recorded it."""
+    return record_welcomes([(record, status, note)], only_if=only_if)[0]
+
+
+def record_welcomes(outcomes: Sequence[tuple[WelcomeRecord, WelcomeStatus, str]],
+                    *, only_if: Sequence[WelcomeStatus] = _OPEN) -> list[bool]:
+    """`record_welcome` for a batch of one brand's adds, with their timeline entries in one insert."""
+    recorded: list[bool] = []
+    notes: list[customers.TimelineNote] = []
     with transaction.atomic():
-        if not WelcomeRecord.unscoped.filter(pk=record.pk, status__in=_OPEN).update(status=status, note=note):
-            return False
-        record.status, record.note = status, note
-        kind = _ON_TIMELINE.get(status)
-        if kind is not None:
+        for record, status, note in outcomes:
+            note = note[:NOTE_MAX_CHARS]
+            done = bool(WelcomeRecord.unscoped.filter(pk=record.pk, status__in=only_if).update(status=status, note=note))
+            recorded.append(done)
+            kind = _ON_TIMELINE.get(status)
+            if not done or kind is None:
+                continue
+            record.status, record.note = status, note
             relation = record.relation
-            customers.add_timeline(relation.workspace, relation.customer, kind, timezone.now(),
-                                   account_id=relation.account_id, detail=note,
-                                   dedupe_key=f"welcome:{relation.pk}:{int(record.added_at.timestamp())}")
-        return True
+            notes.append(customers.TimelineNote(
+                relation.customer, kind, timezone.now(), account_id=relation.account_id, detail=note,
+                dedupe_key=f"welcome:{relation.pk}:{int(record.added_at.timestamp())}"))
+        if notes:
+            customers.add_timelines(outcomes[0][0].relation.workspace, notes)
+    return recorded
 
 
-def welcome_new_friend(
-    workspace: Workspace,
-    *,
-    staff_userid: str,
-    external_userid: str,
-    state: str,
-    welcome_code: str,
-    at: dt.datetime,
-    now: dt.datetime | None = None,
-) -> WelcomeStatus | None:
-    """Keep the add and decide its welcome: record NO_CODE, NOT_CONFIGURED or MISSED, or claim
-    it, issue the code's welfare and schedule the send for after commit (status SENDING).
-    Returns the status set now, or None when this add's welcome was already decided (a
-    replay, or an older add of a relation re-added since). Call inside a transaction."""
-    relation = customers.record_add(workspace, staff_userid=staff_userid, external_userid=external_userid,
-                                    state=state, at=at)
-    if relation.added_at != at:
-        return None
-    record = open_welcome(workspace, relation)
-    if record.status != WelcomeStatus.PENDING:
-        return None
-    if not welcome_code:
-        record_welcome(record, WelcomeStatus.NO_CODE,
-                                 _("WeCom gave no welcome code (an admin welcome message is set, or the pair chatted before)."))
-        return WelcomeStatus.NO_CODE
-    code = ChannelCode.objects.for_workspace(workspace).filter(state=state, active=True).first() if state else None
-    if code is None or not (code.welcome_text.strip() or code.welcome_attachments):
-        note = _("No active channel code for this state.") if code is None else _("The code has no welcome message.")
-        record_welcome(record, WelcomeStatus.NOT_CONFIGURED, note)
-        return WelcomeStatus.NOT_CONFIGURED
+@dataclass(frozen=True)
+class NewFriend:
+    """An add as its welcome needs it (from `FriendAdded` or `FriendHalfAdded`)."""
+
+    staff_userid: str
+    external_userid: str
+    state: str
+    welcome_code: str
+    at: dt.datetime
+
+
+def welcome_new_friends(workspace: Workspace, adds: Sequence[NewFriend], now: dt.datetime | None = None
+                        ) -> list[WelcomeStatus | None]:
+    """The welcome lane: welcome a batch of adds, each inside WeCom's 20 s window.
+
+    Adds already past the window are skipped without a query: under a burst the lane spends its
+    capacity only on adds that can still make it, and `settle_late_welcome` (run for every add
+    with the channel's bookkeeping) records them as missed. The others are kept and decided in one
+    transaction (NO_CODE, NOT_CONFIGURED, or claimed with their welfare issued); once it commits,
+    the claimed welcomes are sent side by side (`send_claimed_welcomes`). Returns each add's
+    status, None where this call decided nothing (past the window, or decided before)."""
     now = now or timezone.now()
-    if now - at > WELCOME_WINDOW:
-        record_welcome(record, WelcomeStatus.MISSED, _age_note(now - at))
-        return WelcomeStatus.MISSED
+    due = [add for add in adds if now - add.at <= WELCOME_WINDOW]
+    codes = {code.state: code for code in ChannelCode.objects.for_workspace(workspace)
+             .filter(state__in={add.state for add in due if add.state}, active=True)}
+    decided: dict[NewFriend, WelcomeStatus | WelcomeJob | None] = {}
+    with transaction.atomic():
+        relations = customers.record_adds(workspace, [
+            customers.NewAdd(add.staff_userid, add.external_userid, add.state, add.at) for add in due])
+        current = [relation for add, relation in zip(due, relations, strict=True) if relation.added_at == add.at]
+        records = _open_welcomes(workspace, current)
+        accounts = StaffAccount.objects.for_workspace(workspace).select_related("persona").in_bulk(
+            {relation.account_id for relation in current})
+        for add, relation in zip(due, relations, strict=True):
+            record = records.get((relation.pk, add.at))
+            # None: an older add of a relation re-added since, or a repeat of an add decided before
+            if record is not None and record.status == WelcomeStatus.PENDING:
+                decided[add] = _decide(workspace, add, record, codes.get(add.state), accounts[relation.account_id], now)
+    jobs = [job for job in decided.values() if isinstance(job, WelcomeJob)]
+    sent = dict(zip([job.record_id for job in jobs], send_claimed_welcomes(workspace, jobs), strict=True))
+    out: list[WelcomeStatus | None] = []
+    for add in adds:
+        found = decided.get(add)
+        out.append(sent[found.record_id] if isinstance(found, WelcomeJob) else found)
+    return out
+
+
+def _open_welcomes(workspace: Workspace, relations: list[FollowRelation]
+                   ) -> dict[tuple[int, dt.datetime], WelcomeRecord]:
+    """`open_welcome` for a batch: each relation's current add's record, keyed (relation, add time)."""
+    WelcomeRecord.unscoped.bulk_create([WelcomeRecord(workspace=workspace, relation=relation, added_at=relation.added_at)
+                                        for relation in relations], ignore_conflicts=True)
+    by_pk = {relation.pk: relation for relation in relations}
+    found = {}
+    for record in WelcomeRecord.objects.for_workspace(workspace).filter(relation__in=relations):
+        relation = by_pk[record.relation_id]
+        if record.added_at == relation.added_at:
+            record.relation = relation
+            found[(relation.pk, record.added_at)] = record
+    return found
+
+
+def _without_send(add: NewFriend, code: ChannelCode | None) -> tuple[WelcomeStatus, str] | None:
+    """The outcome of an add that has nothing to send, with its note; None when there is."""
+    if not add.welcome_code:
+        return WelcomeStatus.NO_CODE, _(
+            "WeCom gave no welcome code (an admin welcome message is set, or the pair chatted before).")
+    if code is None:
+        return WelcomeStatus.NOT_CONFIGURED, _("No active channel code for this state.")
+    if not (code.welcome_text.strip() or code.welcome_attachments):
+        return WelcomeStatus.NOT_CONFIGURED, _("The code has no welcome message.")
+    return None
+
+
+def _decide(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: ChannelCode | None,
+            account: StaffAccount, now: dt.datetime) -> WelcomeStatus | WelcomeJob | None:
+    nothing = _without_send(add, code)
+    if nothing is not None:
+        record_welcome(record, *nothing)
+        return nothing[0]
+    assert code is not None  # noqa: S101 - `_without_send` returned None, so there is one
     if not claim_welcome(record):
         return None
-    account = StaffAccount.objects.for_workspace(workspace).select_related("persona").get(pk=relation.account_id)
     welfare, welfare_note = "", ""
-    if code.welfare is not None:  # no query without a welfare_id
-        outcome = try_issue_welfare(workspace, code.welfare, relation.customer, code, account, now)
+    welfare_offer = code.welfare if code.welfare_id is not None else None  # no query without one
+    if welfare_offer is not None:
+        outcome = try_issue_welfare(workspace, welfare_offer, record.relation.customer, code, account, now)
         welfare, welfare_note = welfare_text(outcome.grant), outcome.reason
-    job = WelcomeJob(
-        workspace_id=workspace.pk, record_id=record.pk, welcome_code=welcome_code, occurred_at=at,
+    return WelcomeJob(
+        workspace_id=workspace.pk, record_id=record.pk, welcome_code=add.welcome_code, occurred_at=add.at,
         text=code.welcome_text, attachments=list(code.welcome_attachments),
         persona_name=account.persona.name if account.persona else "", staff_name=account.name or account.userid,
         welfare=welfare, welfare_note=welfare_note,
     )
-    transaction.on_commit(lambda: send_claimed_welcome(workspace, job))
-    return WelcomeStatus.SENDING
 
 
-def send_claimed_welcome(workspace: Workspace, job: WelcomeJob, now: dt.datetime | None = None) -> WelcomeStatus:
-    """Send a claimed welcome message and record WeCom's answer. Never raises for WeCom's
-    errors; never called twice for one claim."""
-    record = (WelcomeRecord.objects.for_workspace(workspace).select_related("relation__customer")
-              .get(pk=job.record_id))
-    try:
-        return _send(workspace, record, job, now)
-    except Exception as exc:  # the claim stays recorded; say what happened rather than "sending" forever
-        logger.exception("welcome message of relation %s failed", record.relation_id)
-        record_welcome(record, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s")
-                                 % {"error": f"{type(exc).__name__}: {exc}"})
-        return WelcomeStatus.MISSED
+def settle_late_welcome(workspace: Workspace, relation: FollowRelation, add: NewFriend,
+                        now: dt.datetime | None = None) -> bool:
+    """Open the add's welcome record, and if it is still pending after the window closed (the
+    lane never reached it in time), record why it went unsent. Run for every add after the lane's
+    turn; only a pending record is settled, never one a worker has claimed. True when settled."""
+    if relation.added_at != add.at:
+        return False
+    record = open_welcome(workspace, relation)
+    now = now or timezone.now()
+    if record.status != WelcomeStatus.PENDING or now - add.at <= WELCOME_WINDOW:
+        return False
+    code = ChannelCode.objects.for_workspace(workspace).filter(state=add.state, active=True).first() if add.state else None
+    status, note = _without_send(add, code) or (WelcomeStatus.MISSED, _age_note(now - add.at))
+    return record_welcome(record, status, note, only_if=[WelcomeStatus.PENDING])
 
 
-def _send(workspace: Workspace, record: WelcomeRecord, job: WelcomeJob, now: dt.datetime | None) -> WelcomeStatus:
+# Sends in flight at once per worker process: a send is mostly waiting for WeCom's answer.
+SEND_THREADS = 16
+_senders = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="welcome-send")
+
+
+def send_claimed_welcomes(workspace: Workspace, jobs: Sequence[WelcomeJob], now: dt.datetime | None = None
+                          ) -> list[WelcomeStatus]:
+    """Send claimed welcome messages side by side over one HTTP connection pool, and record
+    WeCom's answers. Never raises for WeCom's errors; never called twice for one claim."""
+    if not jobs:
+        return []
+    records = {r.pk: r for r in WelcomeRecord.objects.for_workspace(workspace).select_related("relation__customer", "relation__workspace")
+               .filter(pk__in=[job.record_id for job in jobs])}
     connection = connection_of(workspace)
     if connection is None:
-        record_welcome(record, WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))
-        return WelcomeStatus.MISSED
-    customer = customers.ensure_profile(workspace, record.relation.customer)
+        answers = [(WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))] * len(jobs)
+    else:
+        with WeComClient(connection) as pool:
+            language = translation.get_language()
+            answers = list(_senders.map(
+                lambda job: _in_thread(workspace, language, pool, records[job.record_id], job, now), jobs))
+    record_welcomes([(records[job.record_id], status, note) for job, (status, note) in zip(jobs, answers, strict=True)])
+    return [status for status, _note in answers]
+
+
+def _in_thread(workspace: Workspace, language: str | None, pool: WeComClient, record: WelcomeRecord,
+               job: WelcomeJob, now: dt.datetime | None) -> tuple[WelcomeStatus, str]:
+    try:  # a pool thread inherits neither the caller's workspace nor its language
+        with workspace_context(workspace), translation.override(language):
+            return _send(workspace, pool, record, job, now)
+    except Exception as exc:  # the claim stays recorded; say what happened rather than "sending" forever
+        logger.exception("welcome message of relation %s failed", record.relation_id)
+        return WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s") % {
+            "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        close_old_connections()  # this thread's own database connection
+
+
+def _send(workspace: Workspace, pool: WeComClient, record: WelcomeRecord, job: WelcomeJob,
+          now: dt.datetime | None) -> tuple[WelcomeStatus, str]:
     now = now or timezone.now()
     left = WELCOME_WINDOW - (now - job.occurred_at)
     if left <= dt.timedelta(0):
-        record_welcome(record, WelcomeStatus.MISSED, _age_note(now - job.occurred_at))
-        return WelcomeStatus.MISSED
+        return WelcomeStatus.MISSED, _age_note(now - job.occurred_at)
+    # Never wait, nor back off from a rate limit, past the add's window.
+    seconds = left.total_seconds()
+    client = pool.with_options(ClientOptions(timeout_seconds=max(1.0, min(CALL_TIMEOUT_SECONDS, seconds)),
+                                             limit_backoff_seconds=min(1.0, seconds / 4)))
+    customer = record.relation.customer
+    if "{customer_nickname}" in job.text:  # the only part of the message that needs WeCom's profile
+        customer = customers.ensure_profile(workspace, customer, client)
     text = render_welcome(job.text, {
         "customer_nickname": customer.name, "persona_name": job.persona_name,
         "staff_name": job.staff_name, "welfare": job.welfare,
     })
-    options = ClientOptions(timeout_seconds=max(1.0, min(CALL_TIMEOUT_SECONDS, left.total_seconds())))
     try:
-        with WeComClient(connection, options=options) as client:
-            client.send_welcome_message(job.welcome_code, text, to_attachments(job.attachments))
+        client.send_welcome_message(job.welcome_code, text, to_attachments(job.attachments))
     except WeComUnavailable as exc:
-        note = _("No answer from WeCom (%(error)s); not retried, since the message may have been delivered "
-                 "and a welcome code works once.") % {"error": exc.errmsg[:120]}
-        record_welcome(record, WelcomeStatus.MISSED, note)
-        return WelcomeStatus.MISSED
+        return WelcomeStatus.MISSED, _(
+            "No answer from WeCom (%(error)s); not retried, since the message may have been delivered "
+            "and a welcome code works once.") % {"error": exc.errmsg[:120]}
     except WeComError as exc:
-        record_welcome(record, WelcomeStatus.MISSED,
-                                 _("WeCom refused: %(code)s %(msg)s") % {"code": exc.errcode, "msg": exc.errmsg})
-        return WelcomeStatus.MISSED
+        return WelcomeStatus.MISSED, _("WeCom refused: %(code)s %(msg)s") % {"code": exc.errcode, "msg": exc.errmsg}
     # The event's time has whole seconds (WeCom's CreateTime), so this is an upper bound.
     note = _("Sent within %(s)s s of the add.") % {"s": f"{(timezone.now() - job.occurred_at).total_seconds():.1f}"}
     if job.welfare_note:
         note += " " + _("Without welfare: %(reason)s.") % {"reason": job.welfare_note}
-    record_welcome(record, WelcomeStatus.SENT, note)
-    return WelcomeStatus.SENT
+    return WelcomeStatus.SENT, note
 
 
 def sweep_stuck_welcomes(workspace: Workspace, now: dt.datetime | None = None) -> int:
-    """Record as missed the welcome sends left "sending" by a worker that stopped between claiming
-    and recording WeCom's answer; whether WeCom delivered it is unknown, and the note says so."""
+    """Record as missed the welcomes still open long after their window: sends left "sending" by a
+    worker that stopped between claiming and recording WeCom's answer (whether WeCom delivered it
+    is unknown, and the note says so), and adds no worker reached while one could still send."""
     cutoff = (now or timezone.now()) - STUCK_AFTER
     stuck = WelcomeRecord.objects.for_workspace(workspace).filter(
-        status=WelcomeStatus.SENDING, added_at__lt=cutoff).select_related("relation__customer")
-    note = _("The worker stopped while sending; WeCom's answer was never recorded, so the customer may or "
-             "may not have received it.")
-    return sum(record_welcome(record, WelcomeStatus.MISSED, note) for record in stuck)
+        status__in=_OPEN, added_at__lt=cutoff).select_related("relation__customer")
+    notes = {
+        WelcomeStatus.SENDING: _("The worker stopped while sending; WeCom's answer was never recorded, so the "
+                                 "customer may or may not have received it."),
+        WelcomeStatus.PENDING: _("No worker reached this add within WeCom's 20 s window."),
+    }
+    return sum(record_welcome(record, WelcomeStatus.MISSED, notes[WelcomeStatus(record.status)],
+                              only_if=[WelcomeStatus(record.status)])
+               for record in stuck)

@@ -16,15 +16,19 @@ from siyu.customers.services.common import (  # noqa: F401 - re-exported
     CHANGED_BATCH,
     DETAIL_MAX_CHARS,
     PHONE_ROLES,
+    TimelineNote,
     add_timeline,
+    add_timelines,
     customers_changed,
     has_timeline,
     may_see_phone,
     shown_phone,
 )
 from siyu.customers.services.follows import (  # noqa: F401 - re-exported
+    NewAdd,
     mark_engaged,
     record_add,
+    record_adds,
     record_group_change,
     record_loss,
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from siyu.core import events
 from siyu.core.contract import timeline_kinds
@@ -24,6 +26,18 @@ def _declared_kinds() -> frozenset[str]:
     return frozenset(timeline_kinds())
 
 
+@dataclass(frozen=True)
+class TimelineNote:
+    """One entry for `add_timelines`."""
+
+    customer: Customer
+    kind: str
+    at: dt.datetime
+    account_id: int | None = None
+    detail: str = ""
+    dedupe_key: str = ""
+
+
 def add_timeline(
     workspace: Workspace,
     customer: Customer,
@@ -36,12 +50,18 @@ def add_timeline(
 ) -> None:
     """One entry on the customer's timeline; with a `dedupe_key`, a repeat inserts nothing
     (an insert that ignores the unique conflict, so two workers cannot both add it)."""
-    if kind not in _declared_kinds():
-        raise ValueError(f"timeline kind {kind!r} is not declared by an installed app (SiyuApp.timeline_kinds)")
+    add_timelines(workspace, [TimelineNote(customer, kind, at, account_id, detail, dedupe_key)])
+
+
+def add_timelines(workspace: Workspace, notes: Sequence[TimelineNote]) -> None:
+    """`add_timeline` for many entries in one insert."""
+    for note in notes:
+        if note.kind not in _declared_kinds():
+            raise ValueError(f"timeline kind {note.kind!r} is not declared by an installed app (SiyuApp.timeline_kinds)")
     TimelineEntry.unscoped.bulk_create(
-        [TimelineEntry(workspace=workspace, customer=customer, kind=kind, at=at, account_id=account_id,
-                       detail=detail[:DETAIL_MAX_CHARS], dedupe_key=dedupe_key)],
-        ignore_conflicts=bool(dedupe_key),
+        [TimelineEntry(workspace=workspace, customer=n.customer, kind=n.kind, at=n.at, account_id=n.account_id,
+                       detail=n.detail[:DETAIL_MAX_CHARS], dedupe_key=n.dedupe_key) for n in notes],
+        ignore_conflicts=any(n.dedupe_key for n in notes),
     )
 
 

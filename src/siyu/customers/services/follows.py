@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
+from siyu.accounts.models import StaffAccount
 from siyu.accounts.services import account_for_userid, record_follow_change
 from siyu.core import events
 from siyu.core.models import Workspace
@@ -17,8 +21,10 @@ from siyu.customers.models import (
     Customer,
     DeletedBy,
     FollowRelation,
+    TimelineEntry,
 )
 from siyu.customers.services.common import (
+    DETAIL_MAX_CHARS,
     add_timeline,
     customers_changed,
 )
@@ -89,6 +95,82 @@ def record_add(
                 added_at=at, state=state, add_way=add_way, times_added=1)
             relation.refresh_from_db()
         return relation
+
+
+@dataclass(frozen=True)
+class NewAdd:
+    """One add for `record_adds`."""
+
+    staff_userid: str
+    external_userid: str
+    state: str
+    at: dt.datetime
+
+
+def record_adds(workspace: Workspace, adds: Sequence[NewAdd]) -> list[FollowRelation]:
+    """`record_add` for a batch (the welcome lane's: a burst of adds, most of them new), with the
+    same effects: relations that do not exist yet are created together, with their customers,
+    counters, ADDED timeline entries and `customers.follow_started` in a few statements instead of
+    some twenty each; every other add (a re-add, a repeat) goes through `record_add`. Returns each
+    add's relation, in order. Call inside a transaction."""
+    if not adds:
+        return []
+    with transaction.atomic():
+        accounts = {a.userid: a for a in StaffAccount.objects.for_workspace(workspace)
+                    .filter(userid__in={add.staff_userid for add in adds})}
+        external_ids = {add.external_userid for add in adds}
+        first_seen: dict[str, dt.datetime] = {}
+        for add in adds:
+            first_seen[add.external_userid] = min(add.at, first_seen.get(add.external_userid, add.at))
+        Customer.unscoped.bulk_create(
+            [Customer(workspace=workspace, external_userid=e, first_added_at=first_seen[e]) for e in external_ids],
+            ignore_conflicts=True)
+        customers = {c.external_userid: c for c in Customer.objects.for_workspace(workspace)
+                     .filter(external_userid__in=external_ids)}
+        taken = set(FollowRelation.objects.for_workspace(workspace)
+                    .filter(customer__in=customers.values(), account__in=accounts.values())
+                    .values_list("account_id", "customer_id"))
+        fresh: dict[tuple[int, int], FollowRelation] = {}
+        for add in adds:
+            account, customer = accounts.get(add.staff_userid), customers[add.external_userid]
+            pair = (account.pk, customer.pk) if account else None
+            if pair is None or pair in taken or pair in fresh or customer.first_added_at is None \
+                    or customer.first_added_at > add.at:
+                continue  # to `record_add` below: a new account, a re-add, a repeat, an earlier first add
+            fresh[pair] = FollowRelation(workspace=workspace, account=account, customer=customer,
+                                         added_at=add.at, state=add.state)
+        try:
+            with transaction.atomic():  # a worker that created one of them meanwhile: each on its own
+                created = FollowRelation.unscoped.bulk_create(fresh.values())
+        except IntegrityError:
+            created, fresh = [], {}
+        _follows_started(workspace, created)
+        relations = []
+        for add in adds:
+            account = accounts.get(add.staff_userid)
+            relation = fresh.get((account.pk, customers[add.external_userid].pk)) if account else None
+            relations.append(relation or record_add(
+                workspace, staff_userid=add.staff_userid, external_userid=add.external_userid, state=add.state,
+                at=add.at))
+        return relations
+
+
+def _follows_started(workspace: Workspace, relations: list[FollowRelation]) -> None:
+    """`_follow_started` for relations created together: one counter update per account and day."""
+    by_account: dict[tuple[int, dt.date], list[FollowRelation]] = {}
+    for relation in relations:
+        by_account.setdefault((relation.account_id, timezone.localdate(relation.added_at)), []).append(relation)
+    for group in by_account.values():
+        record_follow_change(group[0].account, group[0].added_at, added=True, count=len(group))
+    TimelineEntry.unscoped.bulk_create([
+        TimelineEntry(workspace=workspace, customer=r.customer, kind=TimelineKind.ADDED, at=r.added_at,
+                      account_id=r.account_id, detail=r.state[:DETAIL_MAX_CHARS],
+                      dedupe_key=f"added:{r.pk}:{_stamp(r.added_at)}")
+        for r in relations], ignore_conflicts=True)
+    events.publish_many(workspace, [events.Publication(
+        FollowStarted(relation_id=r.pk, customer_id=r.customer_id, account_id=r.account_id, state=r.state,
+                      at=r.added_at, reactivated=False),
+        f"customers.follow_started:{r.pk}:{_stamp(r.added_at)}", r.added_at) for r in relations])
 
 
 def _follow_started(workspace: Workspace, relation: FollowRelation, *, reactivated: bool) -> None:

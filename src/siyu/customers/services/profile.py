@@ -35,7 +35,7 @@ from siyu.customers.models import (
 from siyu.customers.services.common import add_timeline, customers_changed, shown_phone
 from siyu.customers.services.listing import customers_query
 from siyu.customers.timeline import TimelineKind
-from siyu.wecom.client import WeComError
+from siyu.wecom.client import WeComClient, WeComError
 from siyu.wecom.services import NotConnected, client_for
 
 logger = logging.getLogger("siyu.customers")
@@ -348,14 +348,18 @@ def keep_wecom_remark(workspace: Workspace, customer_id: int, account_id: int, r
 
 # --- WeCom's side of the profile ----------------------------------------------------------------
 
-def ensure_profile(workspace: Workspace, customer: Customer) -> Customer:
+def ensure_profile(workspace: Workspace, customer: Customer, client: WeComClient | None = None) -> Customer:
     """Fill the customer's nickname, avatar, gender and unionid from WeCom (`externalcontact/get`)
-    the first time; afterwards nothing is fetched. A WeCom error leaves the record as it was."""
+    the first time; afterwards nothing is fetched. A WeCom error leaves the record as it was.
+    `client`: one already open for the brand (a sender's pool), else one is opened."""
     if customer.profile_synced_at is not None:
         return customer
     try:
-        with client_for(workspace) as client:
+        if client is not None:
             contact = client.get_customer(customer.external_userid).external_contact
+        else:
+            with client_for(workspace) as own:
+                contact = own.get_customer(customer.external_userid).external_contact
     except (WeComError, NotConnected) as exc:
         logger.warning("profile of %s not fetched: %s", customer.external_userid, exc)
         return customer
