@@ -60,7 +60,7 @@ def test_a_tag_id_wecom_does_not_know_is_recorded_and_the_others_applied(live_sh
     drain()
     assert tags_at_twin(live_shop.twin, added) == [known]
     assert tagged(live_shop) == ["Tags applied: 门店新客 · unknown to WeCom: etDELETED000"]
-    run = SubscriberRun.objects.for_workspace(live_shop.workspace).get(subscriber__endswith="after_friend_added")
+    run = SubscriberRun.objects.for_workspace(live_shop.workspace).get(subscriber__endswith="tag_friend_added")
     assert run.status == RunStatus.DONE
 
 
@@ -70,7 +70,7 @@ def test_tagging_run_again_marks_once_and_records_once(live_shop):
     added = scan_and_add(live_shop.twin, "xiaowanzi01", "chwelcome01")
     publish_add(live_shop.workspace, added)
     drain()
-    retry_run(SubscriberRun.objects.for_workspace(live_shop.workspace).get(subscriber__endswith="after_friend_added"))
+    retry_run(SubscriberRun.objects.for_workspace(live_shop.workspace).get(subscriber__endswith="tag_friend_added"))
     drain()
     assert ApiCall.objects.for_workspace(live_shop.workspace).filter(endpoint="externalcontact/mark_tag").count() == 1
     assert len(tagged(live_shop)) == 1

@@ -373,7 +373,8 @@ def test_the_database_restarting_mid_burst_loses_no_acknowledged_callback(brand_
         # Every callback is processed into exactly one domain event, by the same worker and web.
         externals = {external_of(d.index) for d in burst.sent}
         processed = stored.filter(status=InboundStatus.PROCESSED)
-        wait_for(lambda: processed.count() == len(externals), timeout=90, interval=0.5)
+        wait_for(lambda: worker.poll() is not None or processed.count() == len(externals), timeout=90, interval=0.5)
+        assert processed.count() == len(externals)
         assert stored.count() == len(externals)
         added = EventRecord.objects.for_workspace(workspace).filter(name="wecom.friend_added")
         assert sorted(added.values_list("payload__external_userid", flat=True)) == sorted(externals)

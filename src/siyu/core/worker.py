@@ -7,12 +7,15 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from siyu.core.models import WorkerHeartbeat
 
@@ -64,8 +67,42 @@ class HeartbeatWorker(Worker):
         thread.start()
         logger.info("worker %s started", self.worker_id)
         try:
-            super().run()
+            self._run_through_outages()
         finally:
             self._stop_heartbeat.set()
-            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+            try:
+                WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+            except DatabaseError:
+                logger.warning("worker %s could not remove its heartbeat; the sweep will", self.worker_id)
             logger.info("worker %s stopped", self.worker_id)
+
+    def _run_through_outages(self) -> None:
+        """django-tasks-db's loop, started again after the database goes away (a restart, a
+        failover): its loop and `run_task` let a connection error escape and end the process."""
+        pause = 0.5
+        while True:
+            try:
+                super().run()
+                return  # batch mode found nothing, or max_tasks was reached
+            except DatabaseError as exc:
+                if not self.running:
+                    raise
+                logger.warning("database unavailable (%s); retrying in %.1f s", exc, pause)
+                connection.close()  # the next query opens a new connection
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                try:
+                    self._requeue_own_running()
+                    pause = 0.5
+                except DatabaseError:
+                    continue
+
+    def _requeue_own_running(self) -> None:
+        """A task this worker was running when the database went away lost its outcome: put it
+        back in the queue (tasks are idempotent). The sweep would not, as this worker still beats."""
+        for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids"):
+            if result.worker_ids and result.worker_ids[-1] == self.worker_id:
+                DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING,
+                                            worker_ids=result.worker_ids).update(
+                    status=TaskResultStatus.READY, started_at=None)
+                logger.warning("re-queued task %s, whose outcome the database outage lost", result.pk)

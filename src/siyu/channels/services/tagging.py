@@ -43,10 +43,13 @@ def _key(relation: FollowRelation) -> str:
     return f"tagged:{relation.pk}:{int(relation.added_at.timestamp())}"
 
 
-def tag_new_friend(workspace: Workspace, relation: FollowRelation, *, state: str, at: dt.datetime) -> bool:
-    """If the add's channel code has auto-tags and this add (of the kept `relation`) was not
-    tagged yet, apply them after the transaction commits (the database is not held during WeCom
-    calls). True when tagging was scheduled. Call inside a transaction."""
+def tag_new_friend(workspace: Workspace, *, staff_userid: str, external_userid: str, state: str,
+                   at: dt.datetime) -> bool:
+    """Keep the add, and if its channel code has auto-tags and this add was not tagged yet,
+    apply them after the transaction commits (the database is not held during WeCom calls).
+    True when tagging was scheduled. Call inside a transaction."""
+    relation = customers.record_add(workspace, staff_userid=staff_userid, external_userid=external_userid,
+                                    state=state, at=at)
     if relation.added_at != at or not state:
         return False
     code = ChannelCode.objects.for_workspace(workspace).filter(state=state, active=True).first()

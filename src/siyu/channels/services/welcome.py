@@ -1,24 +1,25 @@
 """欢迎语 — the channel code's welcome message, sent to a new friend with `send_welcome_msg`.
 
 WECOM.md §3: the message must be sent **within 20 s** of the add event, **once**: the
-welcome code is single-use (a second call gets 41051). So:
+welcome code is single-use (a second call gets 41051). So the welcome has a lane of its own
+(`welcome_new_friends`, a batch subscriber run ahead of all bookkeeping, a drain batch of adds
+at a time):
 
-- the add is kept first (`customers.services.record_add`, idempotent), then the outcome is
+- the adds are kept first (`customers.services.record_adds`, idempotent), then each outcome is
   decided: no welcome code → NO_CODE; no code for the state, or nothing to say →
-  NOT_CONFIGURED; the event already older than 20 s → MISSED without calling WeCom;
+  NOT_CONFIGURED; the event already older than 20 s → MISSED at once, without calling WeCom;
 - each add has its own `WelcomeRecord` (opened pending when the add arrives); it is
-  **claimed** (pending → sending, a conditional UPDATE) and the
-  welfare issued in the subscriber's transaction; WeCom is called only **after that commits**
-  (`transaction.on_commit`), so the claim is durable before the call and no other worker,
-  retry or replay can call WeCom for the same add, and the database is not held during the
-  call;
+  **claimed** (pending → sending, a conditional UPDATE) and the welfare issued in the lane's
+  transaction; WeCom is called only **after that commits**, so the claim is durable before
+  the call and no other worker, retry or replay can call WeCom for the same add, and the
+  database is not held during the call. The batch's calls go out side by side;
 - WeCom's answer is recorded as SENT or MISSED (errcode and errmsg in the note). Nothing is
   retried: a permanent error (41051, an invalid attachment) would fail again, and after a
   timeout the first call may well have reached WeCom, where a retry could only earn 41051
-  and blur what happened. A worker that dies between the claim and the answer leaves the
-  record "sending" — visible, never sent twice, and settled as missed by the sweep.
+  and blur what happened. A rate limit (45009) is backed off once, within the window. A worker
+  that dies between the claim and the answer leaves the record "sending" — visible, never
+  sent twice, and settled as missed by the sweep.
 """
-
 from __future__ import annotations
 
 import datetime as dt
@@ -193,6 +194,8 @@ def record_welcome(record: WelcomeRecord, status: WelcomeStatus, note: str = "",
 def record_welcomes(outcomes: Sequence[tuple[WelcomeRecord, WelcomeStatus, str]],
                     *, only_if: Sequence[WelcomeStatus] = _OPEN) -> list[bool]:
     """`record_welcome` for a batch of one brand's adds, with their timeline entries in one insert."""
+    if not outcomes:
+        return []
     recorded: list[bool] = []
     notes: list[customers.TimelineNote] = []
     with transaction.atomic():
@@ -228,29 +231,39 @@ def welcome_new_friends(workspace: Workspace, adds: Sequence[NewFriend], now: dt
                         ) -> list[WelcomeStatus | None]:
     """The welcome lane: welcome a batch of adds, each inside WeCom's 20 s window.
 
-    Adds already past the window are skipped without a query: under a burst the lane spends its
-    capacity only on adds that can still make it, and `settle_late_welcome` (run for every add
-    with the channel's bookkeeping) records them as missed. The others are kept and decided in one
-    transaction (NO_CODE, NOT_CONFIGURED, or claimed with their welfare issued); once it commits,
-    the claimed welcomes are sent side by side (`send_claimed_welcomes`). Returns each add's
-    status, None where this call decided nothing (past the window, or decided before)."""
+    In one transaction the adds are kept (`customers.record_adds`, a few statements for the
+    batch) and decided: NO_CODE, NOT_CONFIGURED, MISSED for an add already past its window (at
+    once, without spending more on it: under a burst past capacity the lane serves the adds that
+    can still make it), or claimed with its welfare issued. Once that commits, the claimed
+    welcomes are sent side by side (`send_claimed_welcomes`). Returns each add's status, None
+    where this call decided nothing (an add decided before, or an older add of a relation
+    re-added since)."""
     now = now or timezone.now()
-    due = [add for add in adds if now - add.at <= WELCOME_WINDOW]
     codes = {code.state: code for code in ChannelCode.objects.for_workspace(workspace)
-             .filter(state__in={add.state for add in due if add.state}, active=True)}
-    decided: dict[NewFriend, WelcomeStatus | WelcomeJob | None] = {}
+             .filter(state__in={add.state for add in adds if add.state}, active=True)}
+    decided: dict[NewFriend, WelcomeStatus | WelcomeJob] = {}
     with transaction.atomic():
         relations = customers.record_adds(workspace, [
-            customers.NewAdd(add.staff_userid, add.external_userid, add.state, add.at) for add in due])
-        current = [relation for add, relation in zip(due, relations, strict=True) if relation.added_at == add.at]
+            customers.NewAdd(add.staff_userid, add.external_userid, add.state, add.at) for add in adds])
+        current = [relation for add, relation in zip(adds, relations, strict=True) if relation.added_at == add.at]
         records = _open_welcomes(workspace, current)
         accounts = StaffAccount.objects.for_workspace(workspace).select_related("persona").in_bulk(
             {relation.account_id for relation in current})
-        for add, relation in zip(due, relations, strict=True):
+        unsent: list[tuple[WelcomeRecord, WelcomeStatus, str]] = []
+        for add, relation in zip(adds, relations, strict=True):
             record = records.get((relation.pk, add.at))
-            # None: an older add of a relation re-added since, or a repeat of an add decided before
-            if record is not None and record.status == WelcomeStatus.PENDING:
-                decided[add] = _decide(workspace, add, record, codes.get(add.state), accounts[relation.account_id], now)
+            if record is None or record.status != WelcomeStatus.PENDING:
+                continue
+            code = codes.get(add.state)
+            nothing = _without_send(add, code) or (
+                (WelcomeStatus.MISSED, _age_note(now - add.at)) if now - add.at > WELCOME_WINDOW else None)
+            if nothing is not None:
+                unsent.append((record, *nothing))
+                decided[add] = nothing[0]
+            elif claim_welcome(record):
+                assert code is not None  # noqa: S101 - `_without_send` found one
+                decided[add] = _job(workspace, add, record, code, accounts[relation.account_id], now)
+        record_welcomes(unsent)
     jobs = [job for job in decided.values() if isinstance(job, WelcomeJob)]
     sent = dict(zip([job.record_id for job in jobs], send_claimed_welcomes(workspace, jobs), strict=True))
     out: list[WelcomeStatus | None] = []
@@ -287,15 +300,9 @@ def _without_send(add: NewFriend, code: ChannelCode | None) -> tuple[WelcomeStat
     return None
 
 
-def _decide(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: ChannelCode | None,
-            account: StaffAccount, now: dt.datetime) -> WelcomeStatus | WelcomeJob | None:
-    nothing = _without_send(add, code)
-    if nothing is not None:
-        record_welcome(record, *nothing)
-        return nothing[0]
-    assert code is not None  # noqa: S101 - `_without_send` returned None, so there is one
-    if not claim_welcome(record):
-        return None
+def _job(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: ChannelCode, account: StaffAccount,
+         now: dt.datetime) -> WelcomeJob:
+    """A claimed add's welcome as the sender needs it, with the code's welfare issued."""
     welfare, welfare_note = "", ""
     welfare_offer = code.welfare if code.welfare_id is not None else None  # no query without one
     if welfare_offer is not None:
@@ -307,22 +314,6 @@ def _decide(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: C
         persona_name=account.persona.name if account.persona else "", staff_name=account.name or account.userid,
         welfare=welfare, welfare_note=welfare_note,
     )
-
-
-def settle_late_welcome(workspace: Workspace, relation: FollowRelation, add: NewFriend,
-                        now: dt.datetime | None = None) -> bool:
-    """Open the add's welcome record, and if it is still pending after the window closed (the
-    lane never reached it in time), record why it went unsent. Run for every add after the lane's
-    turn; only a pending record is settled, never one a worker has claimed. True when settled."""
-    if relation.added_at != add.at:
-        return False
-    record = open_welcome(workspace, relation)
-    now = now or timezone.now()
-    if record.status != WelcomeStatus.PENDING or now - add.at <= WELCOME_WINDOW:
-        return False
-    code = ChannelCode.objects.for_workspace(workspace).filter(state=add.state, active=True).first() if add.state else None
-    status, note = _without_send(add, code) or (WelcomeStatus.MISSED, _age_note(now - add.at))
-    return record_welcome(record, status, note, only_if=[WelcomeStatus.PENDING])
 
 
 # Sends in flight at once per worker process: a send is mostly waiting for WeCom's answer.
