@@ -28,7 +28,8 @@ def _new_friend(event: AddEvent) -> NewFriend:
 
 
 def _welcome(workspace: Workspace, items: list[tuple[AddEvent, EventRecord]]) -> None:
-    welcome_new_friends(workspace, [_new_friend(event) for event, _record in items])
+    # Not waiting for WeCom's answers: the worker decides the next batch meanwhile.
+    welcome_new_friends(workspace, [_new_friend(event) for event, _record in items], wait=False)
 
 
 def _tag(workspace: Workspace, event: AddEvent) -> None:
