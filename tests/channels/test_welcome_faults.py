@@ -3,8 +3,8 @@
 - WeCom answers 45009 (rate limit) to every send: each add is recorded missed, naming 45009,
   after the client's one back-off retry, and settled inside its 20 s window;
 - WeCom answers later than the call timeout: missed with "No answer from WeCom", never retried;
-- a worker killed mid-send (the message reached WeCom, the answer did not reach us): the lane
-  runs again for the add on another worker, and still nothing is sent twice; the sweep settles
+- a worker killed mid-send (the message reached WeCom, the answer did not reach us): the task is
+  re-queued and run again by another worker, and still nothing is sent twice; the sweep settles
   the record as missed, saying the customer may or may not have received it;
 - the database restarts mid-burst (PostgreSQL): callbacks refused meanwhile get 5xx, every
   callback answered 200 is processed once, and web and worker carry on by themselves.
@@ -36,6 +36,7 @@ from siyu.channels.services import welcome
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core import events
 from siyu.core.models import EventRecord, RunStatus, SubscriberRun, WorkerHeartbeat
+from siyu.core.tasks import requeue_orphaned_tasks
 from siyu.customers.models import FollowRelation, TimelineEntry
 from siyu.wecom.events import FriendAdded
 from siyu.wecom.models import ApiCall
@@ -166,6 +167,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.mark.slow
 def test_a_worker_killed_mid_send_sends_nothing_twice(live_shop, process_env, cache_table, settings, tmp_path):
     workspace, twin = live_shop.workspace, live_shop.twin
+    settings.SIYU = {**settings.SIYU, "WORKER_DEAD_AFTER_SECONDS": 3}  # for this process's sweep
     env = {**process_env, "SIYU_WORKER_HEARTBEAT_SECONDS": "1"}
     make_code(workspace, welcome_text="欢迎！")
     # The message reaches WeCom; its answer is held back long enough to kill the worker waiting for it.
@@ -182,15 +184,16 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(live_shop, process_env, ca
         relation = relation_of(workspace, added)
         assert welcome_of(relation).status == WelcomeStatus.SENDING  # the answer was never recorded
 
-        lane = SubscriberRun.objects.for_workspace(workspace).filter(subscriber=LANE)
-        # The lane handed the send to a sender thread and went on: its run is done, the send not.
-        assert lane.get().status == RunStatus.DONE
-        # The lane runs again for this add on a new worker, as a retry or a replay would, while
-        # the add could still be welcomed: only the claim keeps it from calling WeCom again.
-        events.retry_run(lane.get())
         second = siyu_process(["worker", "--interval", "0.1"], env, tmp_path / "worker2.log")
-        wait_for(lambda: lane.get().status == RunStatus.DONE and lane.get().attempts == 2, timeout=60)
-        assert lane.get().finished_at - relation.added_at < welcome.WELCOME_WINDOW
+        # The sweep (`core.sweep`) re-queues the dead worker's lane task once its heartbeat is stale.
+        wait_for(lambda: requeue_orphaned_tasks() >= 1, timeout=20, interval=0.5)
+        lane = SubscriberRun.objects.for_workspace(workspace).filter(subscriber=LANE)
+        wait_for(lambda: lane.get().status == RunStatus.DONE, timeout=60)
+        run = lane.get()
+        # It ran again, on the new worker, while the add could still be welcomed: only the claim
+        # kept it from calling WeCom a second time.
+        assert run.attempts == 2
+        assert run.finished_at - relation.added_at < welcome.WELCOME_WINDOW
     except AssertionError as exc:
         logs = "".join(f"\n--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(tmp_path.glob("worker*.log")))
         raise AssertionError(f"{exc}{logs}") from exc

@@ -28,8 +28,7 @@ def _new_friend(event: AddEvent) -> NewFriend:
 
 
 def _welcome(workspace: Workspace, items: list[tuple[AddEvent, EventRecord]]) -> None:
-    # Not waiting for WeCom's answers: the worker decides the next batch meanwhile.
-    welcome_new_friends(workspace, [_new_friend(event) for event, _record in items], wait=False)
+    welcome_new_friends(workspace, [_new_friend(event) for event, _record in items])
 
 
 def _tag(workspace: Workspace, event: AddEvent) -> None:

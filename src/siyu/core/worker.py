@@ -17,7 +17,6 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from siyu.core import background
 from siyu.core.models import WorkerHeartbeat
 
 logger = logging.getLogger("siyu.worker")
@@ -70,7 +69,6 @@ class HeartbeatWorker(Worker):
         try:
             self._run_through_outages()
         finally:
-            background.wait_all()  # sends a task left in flight settle before the worker goes
             self._stop_heartbeat.set()
             try:
                 WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()

@@ -257,13 +257,6 @@ def download(
     return bytes(body)
 
 
-@functools.cache
-def shared_http() -> httpx.Client:
-    """One HTTP connection pool for the whole process, for callers that make many calls from many
-    threads (the welcome lane's senders). httpx's client is safe to share between threads."""
-    return httpx.Client(verify=_tls_context(), limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
-
-
 class WeComClient:
     """The typed client for one brand's WeCom connection."""
 
@@ -288,6 +281,11 @@ class WeComClient:
     def close(self) -> None:
         if self._owns_http:
             self.http.close()
+
+    def with_options(self, options: ClientOptions) -> WeComClient:
+        """A client for the same connection with other options (a deadline of its own), sharing
+        this one's HTTP connection pool; safe to use from several threads at once."""
+        return WeComClient(self.connection, self.http, options=options)
 
     def __enter__(self) -> WeComClient:
         return self

@@ -38,20 +38,11 @@ from siyu.accounts.models import StaffAccount
 from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, WelcomeStatus
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
 from siyu.channels.timeline import ChannelTimeline
-from siyu.core import background
 from siyu.core.models import Workspace
 from siyu.core.tenancy import workspace_context
 from siyu.customers import services as customers
 from siyu.customers.models import FollowRelation
-from siyu.wecom.client import (
-    Attachment,
-    ClientOptions,
-    WeComClient,
-    WeComError,
-    WeComUnavailable,
-    shared_http,
-)
-from siyu.wecom.models import WeComConnection
+from siyu.wecom.client import Attachment, ClientOptions, WeComClient, WeComError, WeComUnavailable
 from siyu.wecom.services import connection_of
 
 logger = logging.getLogger("siyu.channels")
@@ -236,18 +227,17 @@ class NewFriend:
     at: dt.datetime
 
 
-def welcome_new_friends(workspace: Workspace, adds: Sequence[NewFriend], now: dt.datetime | None = None,
-                        *, wait: bool = True) -> list[WelcomeStatus | None]:
+def welcome_new_friends(workspace: Workspace, adds: Sequence[NewFriend], now: dt.datetime | None = None
+                        ) -> list[WelcomeStatus | None]:
     """The welcome lane: welcome a batch of adds, each inside WeCom's 20 s window.
 
     In one transaction the adds are kept (`customers.record_adds`, a few statements for the
     batch) and decided: NO_CODE, NOT_CONFIGURED, MISSED for an add already past its window (at
     once, without spending more on it: under a burst past capacity the lane serves the adds that
     can still make it), or claimed with its welfare issued. Once that commits, the claimed
-    welcomes are sent side by side (`send_claimed_welcomes`; with `wait=False` the lane goes on
-    to its next batch while WeCom answers). Returns each add's status (SENDING for a send still
-    in flight), None where this call decided nothing (an add decided before, or an older add
-    of a relation re-added since)."""
+    welcomes are sent side by side (`send_claimed_welcomes`). Returns each add's status, None
+    where this call decided nothing (an add decided before, or an older add of a relation
+    re-added since)."""
     now = now or timezone.now()
     codes = {code.state: code for code in ChannelCode.objects.for_workspace(workspace)
              .filter(state__in={add.state for add in adds if add.state}, active=True)}
@@ -275,7 +265,7 @@ def welcome_new_friends(workspace: Workspace, adds: Sequence[NewFriend], now: dt
                 decided[add] = _job(workspace, add, record, code, accounts[relation.account_id], now)
         record_welcomes(unsent)
     jobs = [job for job in decided.values() if isinstance(job, WelcomeJob)]
-    sent = dict(zip([job.record_id for job in jobs], send_claimed_welcomes(workspace, jobs, wait=wait), strict=True))
+    sent = dict(zip([job.record_id for job in jobs], send_claimed_welcomes(workspace, jobs), strict=True))
     out: list[WelcomeStatus | None] = []
     for add in adds:
         found = decided.get(add)
@@ -331,46 +321,40 @@ SEND_THREADS = 16
 _senders = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="welcome-send")
 
 
-def send_claimed_welcomes(workspace: Workspace, jobs: Sequence[WelcomeJob], now: dt.datetime | None = None,
-                          *, wait: bool = True) -> list[WelcomeStatus]:
-    """Send claimed welcome messages side by side from the sender threads, each recording WeCom's
-    answer. Never raises for WeCom's errors; never called twice for one claim. With `wait=False`
-    (the lane) it returns at once, the sends in flight (`core.background`; still SENDING)."""
+def send_claimed_welcomes(workspace: Workspace, jobs: Sequence[WelcomeJob], now: dt.datetime | None = None
+                          ) -> list[WelcomeStatus]:
+    """Send claimed welcome messages side by side over one HTTP connection pool, and record
+    WeCom's answers. Never raises for WeCom's errors; never called twice for one claim."""
     if not jobs:
         return []
-    records = {r.pk: r for r in WelcomeRecord.objects.for_workspace(workspace)
-               .select_related("relation__customer", "relation__workspace").filter(pk__in=[job.record_id for job in jobs])}
+    records = {r.pk: r for r in WelcomeRecord.objects.for_workspace(workspace).select_related("relation__customer", "relation__workspace")
+               .filter(pk__in=[job.record_id for job in jobs])}
     connection = connection_of(workspace)
-    language = translation.get_language()
-    futures = [_senders.submit(_in_thread, workspace, language, connection, records[job.record_id], job, now)
-               for job in jobs]
-    if not wait:
-        for future in futures:
-            background.track(future)
-        return [WelcomeStatus.SENDING] * len(jobs)
-    return [future.result() for future in futures]
+    if connection is None:
+        answers = [(WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))] * len(jobs)
+    else:
+        with WeComClient(connection) as pool:
+            language = translation.get_language()
+            answers = list(_senders.map(
+                lambda job: _in_thread(workspace, language, pool, records[job.record_id], job, now), jobs))
+    record_welcomes([(records[job.record_id], status, note) for job, (status, note) in zip(jobs, answers, strict=True)])
+    return [status for status, _note in answers]
 
 
-def _in_thread(workspace: Workspace, language: str | None, connection: WeComConnection | None,
-               record: WelcomeRecord, job: WelcomeJob, now: dt.datetime | None) -> WelcomeStatus:
-    try:  # a sender thread inherits neither the caller's workspace nor its language
+def _in_thread(workspace: Workspace, language: str | None, pool: WeComClient, record: WelcomeRecord,
+               job: WelcomeJob, now: dt.datetime | None) -> tuple[WelcomeStatus, str]:
+    try:  # a pool thread inherits neither the caller's workspace nor its language
         with workspace_context(workspace), translation.override(language):
-            if connection is None:
-                status, note = WelcomeStatus.MISSED, _("The brand is not connected to WeCom.")
-            else:
-                status, note = _send(workspace, connection, record, job, now)
-            record_welcome(record, status, note)
-            return status
+            return _send(workspace, pool, record, job, now)
     except Exception as exc:  # the claim stays recorded; say what happened rather than "sending" forever
         logger.exception("welcome message of relation %s failed", record.relation_id)
-        record_welcome(record, WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s") % {
-            "error": f"{type(exc).__name__}: {exc}"})
-        return WelcomeStatus.MISSED
+        return WelcomeStatus.MISSED, _("Internal error before WeCom answered: %(error)s") % {
+            "error": f"{type(exc).__name__}: {exc}"}
     finally:
         close_old_connections()  # this thread's own database connection
 
 
-def _send(workspace: Workspace, connection: WeComConnection, record: WelcomeRecord, job: WelcomeJob,
+def _send(workspace: Workspace, pool: WeComClient, record: WelcomeRecord, job: WelcomeJob,
           now: dt.datetime | None) -> tuple[WelcomeStatus, str]:
     now = now or timezone.now()
     left = WELCOME_WINDOW - (now - job.occurred_at)
@@ -378,8 +362,8 @@ def _send(workspace: Workspace, connection: WeComConnection, record: WelcomeReco
         return WelcomeStatus.MISSED, _age_note(now - job.occurred_at)
     # Never wait, nor back off from a rate limit, past the add's window.
     seconds = left.total_seconds()
-    client = WeComClient(connection, shared_http(), options=ClientOptions(
-        timeout_seconds=max(1.0, min(CALL_TIMEOUT_SECONDS, seconds)), limit_backoff_seconds=min(1.0, seconds / 4)))
+    client = pool.with_options(ClientOptions(timeout_seconds=max(1.0, min(CALL_TIMEOUT_SECONDS, seconds)),
+                                             limit_backoff_seconds=min(1.0, seconds / 4)))
     customer = record.relation.customer
     if "{customer_nickname}" in job.text:  # the only part of the message that needs WeCom's profile
         customer = customers.ensure_profile(workspace, customer, client)
