@@ -21,9 +21,11 @@ function init(args)
     n = n + 1
   end
   index = 0
+  sent = 0
 end
 
 function request()
+  sent = sent + 1
   index = index + 1
   if index > #requests then index = 1 end
   return requests[index]
@@ -31,6 +33,6 @@ end
 
 function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
-    io.write(string.format("thread-sent %d %d\n", thread:get("id"), thread:get("index")))
+    io.write(string.format("thread-sent %d %d\n", thread:get("id"), thread:get("sent")))
   end
 end

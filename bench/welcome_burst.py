@@ -161,6 +161,36 @@ async def drive(twin_port: int, config_id: str, rate: float, seconds: float, con
     return added, failures, elapsed, behind
 
 
+# --- where the CPU goes -------------------------------------------------------------------------------
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc; 0 for one gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [master, *(int(p) for p in children.read_text().split())] if children.exists() else [master]
+
+
+def postgres_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"]
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 # --- routing --------------------------------------------------------------------------------------------
 
 def routing_rates(workspace: Any, code: Any) -> tuple[float, float, int]:
@@ -266,9 +296,15 @@ def main() -> None:
                      for _ in range(args.task_workers)]
         wait_until_up(f"http://127.0.0.1:{web_port}/login/")
 
+        roles = {"twin": [children[0].pid], "web (gunicorn)": gunicorn_pids(children[1].pid),
+                 "task workers": [c.pid for c in children[2:]], "PostgreSQL" if args.postgres else "-": postgres_pids(),
+                 "load driver": [os.getpid()]}
+        cpu_before = {role: cpu_seconds(pids) for role, pids in roles.items()}
         added, failures, elapsed, behind = asyncio.run(
             drive(twin_port, code.config_id, args.rate, args.seconds, args.concurrency))
         load_done = time.monotonic()
+        roles["PostgreSQL" if args.postgres else "-"] = postgres_pids()  # backends opened meanwhile
+        cpu_used = {role: cpu_seconds(pids) - cpu_before.get(role, 0.0) for role, pids in roles.items() if role != "-"}
 
         # Drain: every add kept, and none of them still waiting for its welcome (bounded).
         relations = FollowRelation.objects.for_workspace(workspace)
@@ -368,6 +404,11 @@ def main() -> None:
     print(f"  welcome records by status: {by_status}")
     for note, n in reasons.most_common(5):
         print(f"  {n} x {note or '(no note)'}")
+    busy = sum(cpu_used.values())
+    print(f"CPU during the load ({elapsed:.0f} s x {os.cpu_count()} cores = {elapsed * (os.cpu_count() or 1):.0f} core-s): "
+          + ", ".join(f"{role} {seconds:.1f} s ({1000 * seconds / max(1, len(added)):.1f} ms per add)"
+                      for role, seconds in cpu_used.items())
+          + f"; all {busy:.1f} s")
     print(f"routing decisions/s: choose_accounts {routing_pure:,.0f}/s (pure, {seat_count} seats); "
           f"choice_for {routing_db:,.0f}/s (with its queries)")
     goal = bool(total) and quantile(total, 0.99) < 2 and missed == 0 and not failures

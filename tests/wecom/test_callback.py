@@ -210,3 +210,22 @@ def test_a_callback_whose_enqueue_was_lost_is_found_by_the_inbox_sweep(transacti
     assert services.requeue_unprocessed(timezone.now() + dt.timedelta(minutes=5)) == 1
     drain()
     assert InboundEvent.objects.for_workspace(connected.workspace).get().status == InboundStatus.PROCESSED
+
+
+def test_a_repeat_delivery_schedules_the_drain_its_first_delivery_could_not(transactional_db, connected, client, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    def fail():
+        raise RuntimeError("queue unavailable")
+
+    monkeypatch.setattr(services, "_enqueue_drain", fail)
+    xml = contact_xml(State="s1")
+    with pytest.raises(RuntimeError):
+        post_callback(client, xml)  # stored, but no drain was enqueued: WeCom sees a 500 and repeats
+    assert not DBTaskResult.objects.filter(task_path=services.DRAIN_TASK).exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(services, "_next_drain", 0.0)
+    assert post_callback(client, xml).status_code == 200
+    assert DBTaskResult.objects.filter(task_path=services.DRAIN_TASK, status="READY").exists()
+    drain()
+    assert EventRecord.objects.for_workspace(connected.workspace).filter(name="wecom.friend_added").count() == 1

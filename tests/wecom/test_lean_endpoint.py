@@ -6,6 +6,9 @@ import io
 import time
 import urllib.parse
 
+import pytest
+from django.db import connection
+
 from siyu.wecom import services
 from siyu.wecom.crypto import CallbackCipher
 from siyu.wecom.models import InboundEvent
@@ -45,6 +48,29 @@ def test_an_event_and_its_repeat_through_the_production_entry_point(transactiona
     services.drain()
     stored = InboundEvent.objects.for_workspace(connected.workspace).get()
     assert stored.deliveries == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server ends the connection")
+def test_a_connection_dropped_between_callbacks_costs_no_delivery(transactional_db, connected):
+    import psycopg
+
+    from tests.conftest import database_url_of_test_db
+
+    def post(external: str) -> tuple[str, bytes]:
+        timestamp = str(int(time.time()))
+        xml = contact_xml(external=external)
+        signature, envelope = CallbackCipher(TOKEN, AES_KEY, CORP_ID).encrypt_event(xml, timestamp, "n1", "1")
+        return call("POST", "/wecom/callback/alpha/", {"msg_signature": signature, "timestamp": timestamp,
+                                                        "nonce": "n1"}, envelope)
+
+    assert post("wmA") == ("200 OK", b"")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    with psycopg.connect(database_url_of_test_db(), autocommit=True) as other:  # a database restart
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert post("wmB") == ("200 OK", b"")
+    assert InboundEvent.objects.for_workspace(connected.workspace).count() == 2
 
 
 def test_refusals_through_the_production_entry_point(transactional_db, connected):

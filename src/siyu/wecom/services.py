@@ -211,12 +211,12 @@ def receive_callback(
     if spool.in_use():
         row_id, deliveries = spool.put(connection.workspace_id, callback.dedupe_key, callback.kind[:80],
                                        inner.decode("utf-8", errors="replace"), callback.fields)
-        if deliveries == 1:
-            wake_drain()
+        wake_drain()
         return Accepted(row_id, duplicate=deliveries > 1, spooled=True)
     event_id, deliveries = _store(connection.workspace_id, callback, inner)
-    if deliveries == 1:
-        transaction.on_commit(schedule_drain)
+    # A repeat schedules a drain too: the first delivery may have been stored while its drain
+    # could not be enqueued (it was answered 500, hence this repeat). Drains are one per window.
+    transaction.on_commit(schedule_drain)
     return Accepted(event_id, duplicate=deliveries > 1)
 
 

@@ -99,8 +99,8 @@ def path() -> Path:
 # --- connections ---------------------------------------------------------------------------------
 #
 # One connection per process for the web's inserts, used under a lock: the threads of a process
-# then queue on the lock for a few microseconds instead of in SQLite's busy handler, which sleeps
-# 1 ms, 2 ms, 5 ms, … between tries. The mover and the counts use a connection per thread.
+# queue on the lock for some microseconds instead of racing for SQLite's write lock. The mover and
+# the counts use a connection per thread.
 
 @dataclass
 class _Opened:
@@ -114,13 +114,14 @@ _shared_lock = threading.Lock()
 _local = threading.local()
 
 
-def _open(spool: Path, autocheckpoint: int | None) -> sqlite3.Connection:
+def _open(spool: Path, busy_timeout: float = BUSY_TIMEOUT_SECONDS, autocheckpoint: int | None = None) -> sqlite3.Connection:
     db = sqlite3.connect(spool, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(_SCHEMA)
     if autocheckpoint is not None:
         db.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
-    db.execute(_SCHEMA)
+    db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     return db
 
 
@@ -133,7 +134,7 @@ def _own_connection() -> sqlite3.Connection:
     opened: _Opened | None = getattr(_local, "opened", None)
     spool = path()
     if not _usable(opened, spool):
-        opened = _local.opened = _Opened(os.getpid(), spool, _open(spool, autocheckpoint=None))
+        opened = _local.opened = _Opened(os.getpid(), spool, _open(spool))
     assert opened is not None
     return opened.db
 
@@ -148,12 +149,27 @@ def put(workspace_id: int, dedupe_key: str, kind: str, raw_xml: str, parsed: dic
     params = (workspace_id, dedupe_key, kind, raw_xml, json.dumps(parsed, ensure_ascii=False), time.time())
     with _shared_lock:
         if not _usable(_shared, spool):
-            _shared = _Opened(os.getpid(), spool, _open(spool, autocheckpoint=WEB_AUTOCHECKPOINT_PAGES))
+            _shared = _Opened(os.getpid(), spool, _open(spool, busy_timeout=0, autocheckpoint=WEB_AUTOCHECKPOINT_PAGES))
         assert _shared is not None
-        # One statement in autocommit mode: committed once its row is fetched (fetchall steps
-        # the statement to its end).
-        [(row_id, deliveries)] = _shared.db.execute(_PUT, params).fetchall()
-    return row_id, deliveries
+        return _put(_shared.db, params)
+
+
+def _put(db: sqlite3.Connection, params: tuple[int | str | float, ...]) -> tuple[int, int]:
+    # SQLite's own busy handler sleeps 1 ms, 2 ms, 5 ms, … between tries, while another web
+    # process holds the write lock for some tens of microseconds: retry sooner, on our own.
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    pause = 0.0001
+    while True:
+        try:
+            # One statement in autocommit mode: committed once its row is fetched (fetchall
+            # steps the statement to its end).
+            [(row_id, deliveries)] = db.execute(_PUT, params).fetchall()
+            return row_id, deliveries
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 # --- the worker: moving spooled callbacks into the inbox -----------------------------------------
@@ -237,7 +253,9 @@ def move(batch_size: int = 100) -> int:
     if not rows:
         return 0
     try:
-        with transaction.atomic():
+        # Durable: the batch is deleted from the spool below, so it must be committed here, not
+        # by some outer transaction that could still roll back.
+        with transaction.atomic(durable=True):
             _upsert_into_inbox(rows)
     except BaseException:
         # Nothing was moved: free the batch for the next try instead of waiting out the lease.
