@@ -61,7 +61,16 @@ def setup(verbosity: int = 0) -> None:
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy())
+    return subprocess.Popen([sys.executable, "-m", "siyu.cli", *args], env=os.environ.copy(), process_group=0)
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of an exited child's process group: a gunicorn master killed with
+    SIGKILL leaves its workers behind, holding the port its successor needs."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 RESTART_BACKOFF_MAX = 30.0  # seconds between restarts of a child that keeps crashing
@@ -95,6 +104,7 @@ class Child:
             return
         if self.process is None or self.process.poll() is None:
             return
+        _end_group(self.process)
         steady = now - self.started_at >= STEADY_AFTER
         self.backoff = 0.0 if steady else min(RESTART_BACKOFF_MAX, max(1.0, self.backoff * 2))
         self.restart_at = now + self.backoff
@@ -116,7 +126,7 @@ def serve(
             [sys.executable, "-m", "gunicorn", "siyu.wsgi:application", "--bind", f"{host}:{port}",
              "--workers", str(web_workers), "--threads", "4", "--log-level", "warning",
              "--graceful-timeout", "5"],
-            env=os.environ.copy(),
+            env=os.environ.copy(), process_group=0,
         )
 
     children = [Child("web", web), Child("worker", lambda: _spawn(["worker"])),
@@ -152,6 +162,7 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _end_group(process)
     print("siyu: stopped", flush=True)
     return 0
 
