@@ -175,6 +175,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (not idle or waiting for I/O) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def gunicorn_pids(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return [master, *(int(p) for p in children.read_text().split())] if children.exists() else [master]
@@ -300,11 +306,13 @@ def main() -> None:
                  "task workers": [c.pid for c in children[2:]], "PostgreSQL" if args.postgres else "-": postgres_pids(),
                  "load driver": [os.getpid()]}
         cpu_before = {role: cpu_seconds(pids) for role, pids in roles.items()}
+        machine_before = machine_busy_seconds()
         added, failures, elapsed, behind = asyncio.run(
             drive(twin_port, code.config_id, args.rate, args.seconds, args.concurrency))
         load_done = time.monotonic()
         roles["PostgreSQL" if args.postgres else "-"] = postgres_pids()  # backends opened meanwhile
         cpu_used = {role: cpu_seconds(pids) - cpu_before.get(role, 0.0) for role, pids in roles.items() if role != "-"}
+        machine_used = machine_busy_seconds() - machine_before
 
         # Drain: every add kept, and none of them still waiting for its welcome (bounded).
         relations = FollowRelation.objects.for_workspace(workspace)
@@ -408,7 +416,7 @@ def main() -> None:
     print(f"CPU during the load ({elapsed:.0f} s x {os.cpu_count()} cores = {elapsed * (os.cpu_count() or 1):.0f} core-s): "
           + ", ".join(f"{role} {seconds:.1f} s ({1000 * seconds / max(1, len(added)):.1f} ms per add)"
                       for role, seconds in cpu_used.items())
-          + f"; all {busy:.1f} s")
+          + f"; all {busy:.1f} s; the whole machine was busy {machine_used:.1f} s")
     print(f"routing decisions/s: choose_accounts {routing_pure:,.0f}/s (pure, {seat_count} seats); "
           f"choice_for {routing_db:,.0f}/s (with its queries)")
     goal = bool(total) and quantile(total, 0.99) < 2 and missed == 0 and not failures

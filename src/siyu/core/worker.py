@@ -22,6 +22,24 @@ from siyu.core.models import WorkerHeartbeat
 logger = logging.getLogger("siyu.worker")
 
 
+def _claim_in_queue_order(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    """Run the claim query (the first READY task by priority, `FOR UPDATE SKIP LOCKED`) on
+    PostgreSQL as a walk of the queue's ordering index, stopping at the first task.
+
+    During a burst the READY rows grow from a few to tens of thousands within seconds, faster than
+    autovacuum refreshes the table's statistics. Planned with the stale ones, the claim fetched
+    every READY row and sorted them on disk: 126 ms per claim at 38,000 rows instead of 0.5 ms,
+    and the welcome lane waited on it."""
+    if context["connection"].vendor == "postgresql" and "SKIP LOCKED" in sql and _TASK_TABLE in sql:
+        cursor = context["cursor"]
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    return execute(sql, params, many, context)
+
+
+_TASK_TABLE = DBTaskResult._meta.db_table
+
+
 class HeartbeatWorker(Worker):
     def __init__(
         self, *, interval: float = 0.5, max_tasks: int | None = None, worker_id: str | None = None, batch: bool = False
@@ -77,6 +95,10 @@ class HeartbeatWorker(Worker):
             logger.info("worker %s stopped", self.worker_id)
 
     def _run_through_outages(self) -> None:
+        with connection.execute_wrapper(_claim_in_queue_order):
+            self._loop_through_outages()
+
+    def _loop_through_outages(self) -> None:
         """django-tasks-db's loop, started again after the database goes away (a restart, a
         failover): its loop and `run_task` let a connection error escape and end the process."""
         pause = 0.5
