@@ -64,7 +64,8 @@ def serve_twin(args: argparse.Namespace) -> None:
 # --- setup ---------------------------------------------------------------------------------------------
 
 def prepare_database(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
-    env = {"SIYU_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "siyu.settings"}
+    env = {"SIYU_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "siyu.settings",
+           "SIYU_WECOM_ALLOWED_API_BASES": "http://127.0.0.1:*/"}  # the twin (siyu.wecom.api_bases)
     if args.postgres:
         import psycopg
 

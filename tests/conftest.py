@@ -30,6 +30,10 @@ def pytest_configure(config: pytest.Config) -> None:
     trans_real._default = None
 
     settings.SIYU = {**settings.SIYU, "INBOX_DRAIN_DELAY_MS": 0}
+    # Tests' twins listen on loopback ports: allow them as WeCom API bases (siyu.wecom.api_bases),
+    # here and in the worker and web processes tests start.
+    os.environ["SIYU_WECOM_ALLOWED_API_BASES"] = "http://127.0.0.1:*/"
+    settings.SIYU_WECOM_ALLOWED_API_BASES = ["http://127.0.0.1:*/"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render pages without running collectstatic first.
     settings.STORAGES = {

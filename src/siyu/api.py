@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, SessionAuth
 
-from siyu.core import services
+from siyu.core import bounds, services
 from siyu.core.contract import siyu_apps
 from siyu.core.middleware import seat_request
 from siyu.core.tenancy import switch_request_workspace
@@ -45,12 +48,32 @@ class WorkspaceToken(APIKeyHeader):
         return token.user
 
 
+def signed_in_docs(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`/api/openapi.json` and `/api/docs` are for signed-in users and API-token holders only:
+    the schema maps every route and parameter, which strangers need not be shown. A browser is
+    sent to the sign-in page; a program gets 401."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if request.user.is_authenticated or (token and services.authenticate_token(token) is not None):
+            return view(request, *args, **kwargs)
+        match = request.resolver_match
+        if match is not None and match.url_name == "openapi-json":
+            return JsonResponse({"detail": "Sign in, or send an API token: Authorization: Bearer <token>."}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return guarded
+
+
 api = NinjaAPI(
     title="Siyu API",
     version="1",
     urls_namespace="api",
     auth=[WorkspaceToken(), WorkspaceSession()],
     docs_url="/docs",
+    docs_decorator=signed_in_docs,
 )
 
 
@@ -72,6 +95,25 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(ObjectDoesNotExist)
 def not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
     return _error(request, 404, "not found")
+
+
+def within_bounds(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Every operation's parameters, once validated, checked against `siyu.core.bounds`: whole
+    numbers that fit a database integer, finite numbers, days in range, text without NUL or
+    unpaired surrogates, down to the values inside a JSON body (segment rules, custom fields).
+    One check for all routes, so an edge value is a 422 saying what is wrong, not a 500."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        found = bounds.problems(kwargs)
+        if found:
+            raise ValidationError(found)
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(within_bounds)
 
 
 # Each installed app's routers, under the prefixes its contract declares.

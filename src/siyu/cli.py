@@ -3,6 +3,7 @@ and every Django management command (`siyu migrate`, `siyu createsuperuser`, ...
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -67,10 +68,8 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
 def _end_group(process: subprocess.Popen[bytes]) -> None:
     """Kill what is left of an exited child's process group: a gunicorn master killed with
     SIGKILL leaves its workers behind, holding the port its successor needs."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 RESTART_BACKOFF_MAX = 30.0  # seconds between restarts of a child that keeps crashing
@@ -167,6 +166,13 @@ def serve(
     return 0
 
 
+def allow_api_base(url: str) -> None:
+    """Let brands use `url` as their WeCom API base (`siyu.wecom.api_bases`): the demo's twin is
+    plain http on loopback. Before Django starts, so that this process and its children see it."""
+    allowed = [base for base in os.environ.get("SIYU_WECOM_ALLOWED_API_BASES", "").split(",") if base.strip()]
+    os.environ["SIYU_WECOM_ALLOWED_API_BASES"] = ",".join([*allowed, url])
+
+
 def _option(argv: list[str], name: str, default: str) -> str:
     if name in argv:
         i = argv.index(name)
@@ -192,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         setup(verbosity=1)
         return 0
     if command in {"demo", "run"}:
+        twin_port = int(_option(rest, "--twin-port", "8001"))
+        if command == "demo":
+            allow_api_base(f"http://127.0.0.1:{twin_port}/cgi-bin/")
         print("siyu: preparing the database and static files ...", flush=True)
         setup()
         twin, after_start = None, None
@@ -199,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
             from siyu.demo import acquisition_loop_starter, connect_demo_to_twin, ensure_demo_brand
 
             demo = ensure_demo_brand()
-            twin_port = int(_option(rest, "--twin-port", "8001"))
             twin = connect_demo_to_twin(demo.workspace, f"http://{host}:{port}", twin_port)
             after_start = acquisition_loop_starter(demo.workspace, f"http://127.0.0.1:{twin_port}")
             print(

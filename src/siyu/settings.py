@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves Swagger UI for /api/docs from this site's static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "siyu.core",
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "siyu.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "siyu.core.middleware.ConsoleLanguageMiddleware",
@@ -109,6 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Judges nothing: revokes the user's API tokens whenever their password changes.
+    {"NAME": "siyu.core.passwords.RevokeApiTokens"},
 ]
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
@@ -149,6 +153,8 @@ SIYU = {
     # Failed logins per (username, client) before the login form refuses for LOGIN_LOCKOUT_SECONDS.
     "LOGIN_MAX_FAILURES": envint("SIYU_LOGIN_MAX_FAILURES", 5),
     "LOGIN_LOCKOUT_SECONDS": envint("SIYU_LOGIN_LOCKOUT_SECONDS", 300),
+    # Brands one user may create in the console or the API (the superuser is not limited).
+    "MAX_BRANDS_PER_USER": envint("SIYU_MAX_BRANDS_PER_USER", 10),
     # A worker that has not beaten its heart for this long is dead; its running task is re-queued.
     "WORKER_HEARTBEAT_SECONDS": envint("SIYU_WORKER_HEARTBEAT_SECONDS", 5),
     "WORKER_DEAD_AFTER_SECONDS": envint("SIYU_WORKER_DEAD_AFTER_SECONDS", 30),
@@ -158,12 +164,22 @@ SIYU = {
     # Callbacks stored within this window share one inbox-draining task (per web process).
     "INBOX_DRAIN_DELAY_MS": envint("SIYU_INBOX_DRAIN_DELAY_MS", 200),
     # Nightly pruning (days; 0 keeps forever): processed callbacks and domain events whose runs
-    # all finished; failed/unknown callbacks, events with a failed run and refused callbacks;
-    # WeCom API-call logs. Callbacks not yet processed and events with runs still to do are kept.
+    # all finished; failed/unknown callbacks and events with a failed run; WeCom API-call logs.
+    # Callbacks not yet processed and events with runs still to do are kept.
     "RETAIN_EVENTS_DAYS": envint("SIYU_RETAIN_EVENTS_DAYS", 30),
     "RETAIN_FAILED_EVENTS_DAYS": envint("SIYU_RETAIN_FAILED_EVENTS_DAYS", 90),
     "RETAIN_API_CALLS_DAYS": envint("SIYU_RETAIN_API_CALLS_DAYS", 14),
+    # Refused callbacks (a forged flood is recorded a few rows a minute, see wecom.rejections):
+    # kept this many days (0: forever), and at most this many rows per brand (0: no cap).
+    "RETAIN_REJECTIONS_DAYS": envint("SIYU_RETAIN_REJECTIONS_DAYS", 30),
+    "RETAIN_REJECTIONS_MAX_ROWS": envint("SIYU_RETAIN_REJECTIONS_MAX_ROWS", 10_000),
 }
+# WeCom API base URLs allowed besides https on port 443 of a public host (comma-separated URL
+# prefixes; "*" as the port allows any), e.g. the twin's "http://127.0.0.1:8001/cgi-bin/". The
+# server requests these addresses, so only an operator may widen them (siyu.wecom.api_bases).
+SIYU_WECOM_ALLOWED_API_BASES = [
+    base.strip() for base in envstr("SIYU_WECOM_ALLOWED_API_BASES", "").split(",") if base.strip()
+]
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
 """The web kit every app's pages and API routes use: the typed member request, the `member_page`
-decorator, and small helpers for forms, uploads and the caller's address.
+decorator, small helpers for forms, uploads and the caller's address, and the API's bounded
+numbered pages.
 
 It depends on `siyu.core` (and Django) only, never on a domain app or on the console; the
 templates it renders (`console/no_workspace.html`, `console/denied.html`) are looked up by name.
@@ -17,6 +18,10 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from ninja import Field
+from ninja.pagination import PageNumberPagination
+
+from siyu.core.bounds import MAX_PAGE
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -84,3 +89,11 @@ def member_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             raise Http404 from exc
 
     return wrapper
+
+
+class NumberedPages(PageNumberPagination):
+    """ninja's numbered pages (`?page=N`) for API lists, with the page number bounded
+    (`siyu.core.bounds.MAX_PAGE`) so the row offset it makes fits the database."""
+
+    class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=MAX_PAGE)

@@ -279,3 +279,39 @@ def test_the_leaderboard_is_per_brand(shop, brand_b, twin, login):
         shop.accounts, name="推手阿May", touchpoint="promoter", promoter_name="阿May"))
     connect(brand_b.workspace, twin)
     assert login(brand_b.admin).get("/api/channels/promoters").json() == []
+
+
+def test_the_api_refuses_unknown_attachment_keys_and_stores_nothing(shop, login):
+    client = login(shop.members["planner"])
+    a = shop.accounts
+    body = {"name": "附件", "touchpoint": "store", "seats": [{"account_id": a["xiaowanzi01"].pk}],
+            "welcome_attachments": [{"type": "image", "media_id": "M1", "padding": "x" * 1_000_000}]}
+    response = client.post("/api/channels/codes", body, content_type="application/json")
+    assert response.status_code == 422
+    assert "padding" in response.json()["errors"]["welcome_attachments"][0]
+    assert not ChannelCode.objects.for_workspace(shop.workspace).exists()
+    body["welcome_attachments"] = [{"type": "video", "media_id": "V1"}]
+    response = client.post("/api/channels/codes", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["welcome_attachments"] == [{"type": "video", "media_id": "V1"}]
+
+
+def test_the_form_refuses_a_link_title_past_128_bytes(shop, login):
+    client = login(shop.members["planner"])
+    html = client.post("/channels/codes/new/", form_data(shop, **attachment_rows(
+        {"kind": "link", "title": "好" * 43, "url": "https://shop.example.com/gift"}))).content.decode()
+    assert 'data-testid="attachment-errors"' in html and "129" in html
+    assert not ChannelCode.objects.for_workspace(shop.workspace).exists()
+    response = client.post("/channels/codes/new/", form_data(shop, **attachment_rows(
+        {"kind": "file", "media_id": "F1"})))
+    assert response.status_code == 302
+    assert ChannelCode.objects.for_workspace(shop.workspace).get().welcome_attachments == [
+        {"type": "file", "media_id": "F1"}]
+
+
+def test_a_name_with_a_nul_character_is_a_422_not_a_500(shop, login):
+    """PostgreSQL cannot store NUL: the API refuses it as the console's forms do."""
+    client = login(shop.members["planner"])
+    body = {"name": "店\x00名", "touchpoint": "store", "seats": [{"account_id": shop.accounts["xiaowanzi01"].pk}]}
+    response = client.post("/api/channels/codes", body, content_type="application/json")
+    assert response.status_code == 422 and "body.name" in response.json()["errors"]
+    assert not ChannelCode.objects.for_workspace(shop.workspace).exists()

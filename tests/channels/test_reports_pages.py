@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from siyu.channels.models import ChannelSpend
 from siyu.channels.services import analytics
+from siyu.core.exports import XLSX_CONTENT_TYPE
 from siyu.core.models import AuditAction, AuditEntry
 from siyu.customers.models import DeletedBy
 from tests.channels.test_analytics import add, make_code, spend
@@ -107,7 +108,7 @@ def test_the_export_is_a_workbook_with_the_ranked_rows_and_an_audit_entry(brand_
     some_channels(brand_a.workspace)
     response = login(brand_a.members["data_analyst"]).get("/channels/analytics/export.xlsx?preset=7")
     assert response.status_code == 200
-    assert response["Content-Type"] == analytics.XLSX_CONTENT_TYPE and "attachment" in response["Content-Disposition"]
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE and "attachment" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.content))
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
@@ -120,6 +121,17 @@ def test_the_export_is_a_workbook_with_the_ranked_rows_and_an_audit_entry(brand_
     assert len(book.worksheets) == 4  # codes, touchpoints, by day, notes
     entry = AuditEntry.objects.for_workspace(brand_a.workspace).get(action=AuditAction.EXPORT)
     assert entry.detail["rows"] == 2 and entry.actor == brand_a.members["data_analyst"]
+
+
+def test_a_code_name_that_is_a_formula_is_exported_as_text(brand_a, login):
+    # The probe: this name became a live formula in the workbook.
+    make_code(brand_a.workspace, "=cmd|'/C calc'!A0", "store")
+    response = login(brand_a.admin).get("/channels/analytics/export.xlsx?preset=7")
+    book = load_workbook(io.BytesIO(response.content))
+    cell = book.worksheets[0]["A2"]
+    assert cell.value == "'=cmd|'/C calc'!A0" and cell.data_type == "s"
+    assert not [c.coordinate for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+                if c.data_type == "f"]
 
 
 def test_the_export_has_chinese_headers_in_chinese(brand_a, client):

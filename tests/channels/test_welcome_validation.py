@@ -62,3 +62,41 @@ def test_stored_attachments_become_wecom_wire_shapes():
     assert wire[1] == {"msgtype": "image", "image": {"pic_url": "https://x/p.png"}}
     assert wire[2]["link"] == {"title": "新人礼", "url": "https://shop.example.com/gift"}
     assert wire[3]["miniprogram"]["appid"] == "wx123"
+
+
+def test_an_attachment_with_a_key_its_kind_does_not_have_is_refused():
+    """The probe stored a megabyte in one code under a key nobody reads."""
+    [error] = validate_welcome("hi", [{**IMAGE, "junk": "x" * 1_000_000}])
+    assert error.startswith("Attachment 1:") and "junk" in error and len(error) < 200
+    [error] = validate_welcome("hi", [{**LINK, "media_id": "M"}])  # an image's field on a link
+    assert "media_id" in error
+
+
+def test_attachment_fields_are_text():
+    [error] = validate_welcome("hi", [{"type": "link", "title": ["新人礼"], "url": "https://x.example/"}])
+    assert "title" in error and "text" in error
+
+
+@pytest.mark.parametrize(("attachment", "field"), [
+    ({**LINK, "title": "好" * 43}, "title"),  # 129 bytes; WeCom takes 128
+    ({**LINK, "desc": "好" * 171}, "desc"),  # 513 bytes; WeCom takes 512
+    ({**LINK, "url": "https://x.example/" + "a" * 2031}, "url"),  # 2049 bytes
+    ({**MINI, "title": "好" * 22}, "title"),  # 66 bytes; WeCom takes 64
+    ({**IMAGE, "media_id": "M" * 257}, "media_id"),
+])
+def test_attachment_text_past_wecoms_byte_limits_is_refused(attachment, field):
+    [error] = validate_welcome("hi", [attachment])
+    assert error.startswith(f"Attachment 1: {field} is ") and "bytes" in error
+
+
+def test_limits_count_bytes_so_a_title_of_128_bytes_passes():
+    assert validate_welcome("hi", [{**LINK, "title": "好" * 42 + "ab"}, {**MINI, "title": "好" * 21 + "a"}]) == []
+
+
+def test_videos_and_files_take_a_media_id():
+    video, file = {"type": "video", "media_id": "V1"}, {"type": "file", "media_id": "F1"}
+    assert validate_welcome("hi", [video, file]) == []
+    assert [a.wire() for a in to_attachments([video, file])] == [
+        {"msgtype": "video", "video": {"media_id": "V1"}}, {"msgtype": "file", "file": {"media_id": "F1"}}]
+    [error] = validate_welcome("hi", [{"type": "file"}])
+    assert "media_id" in error

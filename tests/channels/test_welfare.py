@@ -17,7 +17,7 @@ from siyu.channels.services import welfare as svc
 from siyu.channels.timeline import ChannelTimeline
 from siyu.customers.models import Customer, TimelineEntry
 from tests.conftest import seat
-from tests.support.spreadsheets import xlsx
+from tests.support.spreadsheets import xlsx, xlsx_with_sheet
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +114,31 @@ def test_an_unreadable_or_empty_upload_is_refused_and_adds_nothing(brand_a):
         with pytest.raises(ValidationError):
             svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk, file=upload)
     assert not WelfareCode.objects.for_workspace(brand_a.workspace).exists()
+
+
+def test_a_file_past_the_row_limit_is_refused_on_the_file_and_adds_nothing(brand_a):
+    welfare = coupon(brand_a)
+    rows = "".join(f"C{i}\n" for i in range(svc.UPLOAD_MAX_ROWS + 1)).encode()
+    with pytest.raises(ValidationError) as refused:
+        svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk, file=SimpleUploadedFile("codes.csv", rows))
+    assert "more than 50,000 rows" in refused.value.message_dict["file"][0]
+    assert not WelfareCode.objects.for_workspace(brand_a.workspace).exists()
+
+
+def test_a_code_with_a_control_character_is_reported_not_stored(brand_a):
+    welfare = coupon(brand_a)
+    report = svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk,
+                              file=SimpleUploadedFile("codes.csv", b"OK-1\nA\x00B\nC\x07D\n"))
+    assert report.added == 1
+    assert report.rows == [(2, "A?B", "contains a control character"), (3, "C?D", "contains a control character")]
+
+
+def test_a_bomb_workbook_is_refused_on_the_file(brand_a):
+    welfare = coupon(brand_a)
+    bomb = xlsx_with_sheet(b'<row><c t="n"><v>12345678</v></c></row>' * 1_400_000)
+    with pytest.raises(ValidationError) as refused:
+        svc.upload_codes(brand_a.workspace, planner(brand_a), welfare.pk, file=SimpleUploadedFile("codes.xlsx", bomb))
+    assert "unpacks to more than 8 MB" in refused.value.message_dict["file"][0]
 
 
 def test_only_a_coupon_has_codes_to_upload(brand_a):

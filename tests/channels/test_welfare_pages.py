@@ -60,6 +60,15 @@ def test_uploading_a_file_shows_the_row_report(brand_a, login):
     assert WelfareCode.objects.for_workspace(brand_a.workspace).count() == 5
 
 
+def test_the_report_lists_twenty_skipped_rows_and_counts_the_rest(brand_a, login):
+    welfare = a_coupon(brand_a)
+    upload = SimpleUploadedFile("codes.txt", b"C1\n" * 600)
+    response = login(brand_a.members["ops_lead"]).post(f"/channels/welfare/{welfare.pk}/codes/", {"file": upload})
+    report = response.content.decode().split('data-testid="upload-report"')[1].split("</table>")
+    assert report[0].count("<code>C1</code>") == 20
+    assert "580" in report[1].split('data-testid="more-rows"')[1].split("</div>")[0]
+
+
 def test_an_empty_upload_is_refused_with_a_message(brand_a, login):
     welfare = a_coupon(brand_a)
     response = login(brand_a.members["planner"]).post(f"/channels/welfare/{welfare.pk}/codes/", {"codes": "  "})

@@ -2,10 +2,35 @@ from siyu.core import services
 from tests.conftest import seat
 
 
-def test_openapi_document_is_served(db, client):
-    doc = client.get("/api/openapi.json").json()
+def test_openapi_document_is_served_to_a_signed_in_user(brand_a, login):
+    doc = login(brand_a.members["planner"]).get("/api/openapi.json").json()
     assert doc["info"]["title"] == "Siyu API"
     assert "/api/members" in doc["paths"]
+
+
+def test_openapi_document_is_served_to_a_token_holder(brand_a, client):
+    _, key = services.create_api_token(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), "codegen")
+    response = client.get("/api/openapi.json", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert "/api/members" in response.json()["paths"]
+
+
+def test_openapi_document_and_docs_are_not_public(db, client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 401
+    assert "paths" not in response.json()
+    assert client.get("/api/openapi.json", headers={"Authorization": "Bearer siyu_forged"}).status_code == 401
+    docs = client.get("/api/docs")
+    assert docs.status_code == 302
+    assert docs["Location"] == "/login/?next=/api/docs"
+
+
+def test_api_docs_page_is_served_from_this_site(brand_a, login):
+    response = login(brand_a.admin).get("/api/docs")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
 
 
 def test_api_requires_authentication(db, client):

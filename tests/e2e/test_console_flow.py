@@ -49,6 +49,12 @@ def test_admin_builds_a_team_and_a_member_is_refused_by_role(transactional_db, l
     page.locator("form.card button[type=submit]").click()
     expect(page.locator("#workspace-switch option:checked")).to_have_text("Xiaowanzi Store Two")
 
+    # Choosing another brand switches at once (console.js binds it: no inline handlers under the CSP).
+    page.select_option("#workspace-switch", label="Brand alpha")
+    expect(page.get_by_role("heading", name=re.compile("Brand alpha"))).to_be_visible()
+    page.select_option("#workspace-switch", label="Xiaowanzi Store Two")
+    expect(page.get_by_role("heading", name=re.compile("Xiaowanzi Store Two"))).to_be_visible()
+
     # Invite a copywriter to the new brand.
     page.goto(f"{base}/team/")
     page.select_option("#id_role", "copywriter")

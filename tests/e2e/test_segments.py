@@ -69,3 +69,14 @@ def test_build_a_segment_watch_its_live_count_save_and_export(transactional_db, 
     assert len(rows) == 3  # header and two members
     assert sorted(r[0] for r in rows[1:]) == ["客户0", "客户2"]
     assert {r[2] for r in rows[1:]} == {"13800001234"}  # an ops lead sees phone numbers whole
+
+    # Deleting asks first (console.js reads the form's data-confirm): dismissed, nothing happens.
+    delete = page.locator("form[data-confirm] button[type=submit]")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    page.wait_for_timeout(500)
+    assert Segment.objects.for_workspace(ws).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    expect(page.get_by_test_id("new-segment")).to_be_visible()
+    assert not Segment.objects.for_workspace(ws).exists()

@@ -13,6 +13,7 @@ from siyu.segments import services
 from siyu.segments.models import Segment, SegmentKind
 from siyu.segments.services import SegmentInput
 from tests.segments.conftest import make_customer
+from tests.support.spreadsheets import xlsx_with_sheet
 
 PHONE_RULE = {"match": "and", "rules": [{"field": "has_phone", "op": "is", "value": True}]}
 
@@ -97,6 +98,34 @@ def test_the_upload_page_reports_rows_it_could_not_add(shop, login):
     assert 'data-testid="row-errors"' in html
     assert html.count("<tr data-problem=") == 3
     assert Segment.objects.for_workspace(shop.workspace).get(kind=SegmentKind.STATIC).member_count == 1
+
+
+def _upload(client, name: str, data: bytes):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post("/customers/segments/upload/", {"name": "名单", "file": file})
+
+
+def test_the_upload_page_lists_twenty_bad_rows_and_counts_the_rest(shop, login):
+    # The probe: 199k bad rows came back as 24 MB of HTML.
+    data = "".join(f"bad id {i}!\n" for i in range(5000)).encode()
+    response = _upload(login(shop.brand.members["customer_ops"]), "list.csv", data)
+    html = response.content.decode()
+    assert len(response.content) < 100_000
+    assert html.count("<tr data-problem=") == 20
+    assert "4980" in html.split('data-testid="more-errors"')[1].split("</p>")[0]
+
+
+def test_the_upload_page_does_not_echo_a_huge_cell(shop, login):
+    client = login(shop.brand.members["customer_ops"])
+    # The probe: a 7 KB workbook with a 5 MB shared string came back as 5 MB of HTML.
+    bomb = xlsx_with_sheet(b'<row><c t="s"><v>0</v></c></row>', ["Z" * (5 * 2**20)])
+    response = _upload(client, "list.xlsx", bomb)
+    assert len(response.content) < 100_000 and 'data-error-for="file"' in response.content.decode()
+    assert not Segment.objects.for_workspace(shop.workspace).exists()
+    response = _upload(client, "list.csv", b"z" * 100_000 + b"\n")
+    assert response.status_code == 200 and len(response.content) < 100_000
+    assert "z" * 200 + "…" in response.content.decode()
 
 
 def test_roles_without_edit_cannot_build_upload_or_recompute(shop, login):

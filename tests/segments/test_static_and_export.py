@@ -7,15 +7,16 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 from openpyxl import load_workbook
 
 from siyu.core.models import AuditAction, AuditEntry
 from siyu.segments import services
-from siyu.segments.models import SegmentMember
+from siyu.segments.models import Segment, SegmentMember
 from siyu.segments.services import SegmentInput
 from siyu.segments.services.static import RowProblem, upload_static
 from tests.segments.conftest import make_customer
-from tests.support.spreadsheets import xlsx
+from tests.support.spreadsheets import xlsx, xlsx_with_sheet
 
 
 def test_an_excel_upload_matches_ids_and_phones_and_reports_every_other_row(shop):
@@ -48,6 +49,16 @@ def test_a_gbk_csv_is_read_and_a_bad_file_is_refused(shop):
         upload_static(shop.workspace, shop.seat("planner"), file_name="x.csv", data=b"wmAAA", name="无权")
 
 
+def test_a_list_past_the_row_limit_is_refused_without_reading_the_rest(shop):
+    # Rows 2 to 999,999 are missing from the sheet; they are blank rows, and blank rows count.
+    far = xlsx_with_sheet(b'<row r="1"><c r="A1" t="inlineStr"><is><t>wmA</t></is></c></row>'
+                          b'<row r="1000000"><c r="A1000000" t="inlineStr"><is><t>wmB</t></is></c></row>')
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        upload_static(shop.workspace, shop.seat("admin"), file_name="far.xlsx", data=far, name="远")
+    assert "more than 200,000 rows" in refused.value.message_dict["file"][0]
+    assert not Segment.objects.for_workspace(shop.workspace).exists()
+
+
 def _export(shop, role: str, columns: list[str]) -> list[tuple]:
     segment = services.create_segment(shop.workspace, shop.seat("admin"), SegmentInput(
         name="全部", rule={"match": "and", "rules": []}))
@@ -59,10 +70,26 @@ def _export(shop, role: str, columns: list[str]) -> list[tuple]:
 
 
 def test_the_export_has_the_chosen_columns_with_tags_accounts_and_custom_fields(shop):
-    make_customer(shop, "wmAAA", name="=HYPERLINK(\"x\")", phone="13800000001", tags=[shop.tags[0].pk],
+    make_customer(shop, "wmAAA", name="小红", phone="13800000001", tags=[shop.tags[0].pk],
                   follows=[(0, "chstore", True), (1, "chad", False)], fields={"skin": "干"})
     rows = _export(shop, "admin", ["nickname", "phone", "tags", "accounts", "channel", "field.skin"])
-    assert rows[1] == ('=HYPERLINK("x")', "13800000001", "干皮", "小完子0", "chstore", "干")
+    assert rows[1] == ("小红", "13800000001", "干皮", "小完子0", "chstore", "干")
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","x")', "@SUM(1+1)", "+1+1", "-2+3", "\t=1"])
+def test_text_a_spreadsheet_would_run_is_exported_as_text(shop, name):
+    make_customer(shop, "wmAAA", name=name)
+    segment = services.create_segment(shop.workspace, shop.seat("admin"), SegmentInput(name="=全部"))
+    content, _rows = services.export_segment(shop.workspace, shop.seat("admin"), segment, ["nickname"])
+    cell = load_workbook(io.BytesIO(content)).active["A2"]
+    assert cell.value == "'" + name and cell.data_type == "s"
+
+
+def test_the_customer_list_export_writes_formulas_as_text(shop):
+    customer = make_customer(shop, "wmAAA", name="=cmd|'/C calc'!A0")
+    content, _rows = services.export_customers(shop.workspace, shop.seat("admin"), [customer.pk], ["nickname"])
+    cell = load_workbook(io.BytesIO(content)).active["A2"]
+    assert cell.value == "'=cmd|'/C calc'!A0" and cell.data_type == "s"
 
 
 def test_phones_are_masked_for_a_role_that_may_not_see_them(shop):

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from siyu.wecom import services
 from siyu.wecom.client import ClientOptions, WeComClient
-from siyu.wecom.crypto import CallbackCipher
+from siyu.wecom.crypto import CallbackCipher, signature
 from tests.conftest import seat
 from tests.simulator.twin import RunningTwin, running_twin, twin_config
 from tests.wecom.client_support import BACKOFF, Sleeps, connect
@@ -40,12 +40,21 @@ def contact_xml(change: str = "add_external_contact", user: str = "zhangsan", ex
 
 
 def post_callback(client, inner: bytes, slug: str = "alpha", timestamp: str | None = None, token: str = TOKEN,
-                  receive_id: str = CORP_ID):
-    cipher = CallbackCipher(token, AES_KEY, receive_id)
+                  receive_id: str = CORP_ID, aes_key: str = AES_KEY):
+    cipher = CallbackCipher(token, aes_key, receive_id)
     timestamp = timestamp or str(int(time.time()))
     signature, body = cipher.encrypt_event(inner, timestamp, "263014780", "1000002")
     query = urllib.parse.urlencode({"msg_signature": signature, "timestamp": timestamp, "nonce": "263014780"})
     return client.post(f"/wecom/callback/{slug}/?{query}", body, content_type="text/xml")
+
+
+def url_check(echo: bytes, timestamp: str | None = None, token: str = TOKEN, aes_key: str = AES_KEY,
+              nonce: str = "263014780") -> dict[str, str]:
+    """The query of WeCom's URL check (WECOM.md §2) for `echo`, signed at `timestamp` (now by default)."""
+    timestamp = timestamp or str(int(time.time()))
+    echostr = CallbackCipher(token, aes_key, CORP_ID).encrypt(echo)
+    return {"msg_signature": signature(token, timestamp, nonce, echostr), "timestamp": timestamp, "nonce": nonce,
+            "echostr": echostr}
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +62,10 @@ def _fresh_connection_cache():
     # Brands are recreated per test with the same short names; the web-process cache must not
     # carry one test's connection into the next.
     services.forget_cached_connections()
+    services.forget_recent_rejections()
     yield
     services.forget_cached_connections()
+    services.forget_recent_rejections()
 
 
 # --- the API client against a twin (test_client*.py) -------------------------------------------

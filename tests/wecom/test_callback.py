@@ -1,5 +1,6 @@
 """The callback endpoint: verification, the inbox, refusals, duplicates, processing."""
 
+import datetime as dt
 import time
 import urllib.parse
 
@@ -10,7 +11,7 @@ from siyu.core.worker import HeartbeatWorker
 from siyu.wecom import services
 from siyu.wecom.crypto import CallbackCipher
 from siyu.wecom.models import CallbackRejection, InboundEvent, InboundStatus, WeComConnection
-from tests.wecom.conftest import AES_KEY, CORP_ID, TOKEN, contact_xml, post_callback
+from tests.wecom.conftest import AES_KEY, CORP_ID, TOKEN, contact_xml, post_callback, url_check
 
 OFFICIAL_ECHOSTR = "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="
 
@@ -19,21 +20,38 @@ def drain() -> None:
     HeartbeatWorker(interval=0, batch=True).run()
 
 
-def test_url_verification_answers_the_official_sample_exactly(connected, client):
-    query = urllib.parse.urlencode({
-        "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
-        "nonce": "263014780", "echostr": OFFICIAL_ECHOSTR,
-    })
-    response = client.get(f"/wecom/callback/alpha/?{query}")
+OFFICIAL_SIGNATURE = "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3"
+OFFICIAL_TIMESTAMP = "1409659589"  # 2014-09-02: WeCom's sample, signed then
+
+
+def test_url_verification_answers_the_official_sample_exactly(connected):
+    signed_at = dt.datetime.fromtimestamp(int(OFFICIAL_TIMESTAMP), tz=dt.UTC)
+    plaintext = services.verify_url("alpha", OFFICIAL_SIGNATURE, OFFICIAL_TIMESTAMP, "263014780", OFFICIAL_ECHOSTR,
+                                    "127.0.0.1", now=signed_at + dt.timedelta(seconds=2))
+    assert plaintext == "1616140317555161061"
+
+
+def test_url_verification_answers_the_plaintext_as_the_whole_body(connected, client):
+    response = client.get(f"/wecom/callback/alpha/?{urllib.parse.urlencode(url_check(b'1616140317555161061'))}")
     assert response.status_code == 200
     assert response.content == b"1616140317555161061"
 
 
+@pytest.mark.parametrize("timestamp", [OFFICIAL_TIMESTAMP, str(int(time.time()) - 30 * 86400)])
+def test_a_url_verification_signed_long_ago_is_refused_and_logged(connected, client, timestamp):
+    query = url_check(b"1616140317555161061", timestamp)
+    if timestamp == OFFICIAL_TIMESTAMP:  # WeCom's own sample, replayed years later
+        query = {"msg_signature": OFFICIAL_SIGNATURE, "timestamp": timestamp, "nonce": "263014780",
+                 "echostr": OFFICIAL_ECHOSTR}
+    response = client.get(f"/wecom/callback/alpha/?{urllib.parse.urlencode(query)}")
+    assert (response.status_code, response.content) == (400, b"stale_timestamp")
+    assert b"1616140317555161061" not in response.content
+    assert CallbackRejection.objects.for_workspace(connected.workspace).get().reason == "stale_timestamp"
+
+
 def test_url_verification_with_a_bad_signature_is_refused_and_logged(connected, client):
-    query = urllib.parse.urlencode({
-        "msg_signature": "0" * 40, "timestamp": "1409659589", "nonce": "263014780", "echostr": OFFICIAL_ECHOSTR,
-    })
-    assert client.get(f"/wecom/callback/alpha/?{query}").status_code == 400
+    query = {**url_check(b"1616140317555161061"), "msg_signature": "0" * 40}
+    assert client.get(f"/wecom/callback/alpha/?{urllib.parse.urlencode(query)}").status_code == 400
     assert CallbackRejection.objects.for_workspace(connected.workspace).get().reason == "bad_signature"
 
 

@@ -13,7 +13,7 @@ from siyu.wecom import services
 from siyu.wecom.crypto import CallbackCipher
 from siyu.wecom.models import InboundEvent
 from siyu.wsgi import application
-from tests.wecom.conftest import AES_KEY, CORP_ID, TOKEN, contact_xml
+from tests.wecom.conftest import AES_KEY, CORP_ID, TOKEN, contact_xml, url_check
 
 
 def call(method: str, path: str, query: dict[str, str], body: bytes = b"") -> tuple[str, bytes]:
@@ -31,12 +31,14 @@ def call(method: str, path: str, query: dict[str, str], body: bytes = b"") -> tu
     return captured["status"], body
 
 
-def test_official_url_verification_through_the_production_entry_point(transactional_db, connected):
+def test_url_verification_through_the_production_entry_point(transactional_db, connected):
+    assert call("GET", "/wecom/callback/alpha/", url_check(b"1616140317555161061")) == ("200 OK", b"1616140317555161061")
+    # WeCom's official sample, signed in 2014: a replay now
     status, body = call("GET", "/wecom/callback/alpha/", {
         "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589", "nonce": "263014780",
         "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
     })
-    assert (status, body) == ("200 OK", b"1616140317555161061")
+    assert (status, body) == ("400 Bad Request", b"stale_timestamp")
 
 
 def test_an_event_and_its_repeat_through_the_production_entry_point(transactional_db, connected):

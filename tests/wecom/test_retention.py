@@ -53,7 +53,7 @@ def test_old_rows_go_young_and_failed_ones_stay_longer_and_unprocessed_ones_alwa
         callback(ws, 60, InboundStatus.FAILED),  # failed, and young enough for a failed callback
         callback(ws, 60, InboundStatus.UNKNOWN),
         callback(ws, 500, InboundStatus.RECEIVED),  # never processed: kept whatever its age
-        rejection(ws, 60),
+        rejection(ws, 29),
         api_call(ws, 13),
     ]
     deleted = prune_history.call()
@@ -81,3 +81,13 @@ def test_the_api_call_log_is_deleted_in_chunks(db, brand_a):
     deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE") and q["sql"].split()[2] == name]
     assert len(deletes) == 3  # 2 + 2 + 1
     assert kept(*old, young) == [False] * 5 + [True]
+
+
+def test_refused_callbacks_go_after_30_days_and_a_flooded_brand_keeps_only_its_newest(db, brand_a, brand_b, settings):
+    settings.SIYU = {**settings.SIYU, "RETAIN_REJECTIONS_MAX_ROWS": 3}
+    month_old = rejection(brand_a.workspace, 31)
+    flood = [rejection(brand_a.workspace, 1) for _ in range(5)]
+    other_brand = [rejection(brand_b.workspace, 2) for _ in range(3)]
+    assert prune_history.call() == {"wecom.CallbackRejection": 3}
+    assert kept(month_old, *flood, *other_brand) == [False, False, False] + [True] * 6
+    assert prune_history.call() == {}

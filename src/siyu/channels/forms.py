@@ -200,11 +200,12 @@ SeatFormSet = cast("type[BaseSeatFormSet]",
 
 
 class AttachmentForm(forms.Form):
-    """One welcome attachment (≤ 9): an image, a link or a mini-program card; a row without a
-    kind is left out. The welcome service validates what each kind needs."""
+    """One welcome attachment (≤ 9): an image, a link, a mini-program card, a video or a file; a
+    row without a kind is left out. The welcome service validates what each kind needs."""
 
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=BLANK + [
-        ("image", _("Image")), ("link", _("Link")), ("miniprogram", _("Mini-program"))])
+        ("image", _("Image")), ("link", _("Link")), ("miniprogram", _("Mini-program")),
+        ("video", pgettext_lazy("attachment", "Video")), ("file", pgettext_lazy("attachment", "File"))])
     title = forms.CharField(label=_("Title"), required=False, max_length=128)
     url = forms.CharField(label=_("Link URL"), required=False, max_length=500)
     picture = forms.CharField(label=_("Picture URL"), required=False, max_length=500)
@@ -221,8 +222,10 @@ class AttachmentForm(forms.Form):
             item = {"media_id": d["media_id"]} if d["media_id"] else {"pic_url": d["picture"]}
         elif d["kind"] == "link":
             item = {"title": d["title"], "url": d["url"], "desc": d["description"], "picurl": d["picture"]}
-        else:
+        elif d["kind"] == "miniprogram":
             item = {"title": d["title"], "pic_media_id": d["media_id"], "appid": d["appid"], "page": d["page"]}
+        else:  # video, file
+            item = {"media_id": d["media_id"]}
         return {"type": d["kind"], **{k: v for k, v in item.items() if v}}
 
     @staticmethod

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from siyu.channels.services import analytics, qr
+from siyu.core.exports import XLSX_CONTENT_TYPE
 from siyu.core.permissions import Action, Module, allows
 from siyu.web import MemberRequest, apply_errors, choice_field, client_ip, member_page
 
@@ -108,7 +109,7 @@ def analytics_export(request: MemberRequest) -> HttpResponse:
                       {"title": _("Export"), "reason": " ".join(range_errors)}, status=400)
     sort, descending = _sort(request)
     export = analytics.export_report(workspace, seat, period, sort, descending, ip_address=client_ip(request))
-    response = HttpResponse(export.content, content_type=analytics.XLSX_CONTENT_TYPE)
+    response = HttpResponse(export.content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, export.filename)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import P, QueryEx, Router, Schema
 from ninja.responses import Status
 
 from siyu.core import services
@@ -120,8 +120,9 @@ def invite(request: MemberRequest, body: InvitationIn) -> Status[InvitationOut]:
 
 
 @router.get("/audit-log", response=list[AuditOut])
-def audit_log(request: MemberRequest, limit: int = 100) -> list[AuditOut]:
-    entries = services.audit_log(request.workspace, request.membership, min(limit, 500))
+def audit_log(request: MemberRequest, limit: QueryEx[int, P(ge=1, le=500)] = 100) -> list[AuditOut]:
+    """The newest entries first, `limit` of them (1 to 500)."""
+    entries = services.audit_log(request.workspace, request.membership, limit)
     return [
         AuditOut(id=e.pk, action=e.action, actor=e.actor_name, target=e.target, detail=e.detail, at=e.at)
         for e in entries

@@ -39,5 +39,11 @@ class JoinForm(forms.Form):
         return data
 
 
+class PasswordForm(forms.Form):
+    current_password = forms.CharField(label=_("Current password"), widget=forms.PasswordInput, max_length=200)
+    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, max_length=200)
+    new_password2 = forms.CharField(label=_("New password again"), widget=forms.PasswordInput, max_length=200)
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=60)

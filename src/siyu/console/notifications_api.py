@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from siyu.core import notifications
-from siyu.web import MemberRequest
+from siyu.web import MemberRequest, NumberedPages
 
 router = Router(tags=["notifications"])
 
@@ -35,7 +35,7 @@ class ReadOut(Schema):
 
 
 @router.get("/notifications", response=list[NotificationOut])
-@paginate(PageNumberPagination, page_size=notifications.PAGE_SIZE)
+@paginate(NumberedPages, page_size=notifications.PAGE_SIZE)
 def my_notifications(request: MemberRequest, unread: bool = False):  # noqa: ANN201
     return notifications.list_for(request.workspace, request.membership, unread_only=unread)
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password, name="password"),
     path("workspaces/switch/", views.switch_workspace, name="switch_workspace"),
     path("workspaces/new/", views.workspace_new, name="workspace_new"),
     path("team/", views.team, name="team"),

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siyu.console.forms import InviteForm, JoinForm, LoginForm, RoleForm, TokenForm, WorkspaceForm
+from siyu.console.forms import (
+    InviteForm,
+    JoinForm,
+    LoginForm,
+    PasswordForm,
+    RoleForm,
+    TokenForm,
+    WorkspaceForm,
+)
 from siyu.core import services
 from siyu.core.middleware import SESSION_WORKSPACE_KEY
 from siyu.core.models import RunStatus
@@ -28,8 +40,45 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
             return render(request, "console/login.html", {"form": form}, status=429 if refused.locked else 200)
         login(request, user)
-        return redirect(request.GET.get("next") or "console:home")
+        return redirect(_next_page(request))
     return render(request, "console/login.html", {"form": form})
+
+
+def _next_page(request: HttpRequest) -> str:
+    """Where to go after signing in: `?next=` if it is a path on this site, else the home page.
+    Only an absolute path with a single leading slash is taken, never another host, a scheme
+    (`javascript:`) or a relative name, which `redirect` would try to reverse (a 500)."""
+    wanted = request.GET.get("next", "")
+    if (
+        wanted.startswith("/")
+        and not wanted.startswith("//")
+        and "\\" not in wanted
+        and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return wanted
+    return resolve_url("console:home")
+
+
+@login_required
+def password(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # signed in: login_required
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            revoked = services.change_password(user, data["current_password"], data["new_password"], data["new_password2"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            update_session_auth_hash(request, user)  # this session stays; the others end
+            if revoked:
+                messages.success(request, _(
+                    "Password changed. Your API tokens (%(count)s) were revoked: create new ones where you need them."
+                ) % {"count": revoked})
+            else:
+                messages.success(request, _("Password changed."))
+            return redirect("console:home")
+    return render(request, "console/password.html", {"form": form})
 
 
 @require_POST

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import cast
 
@@ -65,3 +66,49 @@ class CurrentWorkspaceMiddleware:
         seated = seat_request(request, seat)
         with workspace_context(seated.workspace):
             return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict Content-Security-Policy on every response that does not set its own.
+
+    The console loads nothing from another origin: scripts and styles are files of this site,
+    inline `<script>` elements carry the request's nonce (`{{ request.csp_nonce }}`), and event
+    handlers are bound from `console/console.js`, never written as `onclick=`. Style attributes
+    stay allowed (`style-src-attr`): the templates and ECharts' tooltips use them, and an
+    attribute cannot select or read other elements.
+
+    Alpine's standard build compiles `x-*` expressions with `new Function`, so a page whose
+    template uses them says `{% load csp %}{% csp_allows_eval %}` and only that page's policy
+    has 'unsafe-eval'; everywhere else an injected `x-data` runs nothing.
+    Clickjacking (X-Frame-Options: DENY), MIME sniffing (nosniff) and the referrer
+    (same-origin) are Django's SecurityMiddleware and XFrameOptionsMiddleware defaults."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        nonce = secrets.token_urlsafe(16)
+        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(
+                nonce, allow_eval=getattr(request, "csp_allows_eval", False)
+            )
+        return response
+
+
+def content_security_policy(nonce: str, allow_eval: bool = False) -> str:
+    scripts = f"'self' 'nonce-{nonce}'" + (" 'unsafe-eval'" if allow_eval else "")
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {scripts}",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])

@@ -18,6 +18,10 @@ class Workspace(models.Model):
     name = models.CharField(_("brand name"), max_length=80)
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who created it in the console or the API (SIYU["MAX_BRANDS_PER_USER"] counts these).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -71,6 +75,19 @@ class ApiToken(WorkspaceScoped):
         ordering = ["-created_at"]
 
 
+class SignInCounter(models.Model):
+    """Sign-in attempts of one (username, client) in the current lockout window.
+
+    A row, not a cache entry: an attempt is claimed with a conditional UPDATE before the
+    password is checked (`siyu.core.lockout`), which the database serialises on SQLite and
+    PostgreSQL alike. The database cache's `incr` is a read-then-write, its `add` races on an
+    expired key, and it culls entries when full, so a flood of other keys could erase a lockout."""
+
+    key = models.CharField(max_length=64, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+
 class AuditAction(models.TextChoices):
     LOGIN = "login", _("Signed in")
     LOGIN_FAILED = "login_failed", _("Failed sign-in")
@@ -87,6 +104,7 @@ class AuditAction(models.TextChoices):
     TASK_RETRIED = "task_retried", _("Task retried")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
     TRANSFER_REQUESTED = "transfer_requested", _("Customer transfer requested")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
 
 
 class AuditEntry(WorkspaceScoped):

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from siyu.core import lockout
 from siyu.core.models import EventRecord, RunStatus, SubscriberRun
 
 BATCH_SIZE = 2000
@@ -35,7 +36,7 @@ class Cutoffs:
     """Rows older than these go; None keeps them forever (a setting of 0 days)."""
 
     events: dt.datetime | None  # processed callbacks, events whose runs all finished
-    failed: dt.datetime | None  # failed/unknown callbacks, events with a failed run, refusals
+    failed: dt.datetime | None  # failed/unknown callbacks, events with a failed run
     api_calls: dt.datetime | None  # the outbound API-call log
 
 
@@ -94,5 +95,8 @@ def prune_events(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -
 
 @task()
 def prune_history(batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Nightly: prune old domain events and their subscriber runs (see the module docstring)."""
-    return prune_events(batch_size=batch_size)
+    """Nightly: prune old domain events and their subscriber runs (see the module docstring),
+    and sign-in lockout counters whose window ran out."""
+    pruned = prune_events(batch_size=batch_size)
+    counters = lockout.prune_expired()
+    return {**pruned, "core.SignInCounter": counters} if counters else pruned

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Min, Q
@@ -25,7 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
-from siyu.core import events
+from siyu.core import events, lockout
 from siyu.core.models import (
     ApiToken,
     AuditAction,
@@ -110,36 +109,59 @@ class LoginRefused(Exception):
         self.locked = locked
 
 
-def _failure_key(username: str, client: str) -> str:
-    digest = hashlib.sha256(f"{username.lower()}|{client}".encode()).hexdigest()
-    return f"login-failures:{digest}"
-
-
 def sign_in(username: str, password: str, client_ip: str | None) -> _User:
-    """Check a password, with a lockout after repeated failures per (username, client)."""
+    """Check a password, with a lockout after repeated failures per (username, client).
+
+    The attempt is claimed before the password is checked (`siyu.core.lockout`), so however
+    many attempts arrive at once, at most LOGIN_MAX_FAILURES passwords are checked per window."""
     limit = settings.SIYU["LOGIN_MAX_FAILURES"]
-    key = _failure_key(username, client_ip or "-")
-    failures = cache.get(key, 0)
+    window = settings.SIYU["LOGIN_LOCKOUT_SECONDS"]
+    key = lockout.counter_key(username, client_ip or "-")
+    attempt = lockout.claim_attempt(key, limit, window)
     memberships = Membership.unscoped.filter(user__username__iexact=username).select_related("workspace")
-    if failures >= limit:
+    if attempt is None:
         for m in memberships:
-            audit(m.workspace, username, AuditAction.LOGIN_LOCKED, username, {"failures": failures}, client_ip)
+            audit(m.workspace, username, AuditAction.LOGIN_LOCKED, username, {"failures": limit}, client_ip)
         raise LoginRefused(
-            _("Too many failed sign-ins. Try again in %(minutes)s minutes.")
-            % {"minutes": max(1, settings.SIYU["LOGIN_LOCKOUT_SECONDS"] // 60)},
+            _("Too many failed sign-ins. Try again in %(minutes)s minutes.") % {"minutes": max(1, window // 60)},
             locked=True,
         )
     user = authenticate(username=username, password=password)
     if user is None:
-        cache.set(key, failures + 1, settings.SIYU["LOGIN_LOCKOUT_SECONDS"])
         for m in memberships:
-            audit(m.workspace, username, AuditAction.LOGIN_FAILED, username, {"failures": failures + 1}, client_ip)
+            audit(m.workspace, username, AuditAction.LOGIN_FAILED, username, {"failures": attempt}, client_ip)
         logger.info("failed sign-in for %r from %s", username, client_ip)
         raise LoginRefused(_("Wrong username or password."))
-    cache.delete(key)
+    lockout.clear(key)
     for m in Membership.unscoped.filter(user=user).select_related("workspace"):
         audit(m.workspace, user, AuditAction.LOGIN, user.get_username(), ip_address=client_ip)
     return user
+
+
+def change_password(user: Any, current: str, new: str, new_again: str) -> int:
+    """The signed-in user changes their own password. Their API tokens are revoked (returns how
+    many) and their other sessions end (Django's session hash follows the password)."""
+    problems: dict[str, list[str]] = {}
+    if not user.check_password(current):
+        problems["current_password"] = [_("This is not your current password.")]
+    if new != new_again:
+        problems["new_password2"] = [_("The two passwords differ.")]
+    elif current and new == current:
+        problems["new_password"] = [_("Choose a password different from the current one.")]
+    else:
+        try:
+            validate_password(new, user)
+        except ValidationError as exc:
+            problems["new_password"] = exc.messages
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        revoked = revoke_api_tokens(user, user)
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        for m in Membership.unscoped.filter(user=user).select_related("workspace"):
+            audit(m.workspace, user, AuditAction.PASSWORD_CHANGED, user.get_username(), {"tokens_revoked": revoked})
+    return revoked
 
 
 # --- workspaces and members ----------------------------------------------------------------
@@ -154,7 +176,8 @@ def membership_in(user: Any, workspace: Workspace) -> Membership | None:
 
 def create_workspace(actor: Any, name: str, slug: str = "") -> Workspace:
     """A new brand; its creator becomes its admin. Admins of an existing brand (or the
-    instance's superuser) may create brands."""
+    instance's superuser) may create brands, each at most SIYU["MAX_BRANDS_PER_USER"] of them
+    (the superuser as many as they like)."""
     if not (actor.is_superuser or Membership.unscoped.filter(user=actor, role=Role.ADMIN).exists()):
         raise PermissionDenied(_("Only an administrator may create a brand."))
     name = name.strip()
@@ -166,7 +189,16 @@ def create_workspace(actor: Any, name: str, slug: str = "") -> Workspace:
     if Workspace.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": _("The short name “%(slug)s” is taken.") % {"slug": slug}})
     with transaction.atomic():
-        workspace = Workspace.objects.create(name=name[:80], slug=slug[:40])
+        if not actor.is_superuser:
+            # Locking the creator's row serialises their concurrent requests, so the cap holds.
+            User.objects.select_for_update().get(pk=actor.pk)
+            limit = settings.SIYU["MAX_BRANDS_PER_USER"]
+            if Workspace.objects.filter(created_by=actor).count() >= limit:
+                raise ValidationError(
+                    _("You have created %(limit)s brands, the most one person may create. "
+                      "Ask the operator of this instance if you need more.") % {"limit": limit}
+                )
+        workspace = Workspace.objects.create(name=name[:80], slug=slug[:40], created_by=actor)
         Membership.objects.create(workspace=workspace, user=actor, role=Role.ADMIN)
         audit(workspace, actor, AuditAction.WORKSPACE_CREATED, slug)
         events.publish(workspace, WorkspaceCreated(workspace_id=workspace.pk, slug=slug))
@@ -291,6 +323,18 @@ def delete_api_token(workspace: Workspace, membership: Membership, token_id: int
     token = ApiToken.objects.for_workspace(workspace).get(pk=token_id, user=membership.user)
     token.delete()
     audit(workspace, membership.user, AuditAction.TOKEN_DELETED, token.name)
+
+
+def revoke_api_tokens(user: Any, actor: Any = None) -> int:
+    """Delete all of the user's API tokens, in every brand, each audited in its brand. Called
+    when the password changes: a token must not outlive the password that created it."""
+    tokens = list(ApiToken.unscoped.filter(user=user).select_related("workspace"))
+    if not tokens:
+        return 0
+    ApiToken.unscoped.filter(pk__in=[t.pk for t in tokens]).delete()
+    for token in tokens:
+        audit(token.workspace, actor, AuditAction.TOKEN_DELETED, token.name, {"reason": "password_changed"})
+    return len(tokens)
 
 
 def authenticate_token(key: str) -> tuple[ApiToken, Membership] | None:

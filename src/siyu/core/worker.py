@@ -8,6 +8,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -22,7 +24,7 @@ from siyu.core.models import WorkerHeartbeat
 logger = logging.getLogger("siyu.worker")
 
 
-def _claim_in_queue_order(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+def _claim_in_queue_order(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
     """Run the claim query (the first READY task by priority, `FOR UPDATE SKIP LOCKED`) on
     PostgreSQL as a walk of the queue's ordering index, stopping at the first task.
 

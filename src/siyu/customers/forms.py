@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core.bounds import parse_id, validate_day
 from siyu.customers.models import CustomField, FieldKind, LifecycleStage
 from siyu.customers.services.listing import SORTS, CustomerFilters
 from siyu.customers.services.profile import DESCRIPTION_MAX_CHARS, REMARK_MAX_CHARS
@@ -75,8 +76,8 @@ class ListForm(forms.Form):
     account = forms.TypedChoiceField(label=_("Staff account"), required=False, coerce=int, empty_value=None,
                                      choices=[])
     state = forms.CharField(label=_("Channel state"), required=False, max_length=64)
-    added_from = forms.DateField(label=_("Added from"), required=False, widget=DateInput())
-    added_to = forms.DateField(label=_("Added to"), required=False, widget=DateInput())
+    added_from = forms.DateField(label=_("Added from"), required=False, validators=[validate_day], widget=DateInput())
+    added_to = forms.DateField(label=_("Added to"), required=False, validators=[validate_day], widget=DateInput())
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
 
     def __init__(self, *args: Any, tag_choices: Sequence[tuple[int, str]] = (),
@@ -102,9 +103,10 @@ class IdListField(forms.Field):
 
     def to_python(self, value: Any) -> list[int]:
         values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
-        if not all(str(v).isdigit() for v in values):
+        ids = [parse_id(v) for v in values]
+        if any(i is None for i in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return sorted({int(v) for v in values})
+        return sorted({i for i in ids if i is not None})
 
     def validate(self, value: list[int]) -> None:
         if self.required and not value:

@@ -35,6 +35,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from siyu.core import bounds
 from siyu.core.contract import siyu_apps
 from siyu.core.models import Workspace
 
@@ -198,14 +199,19 @@ class SegmentField:
             if not isinstance(value, str):
                 raise ValidationError(_("Give a date such as 2025-06-30 for “%(field)s”.") % {"field": self.label})
             try:
-                return dt.date.fromisoformat(value.strip()).isoformat()
+                day = dt.date.fromisoformat(value.strip())
             except ValueError:
                 raise ValidationError(_("“%(value)s” is not a date such as 2025-06-30.") % {"value": value}) from None
+            out_of_range = bounds.day_problem(day)  # the day after 9999-12-31 does not exist
+            if out_of_range:
+                raise ValidationError(f"“{self.label}”: {out_of_range}")
+            return day.isoformat()
         if self.base in (Base.TAG, Base.ACCOUNT):
-            if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+            chosen = bounds.parse_id(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+            if chosen is None:
                 raise ValidationError(_("“%(value)s” is not a known choice for “%(field)s”.")
                                       % {"value": value, "field": self.label})
-            value = int(value)
+            value = chosen
         if self.base == Base.TEXT:
             if not isinstance(value, str) or not value.strip() or len(value) > 200:
                 raise ValidationError(_("Give a text of 1 to 200 characters for “%(field)s”.") % {"field": self.label})
@@ -221,10 +227,13 @@ def _number(value: Any, label: Any) -> float:
         raise ValidationError(_("Give a number for “%(field)s”.") % {"field": label})
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # float(10**400) overflows
         raise ValidationError(_("Give a number for “%(field)s”.") % {"field": label}) from None
     if not math.isfinite(number):
         raise ValidationError(_("Give a number for “%(field)s”.") % {"field": label})
+    if abs(number) >= bounds.NUMBER_LIMIT:  # 1e30 as an integer overflows any database column
+        raise ValidationError(_("Give a number between -%(limit)s and %(limit)s for “%(field)s”.")
+                              % {"field": label, "limit": f"{bounds.NUMBER_LIMIT:,}"})
     return int(number) if number == int(number) else number
 
 

@@ -13,14 +13,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from siyu.core.exports import XLSX_CONTENT_TYPE
+from siyu.core.uploads import read_upload
 from siyu.customers.segmentation import describe
 from siyu.segments import services
 from siyu.segments.forms import ExportForm, SegmentForm, UploadForm, parse_rule
 from siyu.segments.models import Segment, SegmentKind
-from siyu.segments.services.export import DEFAULT_COLUMNS, XLSX_CONTENT_TYPE, export_columns
+from siyu.segments.services.export import DEFAULT_COLUMNS, export_columns
 from siyu.segments.services.membership import recompute_segment
 from siyu.segments.services.rules import EVERYONE, summary
-from siyu.segments.services.static import upload_static
+from siyu.segments.services.static import UPLOAD_MAX_BYTES, upload_static
 from siyu.web import MemberRequest, apply_errors, client_ip, member_page
 
 
@@ -157,18 +159,19 @@ def segment_delete(request: MemberRequest, segment_id: int) -> HttpResponse:
 @member_page
 def upload(request: MemberRequest) -> HttpResponse:
     workspace, seat = _ctx(request)
+    services.require_edit(seat)  # refuse before the file is read
     result = None
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload_file = form.cleaned_data["file"]
             try:
-                result = upload_static(workspace, seat, file_name=upload_file.name, data=upload_file.read(),
+                result = upload_static(workspace, seat, file_name=upload_file.name,
+                                       data=read_upload(upload_file, max_bytes=UPLOAD_MAX_BYTES),
                                        name=form.cleaned_data["name"], description=form.cleaned_data["description"])
             except ValidationError as exc:
                 apply_errors(form, exc)
     else:
-        services.require_edit(seat)
         form = UploadForm()
     return render(request, "segments/upload.html", {"form": form, "result": result})
 

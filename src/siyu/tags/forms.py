@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core.bounds import parse_id
 from siyu.customers.models import LifecycleStage
 from siyu.tags.models import RuleKind
 from siyu.tags.services.rules import RuleInput
@@ -45,9 +46,10 @@ class TaggingForm(forms.Form):
 
     def clean_customer_ids(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,，]+", self.cleaned_data["customer_ids"]) if p]
-        if not parts or not all(p.isdigit() for p in parts):
+        ids = [parse_id(p) for p in parts]
+        if not ids or any(i is None for i in ids):
             raise forms.ValidationError(_("Give customer IDs (numbers), separated by commas or spaces."))
-        return [int(p) for p in parts]
+        return [i for i in ids if i is not None]
 
 
 class RuleForm(forms.Form):

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from siyu.core.bounds import parse_id
 from siyu.core.models import Membership, Workspace
 from siyu.customers.models import Customer
 from siyu.customers.services.profile import can_edit
@@ -37,7 +38,7 @@ def customer_tags_panel(workspace: Workspace, membership: Membership, customer: 
 def chosen_tags(request: MemberRequest) -> list[int]:
     """The tag ids posted as `tags`, kept only if they are the brand's live tags."""
     live = {pk for pk, _label in tag_choices(request.workspace)}
-    return [int(t) for t in request.POST.getlist("tags") if t.isdigit() and int(t) in live]
+    return [i for i in map(parse_id, request.POST.getlist("tags")) if i is not None and i in live]
 
 
 def _apply(request: MemberRequest, customer_ids: list[int], back: str, *, untag: bool) -> HttpResponse:

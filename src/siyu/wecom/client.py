@@ -28,8 +28,10 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import pydantic
 from django.core.cache import cache
 
+from siyu.wecom.api_bases import api_base_allowed
 from siyu.wecom.errors import (
     BadSecret,
     ContactWayMissing,
@@ -266,14 +268,20 @@ class WeComClient:
         http: httpx.Client | None = None,
         *,
         options: ClientOptions | None = None,
+        call_log: list[ApiCall] | None = None,
     ) -> None:
+        """`call_log`: collect the calls' ApiCall rows there instead of inserting each at once;
+        `close` (or the end of the `with` block) inserts them together."""
         self.connection = connection
         self.options = options or ClientOptions()
         self._owns_http = http is None
+        self._call_log = call_log
         self.http = http or httpx.Client(timeout=self.options.timeout_seconds, verify=_tls_context())
         self.base = (
             connection.api_base if connection.api_base.endswith("/") else connection.api_base + "/"
         )
+        # Checked when saved too; a base saved before the rule, or no longer allowed, is not called.
+        self._base_allowed = api_base_allowed(self.base)
         secret_hash = hashlib.sha256(connection.secret.encode("utf-8")).hexdigest()[:16]
         base_hash = hashlib.sha256(self.base.encode("utf-8")).hexdigest()[:8]
         self._token_key = f"siyu:wecom:token:{base_hash}:{connection.corp_id}:{secret_hash}"
@@ -281,11 +289,14 @@ class WeComClient:
     def close(self) -> None:
         if self._owns_http:
             self.http.close()
+            if self._call_log:
+                ApiCall.unscoped.bulk_create(self._call_log)
+                self._call_log.clear()
 
     def with_options(self, options: ClientOptions) -> WeComClient:
         """A client for the same connection with other options (a deadline of its own), sharing
         this one's HTTP connection pool; safe to use from several threads at once."""
-        return WeComClient(self.connection, self.http, options=options)
+        return WeComClient(self.connection, self.http, options=options, call_log=self._call_log)
 
     def __enter__(self) -> WeComClient:
         return self
@@ -299,7 +310,7 @@ class WeComClient:
         """`gettoken`: a fresh token from WeCom, bypassing the cache."""
         params = {"corpid": self.connection.corp_id, "corpsecret": self.connection.secret}
         data = self._with_limit_retry("GET", "gettoken", params, None)
-        return AccessToken.model_validate(data)
+        return self._shaped(AccessToken, data, "gettoken")
 
     def access_token(self) -> str:
         """The cached token, fetched when missing or within the refresh margin of expiry. The
@@ -568,7 +579,7 @@ class WeComClient:
         params = {"media_type": media_type, "attachment_type": "1"}
         files = {"media": (filename, content)}
         data = self._call("POST", "media/upload_attachment", params, None, files)
-        return MediaUpload.model_validate(data)
+        return self._shaped(MediaUpload, data, "media/upload_attachment")
 
     def add_moment_task(self, spec: MomentSpec) -> str:
         """The job id; `get_moment_task_result` gives the moment_id once the job is done."""
@@ -686,10 +697,20 @@ class WeComClient:
     # -- transport --
 
     def _get(self, endpoint: str, params: dict[str, str], model: type[ModelT]) -> ModelT:
-        return model.model_validate(self._call("GET", endpoint, params, None))
+        return self._shaped(model, self._call("GET", endpoint, params, None), endpoint)
 
     def _post(self, endpoint: str, body: dict[str, Any], model: type[ModelT]) -> ModelT:
-        return model.model_validate(self._call("POST", endpoint, {}, body))
+        return self._shaped(model, self._call("POST", endpoint, {}, body), endpoint)
+
+    @staticmethod
+    def _shaped(model: type[ModelT], data: dict[str, Any], endpoint: str) -> ModelT:
+        """The answer as `model`; an answer without WeCom's fields (a server that is not WeCom) is
+        no usable answer."""
+        try:
+            return model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            errmsg = f"the answer does not have WeCom's shape ({exc.error_count()} problems)"
+            raise WeComUnavailable(TRANSPORT_ERRCODE, errmsg, endpoint) from exc
 
     def _call(
         self,
@@ -742,6 +763,10 @@ class WeComClient:
         files: dict[str, tuple[str, bytes]] | None = None,
     ) -> dict[str, Any]:
         """One HTTP request, paced by the rate limiter and recorded as an ApiCall."""
+        if not self._base_allowed:
+            errmsg = "the API base URL is not allowed (SIYU_WECOM_ALLOWED_API_BASES)"
+            self._record(endpoint, None, TRANSPORT_ERRCODE, errmsg, time.monotonic(), attempt)
+            raise WeComUnavailable(TRANSPORT_ERRCODE, errmsg, endpoint)
         wait = RATE_LIMITER.reserve(
             self.connection.corp_id, endpoint, self.options.calls_per_minute
         )
@@ -762,6 +787,8 @@ class WeComClient:
             data = response.json()
             if not isinstance(data, dict):
                 raise ValueError("the answer is not a JSON object")
+            if "errcode" not in data and not response.is_success:
+                raise ValueError(f"HTTP {status} without a WeCom answer")
         except (httpx.HTTPError, ValueError) as exc:
             errmsg = f"{type(exc).__name__}: {exc}"
             for secret in (params.get("access_token"), params.get("corpsecret")):
@@ -785,7 +812,7 @@ class WeComClient:
         started: float,
         attempt: int,
     ) -> None:
-        ApiCall.unscoped.create(  # the connection's brand, by id: `.workspace` would be a query per call
+        call = ApiCall(  # the connection's brand, by id: `.workspace` would be a query per call
             workspace_id=self.connection.workspace_id,
             endpoint=endpoint[:80],
             http_status=status,
@@ -794,3 +821,7 @@ class WeComClient:
             duration_ms=int((time.monotonic() - started) * 1000),
             attempt=attempt,
         )
+        if self._call_log is None:
+            call.save(force_insert=True)
+        else:
+            self._call_log.append(call)  # list.append is atomic: sender threads share the log

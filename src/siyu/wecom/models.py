@@ -83,11 +83,15 @@ class InboundEvent(WorkspaceScoped):
 
 
 class CallbackRejection(WorkspaceScoped):
-    """A callback refused with 4xx (bad signature, wrong receive id, malformed body, ...)."""
+    """A callback refused with 4xx (bad signature, wrong receive id, malformed body, ...).
+
+    Not every refusal gets a row: a flood of forged callbacks is recorded a few rows a minute per
+    source, and the refusals beyond are counted in the last row's `suppressed` (`wecom.rejections`)."""
 
     reason = models.CharField(max_length=40)
     detail = models.CharField(max_length=300, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    suppressed = models.PositiveIntegerField(default=0)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta(WorkspaceScoped.Meta):

@@ -9,16 +9,16 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, close_old_connections, transaction
 from django.db import connection as db_connection
-from django.db.models import Case, Count, Max, Min, Q, Value, When
+from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,8 @@ from siyu.core.queue import enqueue
 from siyu.core.services import audit
 from siyu.wecom import events as ev
 from siyu.wecom import parsing, spool
-from siyu.wecom.crypto import CallbackCipher, CallbackCryptoError
+from siyu.wecom.api_bases import api_base_problem
+from siyu.wecom.crypto import CallbackCipher, CallbackCryptoError, Reason
 from siyu.wecom.models import (
     WECOM_API_BASE,
     ApiCall,
@@ -38,6 +39,7 @@ from siyu.wecom.models import (
     InboundStatus,
     WeComConnection,
 )
+from siyu.wecom.rejections import REJECTIONS
 
 if TYPE_CHECKING:
     from siyu.wecom.client import WeComClient
@@ -81,15 +83,23 @@ def configure(
             CallbackCipher(token if _TOKEN_RE.match(token) else "x", aes_key, corp_id or "x")
         except CallbackCryptoError:
             errors["aes_key"] = _("This EncodingAESKey is not valid base64.")
+    api_base = api_base.strip()
     if not api_base.endswith("/"):
         api_base += "/"
+    problem = api_base_problem(api_base)
+    if problem:
+        errors["api_base"] = problem
     if errors:
         raise ValidationError(errors)
     connection = WeComConnection.objects.for_workspace(workspace).first() or WeComConnection(workspace=workspace)
     connection.corp_id, connection.agent_id, connection.api_base = corp_id.strip(), agent_id.strip(), api_base
     connection.set_secrets(secret=secret.strip(), token=token, aes_key=aes_key)
     connection.save()
-    _connections.pop(workspace.slug, None)
+    # This process forgets the old keys at once (and again after commit, in case another thread
+    # cached them meanwhile); other processes reload when a callback fails with them (`_open`).
+    slug = workspace.slug
+    _connections.pop(slug, None)
+    transaction.on_commit(lambda: _connections.pop(slug, None))
     audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED, "wecom",
           {"corp_id": connection.corp_id, "api_base": api_base})
     return connection
@@ -134,32 +144,94 @@ class Accepted:
 # Callbacks are the hot path: each web process keeps a brand's connection and cipher for a few
 # seconds instead of querying and decrypting the settings on every delivery.
 CONNECTION_CACHE_SECONDS = 5.0
-_connections: dict[str, tuple[float, WeComConnection, CallbackCipher]] = {}
+# Keys saved in another process are not in this one's cache yet: a callback that fails with the
+# cached keys reloads them once and is checked again (a query for a refused callback only, never
+# for an accepted one). At most once a second per brand, so forged callbacks cannot make a query each.
+RELOAD_AFTER_REFUSAL_SECONDS = 1.0
+_reloaded: dict[str, float] = {}
+# The refusals new keys can explain; a stale timestamp, an oversized or malformed body cannot.
+_KEY_REASONS = frozenset({Reason.BAD_SIGNATURE, Reason.UNDECRYPTABLE, Reason.WRONG_RECEIVE_ID})
+Opened = TypeVar("Opened")
 
 
-def _find_connection(slug: str) -> tuple[WeComConnection, CallbackCipher]:
+@dataclass(frozen=True)
+class _Found:
+    connection: WeComConnection
+    cipher: CallbackCipher
+    cached: bool  # from this process's cache, so possibly older than the saved settings
+
+
+_connections: dict[str, tuple[float, _Found]] = {}
+
+
+def _load_connection(slug: str, now: float) -> _Found:
+    connection = WeComConnection.unscoped.select_related("workspace").filter(workspace__slug=slug).first()
+    if connection is None:
+        _connections.pop(slug, None)
+        raise CallbackRefused(404, "unknown_workspace", slug[:60])
+    cipher = CallbackCipher(connection.token, connection.aes_key, connection.corp_id)
+    _connections[slug] = (now + CONNECTION_CACHE_SECONDS, _Found(connection, cipher, cached=True))
+    return _Found(connection, cipher, cached=False)
+
+
+def _find_connection(slug: str) -> _Found:
     now = time.monotonic()
     cached = _connections.get(slug)
     if cached and cached[0] > now:
-        return cached[1], cached[2]
-    connection = WeComConnection.unscoped.select_related("workspace").filter(workspace__slug=slug).first()
-    if connection is None:
-        raise CallbackRefused(404, "unknown_workspace", slug[:60])
-    cipher = CallbackCipher(connection.token, connection.aes_key, connection.corp_id)
-    _connections[slug] = (now + CONNECTION_CACHE_SECONDS, connection, cipher)
-    return connection, cipher
+        return cached[1]
+    return _load_connection(slug, now)
+
+
+def _reload_after_refusal(slug: str, stale: WeComConnection) -> _Found | None:
+    """The brand's connection as saved now, if it changed since `stale` was cached."""
+    now = time.monotonic()
+    if _reloaded.get(slug, 0.0) > now:
+        return None
+    _reloaded[slug] = now + RELOAD_AFTER_REFUSAL_SECONDS
+    try:
+        fresh = _load_connection(slug, now)
+    except CallbackRefused:  # the connection was deleted meanwhile
+        return None
+    changed = (fresh.connection.pk, fresh.connection.updated_at) != (stale.pk, stale.updated_at)
+    return fresh if changed else None
 
 
 def forget_cached_connections() -> None:
     _connections.clear()
+    _reloaded.clear()
+
+
+def forget_recent_rejections() -> None:
+    """Forget this process's counts of recent refusals (`wecom.rejections`)."""
+    REJECTIONS.forget()
 
 
 def _refuse(connection: WeComConnection, reason: str, detail: str, remote_addr: str | None, status: int = 400) -> CallbackRefused:
-    CallbackRejection.unscoped.create(
-        workspace=connection.workspace, reason=reason, detail=detail[:300], remote_addr=remote_addr
-    )
-    logger.warning("refused callback for %s: %s (%s)", connection.workspace.slug, reason, detail)
+    REJECTIONS.record(connection.workspace_id, connection.workspace.slug, reason, detail, remote_addr)
     return CallbackRefused(status, reason, detail)
+
+
+def _refused_by_crypto(connection: WeComConnection, exc: CallbackCryptoError, remote_addr: str | None) -> CallbackRefused:
+    status = 413 if exc.reason == Reason.TOO_LARGE else 400
+    return _refuse(connection, str(exc.reason), str(exc), remote_addr, status)
+
+
+def _open(
+    slug: str, found: _Found, remote_addr: str | None, open_with: Callable[[CallbackCipher], Opened]
+) -> tuple[WeComConnection, Opened]:
+    """Check and decrypt with the brand's keys; if cached keys fail, with the saved ones once more."""
+    connection = found.connection
+    try:
+        return connection, open_with(found.cipher)
+    except CallbackCryptoError as exc:
+        fresh = _reload_after_refusal(slug, connection) if found.cached and exc.reason in _KEY_REASONS else None
+        if fresh is None:
+            raise _refused_by_crypto(connection, exc, remote_addr) from exc
+    connection = fresh.connection
+    try:
+        return connection, open_with(fresh.cipher)
+    except CallbackCryptoError as exc:
+        raise _refused_by_crypto(connection, exc, remote_addr) from exc
 
 
 def _timestamp_problem(timestamp: str, now: dt.datetime) -> str | None:
@@ -172,13 +244,22 @@ def _timestamp_problem(timestamp: str, now: dt.datetime) -> str | None:
     return None
 
 
-def verify_url(slug: str, msg_signature: str, timestamp: str, nonce: str, echostr: str, remote_addr: str | None) -> str:
-    """WeCom's URL check (WECOM.md §2): the decrypted echostr, answered as the whole body."""
-    connection, cipher = _find_connection(slug)
-    try:
-        return cipher.verify_url(msg_signature, timestamp, nonce, echostr)
-    except CallbackCryptoError as exc:
-        raise _refuse(connection, str(exc.reason), str(exc), remote_addr) from exc
+def verify_url(
+    slug: str,
+    msg_signature: str,
+    timestamp: str,
+    nonce: str,
+    echostr: str,
+    remote_addr: str | None,
+    now: dt.datetime | None = None,
+) -> str:
+    """WeCom's URL check (WECOM.md §2): the decrypted echostr, answered as the whole body. Its
+    timestamp must be as recent as a callback's: an old signed check replayed is refused."""
+    found = _find_connection(slug)
+    problem = _timestamp_problem(timestamp, now or timezone.now())
+    if problem:
+        raise _refuse(found.connection, "stale_timestamp", problem, remote_addr)
+    return _open(slug, found, remote_addr, lambda cipher: cipher.verify_url(msg_signature, timestamp, nonce, echostr))[1]
 
 
 def receive_callback(
@@ -195,16 +276,16 @@ def receive_callback(
     On SQLite the callback is stored in the spool (`wecom.spool`), committed when this returns;
     a spool that cannot take it raises, and the endpoint answers 500 (WeCom retries). A repeat
     delivery (same dedupe key) is counted and acknowledged without a second effect."""
-    connection, cipher = _find_connection(slug)
+    found = _find_connection(slug)
     problem = _timestamp_problem(timestamp, now or timezone.now())
     if problem:
-        raise _refuse(connection, "stale_timestamp", problem, remote_addr)
+        raise _refuse(found.connection, "stale_timestamp", problem, remote_addr)
+    connection, inner = _open(
+        slug, found, remote_addr,
+        lambda cipher: cipher.decrypt_event(msg_signature, timestamp, nonce, body, MAX_CALLBACK_BYTES),
+    )
     try:
-        inner = cipher.decrypt_event(msg_signature, timestamp, nonce, body, MAX_CALLBACK_BYTES)
         callback = parsing.read_callback(inner)
-    except CallbackCryptoError as exc:
-        status = 413 if str(exc.reason) == "too_large" else 400
-        raise _refuse(connection, str(exc.reason), str(exc), remote_addr, status) from exc
     except parsing.MalformedCallback as exc:
         raise _refuse(connection, "malformed_event", str(exc), remote_addr) from exc
 
@@ -455,19 +536,33 @@ def api_calls(workspace: Workspace, membership: Membership | None, limit: int = 
 
 
 def test_connection(workspace: Workspace, membership: Membership | None) -> str:
-    """Fetch an access token with the saved settings: the quickest proof they work."""
-    from siyu.wecom.client import WeComClient, WeComError
+    """Fetch an access token with the saved settings: the quickest proof they work.
+
+    Whatever went wrong on the way (no answer, a refused connection, a server that is not WeCom),
+    the admin sees one message and the detail goes to the log: the answer must not tell what
+    listens at an address."""
+    from siyu.wecom.client import WeComClient, WeComError, WeComUnavailable
 
     require(role_of(membership), Module.SYSTEM, Action.EDIT)
     connection = connection_of(workspace)
     if connection is None:
         raise ValidationError(_("Save the WeCom settings first."))
+    problem = api_base_problem(connection.api_base)
+    if problem:
+        raise ValidationError(problem)
     try:
         with WeComClient(connection) as client:
             token = client.get_token()
-    except WeComError as exc:
+    except WeComUnavailable as exc:
+        logger.warning("connection test for %s: no answer from %s: %s", workspace.slug, connection.api_base, exc.errmsg)
         raise ValidationError(
-            _("WeCom refused: errcode %(errcode)s, %(errmsg)s") % {"errcode": exc.errcode, "errmsg": exc.errmsg}
+            _("WeCom did not answer at the API base URL. Check the address and try again.")
+        ) from exc
+    except WeComError as exc:
+        logger.warning("connection test for %s: WeCom refused: %s %s", workspace.slug, exc.errcode, exc.errmsg)
+        raise ValidationError(
+            _("WeCom refused these settings (errcode %(errcode)s). Check the corp ID and the app secret.")
+            % {"errcode": exc.errcode}
         ) from exc
     return _("Connected: WeCom issued an access token valid for %(seconds)s seconds.") % {"seconds": token.expires_in}
 
@@ -494,12 +589,16 @@ def health(workspace: Workspace, membership: Membership | None, now: dt.datetime
         total=Count("id"), failed=Count("id", filter=~Q(errcode=0))
     )
     last_token = ApiCall.objects.for_workspace(workspace).filter(endpoint="gettoken", errcode=0).order_by("-at").first()
+    # A flood is recorded a few rows a minute; the refusals beyond are counted on them (`wecom.rejections`).
+    refused = CallbackRejection.objects.for_workspace(workspace).filter(at__gte=hour_ago).aggregate(
+        rows=Count("id"), more=Sum("suppressed")
+    )
     return Health(
         configured=connection_of(workspace) is not None,
         token_fetched_at=last_token.at if last_token else None,
         last_event_at=inbox["last"],
         events_last_hour=inbox["recent"],
-        rejections_last_hour=CallbackRejection.objects.for_workspace(workspace).filter(at__gte=hour_ago).count(),
+        rejections_last_hour=refused["rows"] + (refused["more"] or 0),
         calls_last_hour=calls["total"],
         call_error_rate=(calls["failed"] / calls["total"]) if calls["total"] else None,
     )

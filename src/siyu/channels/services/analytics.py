@@ -22,7 +22,6 @@ Definitions (the console and the export say the same):
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -38,6 +37,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
+from siyu.core import bounds
+from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import audit
@@ -103,6 +104,10 @@ def parse_range(preset: str | None, start: str | dt.date | None, end: str | dt.d
             parsed[key] = dt.date.fromisoformat(str(value or ""))
         except ValueError:
             errors[key] = [_("Enter a date as YYYY-MM-DD.")]
+    for key, day in parsed.items():
+        out_of_range = bounds.day_problem(day)  # a range's end + 1 day must still be a date
+        if out_of_range:
+            errors[key] = [out_of_range]
     if not errors and parsed["end"] < parsed["start"]:
         errors["end"] = [_("The end date is before the start date.")]
     if not errors and (parsed["end"] - parsed["start"]).days + 1 > MAX_RANGE_DAYS:
@@ -487,6 +492,10 @@ def add_spend(workspace: Workspace, membership: Seat | None, code_id: int,
     except ValidationError as exc:
         errors.update(exc.message_dict)
         amount = Decimal(0)
+    out_of_range = [(key, bounds.day_problem(day)) for key, day in (("start", start), ("end", end)) if day is not None]
+    for key, problem in out_of_range:
+        if problem:  # a report's range end + 1 day must still be a date
+            errors.setdefault(key, []).append(problem)
     if start is None or end is None:
         errors.setdefault("start", []).append(_("Enter the period's first and last day."))
     elif end < start:
@@ -525,9 +534,6 @@ class Export:
     rows: int
 
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def _cell(column: Column, figures: Figures) -> Any:
     """Numbers stay numbers (yuan, ratios) so Excel can sum and chart them; no figure is text."""
     value = column.value(figures)
@@ -540,48 +546,27 @@ def _cell(column: Column, figures: Figures) -> Any:
     return value
 
 
-def _sheet(sheet: Any, first: list[str], rows: list[Any], lead: Callable[[Any], list[Any]]) -> None:
-    from openpyxl.styles import Font
-
-    sheet.append(first + [str(c.label) for c in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(lead(row) + [_cell(c, row.figures) for c in COLUMNS])
-    for index, column in enumerate(COLUMNS, start=len(first) + 1):
-        number_format = {"money": "0.00", "rate": "0.0%"}.get(column.kind)
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            if number_format and not isinstance(cell.value, str):
-                cell.number_format = number_format
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", [22, 14] + [12] * 17, strict=False):
-        sheet.column_dimensions[letter].width = width
+def _table(title: str, first: list[str], rows: list[Any], lead: Callable[[Any], list[Any]]) -> Sheet:
+    formats = {index: number_format for index, column in enumerate(COLUMNS, start=len(first))
+               if (number_format := {"money": "0.00", "rate": "0.0%"}.get(column.kind))}
+    return Sheet(title, [first + [str(c.label) for c in COLUMNS],
+                         *(lead(row) + [_cell(c, row.figures) for c in COLUMNS] for row in rows)],
+                 widths=[22, 14] + [12] * 17, number_formats=formats)
 
 
 def export_report(workspace: Workspace, membership: Membership | None, period: DateRange,
                   sort: str = DEFAULT_SORT, descending: bool = True, ip_address: str | None = None,
                   now: dt.datetime | None = None) -> Export:
     """The ranked tables as an .xlsx workbook (codes, touchpoints, days, notes), audit-logged
-    as an export with its row count. Headers follow the active language."""
-    from openpyxl import Workbook
-
+    as an export with its row count. Headers follow the active language; names are written
+    as text, never as formulas (`core.exports`)."""
     require(role_of(membership), Module.CHANNELS, Action.EXPORT)
     result = channel_report(workspace, membership, period, sort, descending, now)
-    book = Workbook()
-    codes = book.active
-    codes.title = _("Channel codes")
-    _sheet(codes, [_("Channel code"), _("Touchpoint")], result.codes, lambda r: [r.name, r.touchpoint_label])
-    touchpoints = book.create_sheet(_("Touchpoints"))
-    _sheet(touchpoints, [_("Touchpoint"), _("Codes")], result.touchpoints,
-           lambda r: [r.touchpoint_label, r.code_count])
-    days = book.create_sheet(_("By day"))
-    days.append([_("Day"), _("Adds"), _("Deleted by customer"), _("Deleted by staff"), _("Net adds"),
-                 _("Welfare issued"), _("Welfare redeemed")])
-    for day, f in result.daily_totals():
-        days.append([day, f.adds, f.deleted_by_customer, f.deleted_by_staff, f.net, f.welfare_issued,
-                     f.welfare_redeemed])
-    notes = book.create_sheet(_("Notes"))
-    for line in [
+    days: list[list[Any]] = [[_("Day"), _("Adds"), _("Deleted by customer"), _("Deleted by staff"), _("Net adds"),
+             _("Welfare issued"), _("Welfare redeemed")]]
+    days += [[day, f.adds, f.deleted_by_customer, f.deleted_by_staff, f.net, f.welfare_issued, f.welfare_redeemed]
+             for day, f in result.daily_totals()]
+    notes = [
         [_("Range"), f"{period.start.isoformat()} – {period.end.isoformat()} (Asia/Shanghai)"],
         [_("Generated at"), result.generated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")],
         [_("Net adds"), _("Adds minus deletions by the customer and by staff; transfers are not losses.")],
@@ -590,15 +575,18 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
         [_("Cost"), _("Spend prorated by the days each spend period shares with the range; — when no "
                       "spend was entered.")],
         [_("First purchases"), _("Filled by the commerce module.")],
-    ]:
-        notes.append(line)
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["B"].width = 100
-    out = io.BytesIO()
-    book.save(out)
+    ]
+    content = xlsx_bytes([
+        _table(_("Channel codes"), [_("Channel code"), _("Touchpoint")], result.codes,
+               lambda r: [r.name, r.touchpoint_label]),
+        _table(_("Touchpoints"), [_("Touchpoint"), _("Codes")], result.touchpoints,
+               lambda r: [r.touchpoint_label, r.code_count]),
+        Sheet(_("By day"), days),
+        Sheet(_("Notes"), notes, header=False, widths=[18, 100]),
+    ])
     rows = len(result.codes)
     audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, "channel analytics",
           {"rows": rows, "start": period.start.isoformat(), "end": period.end.isoformat(), "sort": sort},
           ip_address)
     filename = f"channel-analytics-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
-    return Export(filename, out.getvalue(), rows)
+    return Export(filename, content, rows)

@@ -28,16 +28,19 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from django.db import close_old_connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, WelcomeStatus
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
 from siyu.channels.timeline import ChannelTimeline
+from siyu.core import bounds
 from siyu.core.models import Workspace
 from siyu.core.tenancy import workspace_context
 from siyu.customers import services as customers
@@ -56,16 +59,21 @@ STUCK_AFTER = WELCOME_WINDOW + dt.timedelta(seconds=CALL_TIMEOUT_SECONDS + 60)
 VARIABLES = ("customer_nickname", "persona_name", "staff_name", "welfare")
 _VARIABLE = re.compile(r"\{(\w+)\}")
 _URL = re.compile(r"^https?://\S+$")
-ATTACHMENT_KINDS = ("image", "link", "miniprogram")
+ATTACHMENT_KINDS = ("image", "link", "miniprogram", "video", "file")
+URL_MAX_BYTES = 2048  # WECOM.md §3: link.url <= 2048 bytes; the other addresses are held to the same
+MEDIA_ID_MAX_BYTES = 256  # media ids from media/upload are about 64 characters
+APPID_MAX_BYTES = 64
 
 
 # --- the message as configured -----------------------------------------------------------------
 
 def validate_welcome(text: str, attachments: Sequence[Any]) -> list[str]:
     """What is wrong with a welcome message as configured on a code (empty when it is fine).
-    Shared by the code form and the sender. Attachments are stored as
+    Shared by the code form, the API and the sender. Attachments are stored as
     `{"type": "image", "media_id" | "pic_url"}`, `{"type": "link", "title", "url", "desc"?,
-    "picurl"?}` or `{"type": "miniprogram", "title", "pic_media_id", "appid", "page"}`."""
+    "picurl"?}`, `{"type": "miniprogram", "title", "pic_media_id", "appid", "page"}`,
+    `{"type": "video", "media_id"}` or `{"type": "file", "media_id"}`, with nothing else
+    (`SHAPES`) and within WeCom's byte limits."""
     errors: list[str] = []
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
         errors.append(_("The text is %(n)s bytes; WeCom takes at most 4000 (a Chinese character is 3 bytes).")
@@ -83,15 +91,95 @@ def validate_welcome(text: str, attachments: Sequence[Any]) -> list[str]:
     return errors
 
 
+class AttachmentShape(BaseModel):
+    """One welcome attachment as a code stores it: `type` and that kind's fields, nothing else
+    (WECOM.md §3, send_welcome_msg attachments). Text only; `limits` are WeCom's, in UTF-8 bytes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    limits: ClassVar[dict[str, int]] = {}
+
+
+class ImageShape(AttachmentShape):
+    type: Literal["image"]
+    media_id: str = ""
+    pic_url: str = ""
+    limits = {"media_id": MEDIA_ID_MAX_BYTES, "pic_url": URL_MAX_BYTES}
+
+
+class LinkShape(AttachmentShape):
+    type: Literal["link"]
+    title: str = ""
+    url: str = ""
+    picurl: str = ""
+    desc: str = ""
+    # WECOM.md §3: link.title <= 128 bytes, link.desc <= 512 bytes, link.url <= 2048 bytes
+    limits = {"title": 128, "url": URL_MAX_BYTES, "picurl": URL_MAX_BYTES, "desc": 512}
+
+
+class MiniprogramShape(AttachmentShape):
+    type: Literal["miniprogram"]
+    title: str = ""
+    pic_media_id: str = ""
+    appid: str = ""
+    page: str = ""
+    # WECOM.md §3: miniprogram.title <= 64 bytes
+    limits = {"title": 64, "pic_media_id": MEDIA_ID_MAX_BYTES, "appid": APPID_MAX_BYTES, "page": URL_MAX_BYTES}
+
+
+class VideoShape(AttachmentShape):
+    type: Literal["video"]
+    media_id: str = ""
+    limits = {"media_id": MEDIA_ID_MAX_BYTES}
+
+
+class FileShape(AttachmentShape):
+    type: Literal["file"]
+    media_id: str = ""
+    limits = {"media_id": MEDIA_ID_MAX_BYTES}
+
+
+SHAPES: dict[str, type[AttachmentShape]] = {
+    "image": ImageShape, "link": LinkShape, "miniprogram": MiniprogramShape, "video": VideoShape, "file": FileShape,
+}
+
+
+def _shape_problems(item: dict[str, Any]) -> tuple[AttachmentShape | None, list[str]]:
+    """The item read as its kind's shape, or why it cannot be: a key the kind does not have
+    (a stored code must not carry a megabyte of anything), a value that is not text, text past
+    WeCom's byte limit or that no database can store."""
+    try:
+        shape = SHAPES[item["type"]].model_validate(item)
+    except PydanticValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(_("“%(field)s” is not a field of this kind of attachment.") % {"field": name})
+            else:
+                problems.append(_("“%(field)s” must be text.") % {"field": name})
+        return None, problems
+    problems = []
+    for name, limit in shape.limits.items():
+        value = getattr(shape, name)
+        unsafe = bounds.text_problem(value)
+        if unsafe:
+            problems.append(f"{name}: {unsafe}")
+        elif len(value.encode("utf-8")) > limit:
+            problems.append(_("%(field)s is %(n)s bytes; WeCom takes at most %(max)s.")
+                            % {"field": name, "n": len(value.encode("utf-8")), "max": limit})
+    return shape, problems
+
+
 def _attachment_problems(item: Any) -> list[str]:
     if not isinstance(item, dict) or item.get("type") not in ATTACHMENT_KINDS:
-        return [_("the type must be image, link or miniprogram.")]
+        return [_("the type must be image, link, miniprogram, video or file.")]
+    shape, problems = _shape_problems(item)
+    if shape is None or problems:
+        return problems
 
     def text_of(key: str) -> str:
-        value = item.get(key, "")
-        return value.strip() if isinstance(value, str) else ""
+        return str(getattr(shape, key)).strip()
 
-    problems: list[str] = []
     kind = item["type"]
     if kind == "image":
         if not (text_of("media_id") or text_of("pic_url")):
@@ -105,10 +193,12 @@ def _attachment_problems(item: Any) -> list[str]:
             problems.append(_("a link needs an http(s) url."))
         if text_of("picurl") and not _URL.match(text_of("picurl")):
             problems.append(_("picurl must be an http(s) address."))
-    else:
+    elif kind == "miniprogram":
         missing = [k for k in ("title", "pic_media_id", "appid", "page") if not text_of(k)]
         if missing:
             problems.append(_("a mini-program needs %(fields)s.") % {"fields": ", ".join(missing)})
+    elif not text_of("media_id"):
+        problems.append(_("a video or a file needs a media_id."))
     return problems
 
 
@@ -122,8 +212,10 @@ def to_attachments(items: Sequence[dict[str, Any]]) -> list[Any]:
             out.append(Attachment(msgtype="image", image=image))
         elif kind == "link":
             out.append(Attachment.of_link(item["title"], item["url"], item.get("picurl", ""), item.get("desc", "")))
-        else:
+        elif kind == "miniprogram":
             out.append(Attachment.of_miniprogram(item["title"], item["pic_media_id"], item["appid"], item["page"]))
+        else:  # video, file
+            out.append(Attachment.model_validate({"msgtype": kind, kind: {"media_id": item["media_id"]}}))
     return out
 
 
@@ -333,7 +425,8 @@ def send_claimed_welcomes(workspace: Workspace, jobs: Sequence[WelcomeJob], now:
     if connection is None:
         answers = [(WelcomeStatus.MISSED, _("The brand is not connected to WeCom."))] * len(jobs)
     else:
-        with WeComClient(connection) as pool:
+        # The batch's API calls are logged in one insert when the pool closes, not one per call.
+        with WeComClient(connection, call_log=[]) as pool:
             language = translation.get_language()
             answers = list(_senders.map(
                 lambda job: _in_thread(workspace, language, pool, records[job.record_id], job, now), jobs))

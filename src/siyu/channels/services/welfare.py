@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
@@ -29,7 +30,7 @@ from siyu.channels.models import ChannelCode, Welfare, WelfareCode, WelfareGrant
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
-from siyu.core.uploads import first_column
+from siyu.core.uploads import REPORT_ROWS, first_column, read_upload
 from siyu.customers.models import Customer
 from siyu.customers.services import add_timeline, mark_engaged
 
@@ -40,9 +41,10 @@ logger = logging.getLogger("siyu.channels")
 
 CODE_MAX_CHARS = 64  # WelfareCode.code
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-UPLOAD_MAX_ROWS = 50_000
+UPLOAD_MAX_ROWS = 50_000  # blank rows and a header row count
 HEADER_NAMES = {"code", "codes", "coupon", "coupon code", "券码", "兑换码", "优惠码"}
 TAKE_ATTEMPTS = 8  # conditional UPDATEs tried before a contended pool gives up
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def can_edit(membership: Membership | None) -> bool:
@@ -160,15 +162,24 @@ class UploadReport:
     def rejected(self) -> int:
         return len(self.rows)
 
+    @property
+    def shown_rows(self) -> list[tuple[int, str, str]]:
+        """The first rejected rows, as many as a page echoes."""
+        return self.rows[:REPORT_ROWS]
+
+    @property
+    def more_rows(self) -> int:
+        return max(len(self.rows) - REPORT_ROWS, 0)
+
     def reject(self, row: int, value: str, problem: str) -> None:
         self.rows.append((row, value[:80], problem))
 
 
 def _cells_of_file(upload: UploadedFile) -> list[str]:
     """The first column of a .txt (one code a line), .csv or .xlsx (first sheet) file."""
-    # Read one byte past the limit, so an oversized file is refused without reading it whole.
-    return [text for _row, text in first_column(upload.name, upload.read(UPLOAD_MAX_BYTES + 1),
-                                                max_bytes=UPLOAD_MAX_BYTES)]
+    data = read_upload(upload, max_bytes=UPLOAD_MAX_BYTES)
+    return [text for _row, text in first_column(upload.name, data, max_bytes=UPLOAD_MAX_BYTES,
+                                                max_rows=UPLOAD_MAX_ROWS)]
 
 
 def upload_codes(
@@ -189,8 +200,8 @@ def upload_codes(
     cells = _cells_of_file(file) if file is not None else text.splitlines()
     if not any(c.strip() for c in cells):
         raise ValidationError({"file" if file is not None else "codes": _("There are no codes in this upload.")})
-    if len(cells) > UPLOAD_MAX_ROWS:
-        raise ValidationError(_("At most %(n)s rows per upload.") % {"n": UPLOAD_MAX_ROWS})
+    if len(cells) > UPLOAD_MAX_ROWS:  # pasted text; a file is refused while it is read
+        raise ValidationError({"codes": _("At most %(n)s rows per upload.") % {"n": UPLOAD_MAX_ROWS}})
     header = bool(cells) and cells[0].strip().lower() in HEADER_NAMES  # a column title, not a code
     report = UploadReport()
     existing = set(WelfareCode.objects.for_workspace(workspace).filter(welfare=welfare).values_list("code", flat=True))
@@ -203,6 +214,8 @@ def upload_codes(
             report.reject(number, cell, _("blank"))
         elif len(code) > CODE_MAX_CHARS:
             report.reject(number, code, _("longer than %(n)s characters") % {"n": CODE_MAX_CHARS})
+        elif _CONTROL.search(code):  # PostgreSQL cannot store a NUL; no code holds one anyway
+            report.reject(number, _CONTROL.sub("?", code), _("contains a control character"))
         elif code in fresh:
             report.reject(number, code, _("duplicate of row %(row)s") % {"row": fresh[code]})
         elif code in existing:

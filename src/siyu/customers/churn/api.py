@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
+from siyu.core.bounds import MAX_PAGE
 from siyu.customers.models import CustomerTransfer, DeletedBy
 from siyu.customers.services import churn, transfers
-from siyu.web import MemberRequest
+from siyu.web import MemberRequest, NumberedPages
 from siyu.wecom.services import NotConnected
 
 router = Router(tags=["churn"])
@@ -25,7 +26,7 @@ class ChurnQuery(Schema):
     end: dt.date | None = None
     account_id: int | None = None
     reason: list[str] = [DeletedBy.CUSTOMER]
-    page: int = 1
+    page: int = Field(1, le=MAX_PAGE)
 
     def to_filter(self) -> churn.ChurnFilter:
         return churn.ChurnFilter(self.start, self.end, self.account_id,
@@ -153,7 +154,7 @@ def request_transfer(request: MemberRequest, data: TransferIn) -> dict:
 
 
 @router.get("/transfers", response=list[TransferOut])
-@paginate(PageNumberPagination, page_size=transfers.PAGE_SIZE)
+@paginate(NumberedPages, page_size=transfers.PAGE_SIZE)
 def transfer_history(request: MemberRequest, status: str = "", handover_account_id: int | None = None,  # noqa: ANN201
                      takeover_account_id: int | None = None, customer_id: int | None = None):
     """Newest first, `?page=N`, filtered by status, accounts or customer."""

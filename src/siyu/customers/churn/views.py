@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from siyu.accounts.models import StaffAccount
+from siyu.core.bounds import parse_id, validate_day
 from siyu.core.permissions import Action, Module, allows
 from siyu.customers.models import DeletedBy, TransferStatus
 from siyu.customers.services import churn, transfers
@@ -33,8 +34,10 @@ def _account_choices(accounts: list[StaffAccount]) -> list[tuple[Any, str | Prom
 
 
 class ChurnFilterForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("End date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("Start date"), required=False, validators=[validate_day],
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("End date"), required=False, validators=[validate_day],
+                          widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.TypedChoiceField(label=gettext_lazy("Account"), coerce=int, empty_value=None, required=False)
     reason = forms.MultipleChoiceField(label=gettext_lazy("Reason"), choices=DeletedBy.choices, required=False,
                                        widget=forms.CheckboxSelectMultiple)
@@ -141,7 +144,7 @@ def _transfers_page(request: MemberRequest, form: TransferForm, *, status: int =
     return render(request, "customers/transfers.html", {
         "form": form, "handover": handover, "customers": customers, "history": history,
         "history_form": history_form, "result": result, "resigned": [a for a in accounts if not a.active],
-        "chosen": {int(i) for i in request.POST.getlist("customer") if i.isdigit()},
+        "chosen": {i for i in map(parse_id, request.POST.getlist("customer")) if i is not None},
         "query": query.urlencode(), "can_edit": allows(seat.role, Module.CUSTOMERS, Action.EDIT),
     }, status=status)
 
@@ -163,7 +166,7 @@ def transfer_request(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         return _transfers_page(request, form, status=422)
     handover = next((a for a in accounts if a.pk == form.cleaned_data["handover"]), None)
-    ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.POST.getlist("customer")) if i is not None]
     try:
         result = transfers.request_transfer(
             workspace, seat, form.cleaned_data["handover"], form.cleaned_data["takeover"], ids,

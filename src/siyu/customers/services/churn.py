@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from siyu.accounts.models import StaffAccount
+from siyu.core.bounds import MAX_PAGE
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import DeletedBy, FollowRelation, TimelineEntry
@@ -143,7 +144,7 @@ def churn_list(
 ) -> ChurnPage:
     """One page of losses, newest first. No count(*): a page knows only whether another follows."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
-    page = max(int(page or 1), 1)
+    page = min(max(int(page or 1), 1), MAX_PAGE)  # past MAX_PAGE the offset would overflow the database
     offset = (page - 1) * PAGE_SIZE
     entries = list(_losses(workspace, flt, now).select_related("customer", "account")
                    .order_by("-at", "-id")[offset:offset + PAGE_SIZE + 1])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core import bounds
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.tenancy import workspace_context
@@ -168,11 +169,12 @@ def _decode(sort: str, cursor: str) -> tuple[object, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         value, pk = raw.rsplit("|", 1)
-        if sort == "score":
-            return float(value), int(pk)
-        return dt.datetime.fromisoformat(value), int(pk)
+        key: tuple[object, int] = ((float(value) if sort == "score" else dt.datetime.fromisoformat(value)),
+                                   int(pk))
     except (ValueError, UnicodeDecodeError):
         return None
+    # A forged cursor's edge values (year 1, infinity, an id past 2**63) would fail in the database.
+    return key if bounds.problem(key[0]) is None and bounds.problem(key[1]) is None else None
 
 
 def _after(rows: QuerySet[Customer], sort: str, key: tuple[object, int]) -> QuerySet[Customer]:

@@ -444,7 +444,9 @@ def unassigned_customers(workspace: Workspace, membership: Membership | None,
 def transfer_unassigned(workspace: Workspace, membership: Membership | None, handover_account_id: int,
                         takeover_account_id: int, message: str = "", *,
                         now: dt.datetime | None = None) -> TransferRequest:
-    """离职继承 of everything WeCom still holds unassigned for one resigned account."""
+    """离职继承 of everything WeCom still holds unassigned for one resigned account. A transfer
+    needs edit rights, checked before WeCom is asked for the list (viewing it needs only view)."""
+    require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     pending = unassigned_customers(workspace, membership, handover_account_id, limit=MAX_PER_REQUEST)
     ids = [u.customer.pk for u in pending if u.customer is not None]
     return request_transfer(workspace, membership, handover_account_id, takeover_account_id, ids,

@@ -8,7 +8,6 @@ its row count.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.services import audit
@@ -27,7 +27,6 @@ from siyu.segments.models import Segment
 from siyu.segments.services.membership import iter_member_ids
 from siyu.tags.models import CustomerTag
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH_SIZE = 1000
 
 
@@ -103,31 +102,21 @@ def _related(workspace: Workspace, ids: list[int]) -> Related:
     return related
 
 
-def _cell(sheet: Any, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # a nickname such as "=HYPERLINK(...)" stays text, never a formula
-    return cell
-
-
 def _write(workspace: Workspace, role: str | None, batches: Iterator[list[int]], columns: list[ExportColumn],
            title: str) -> tuple[bytes, int]:
-    from openpyxl import Workbook
+    written = 0
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31] or "Export")
-    sheet.append([_cell(sheet, str(c.label)) for c in columns])
-    rows = 0
-    for ids in batches:
-        related = _related(workspace, ids)
-        for customer in Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"):
-            sheet.append([_cell(sheet, column.value(customer, related, role)) for column in columns])
-            rows += 1
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue(), rows
+    def rows() -> Iterator[list[Any]]:
+        nonlocal written
+        yield [str(c.label) for c in columns]
+        for ids in batches:
+            related = _related(workspace, ids)
+            for customer in Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"):
+                yield [column.value(customer, related, role) for column in columns]
+                written += 1
+
+    # A nickname such as "=HYPERLINK(...)" is written as text, never as a formula (core.exports).
+    return xlsx_bytes([Sheet(title or "Export", rows())]), written
 
 
 def export_segment(workspace: Workspace, membership: Membership | None, segment: Segment,

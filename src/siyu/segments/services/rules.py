@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from siyu.core import bounds
 from siyu.core.models import Workspace
 from siyu.customers.segmentation import (
     OPERATOR_LABELS,
@@ -36,6 +37,9 @@ EVERYONE: dict[str, Any] = {"match": "and", "rules": []}
 
 def clean_rule(workspace: Workspace, rule: Any) -> dict[str, Any]:
     """The rule, checked and normalised; ValidationError listing every problem found."""
+    # Text with NUL or an unpaired surrogate, numbers past a database integer or infinite
+    # (JSON's 1e400), from the API or the builder's JSON alike: refused before anything else.
+    bounds.check(rule)
     fields = fields_for(workspace)
     problems: list[str] = []
     counter = [0]

@@ -19,14 +19,14 @@ from django.utils.translation import gettext_lazy
 
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
-from siyu.core.uploads import first_column
+from siyu.core.uploads import REPORT_ROWS, first_column
 from siyu.customers.models import Customer
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
 from siyu.segments.services.definitions import SegmentInput, create_segment
 from siyu.segments.services.membership import segment_members
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-UPLOAD_MAX_ROWS = 200_000
+UPLOAD_MAX_ROWS = 200_000  # blank rows and a header row count
 LOOKUP_BATCH = 1000
 HEADERS = {"external_userid", "externaluserid", "userid", "id", "phone", "mobile", "phone number",
            "手机", "手机号", "手机号码", "电话", "客户id", "外部联系人id"}
@@ -61,6 +61,15 @@ class UploadResult:
     added: int = 0         # member rows added (a phone may match several customers)
     errors: list[RowError] = field(default_factory=list)
 
+    @property
+    def shown_errors(self) -> list[RowError]:
+        """The first problem rows, as many as a page echoes."""
+        return self.errors[:REPORT_ROWS]
+
+    @property
+    def more_errors(self) -> int:
+        return max(len(self.errors) - REPORT_ROWS, 0)
+
 
 def normalise_phone(text: str) -> str | None:
     """Digits of a mainland mobile number (country code 86 dropped), or None if malformed."""
@@ -74,9 +83,7 @@ def upload_static(workspace: Workspace, membership: Membership | None, *, file_n
                   name: str = "", description: str = "", segment_id: int | None = None) -> UploadResult:
     """Create a static segment from the file (or add to `segment_id`'s members)."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    rows = first_column(file_name, data, max_bytes=UPLOAD_MAX_BYTES)
-    if sum(1 for _n, v in rows if v) > UPLOAD_MAX_ROWS:
-        raise ValidationError({"file": _("Upload at most %(n)s rows at a time.") % {"n": UPLOAD_MAX_ROWS}})
+    rows = first_column(file_name, data, max_bytes=UPLOAD_MAX_BYTES, max_rows=UPLOAD_MAX_ROWS)
     if segment_id is not None:
         segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)
         if segment.kind != SegmentKind.STATIC:
