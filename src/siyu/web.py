@@ -18,6 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.functional import Promise
 from ninja import Field
 from ninja.pagination import PageNumberPagination
 
@@ -50,6 +51,27 @@ def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
     return field
+
+
+class DayInput(forms.DateInput):
+    """A date field's `<input type="date">`. Its value is always ISO (`2026-12-05`), the only
+    form the browser accepts: Django would otherwise write the active language's first input
+    format (`2026/12/05` in Chinese), which the browser drops, leaving the field empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class MinuteInput(forms.DateTimeInput):
+    """A `<input type="datetime-local">` to the minute, with the ISO value it requires
+    (`2026-12-05T09:30`) whatever the active language."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -97,3 +119,33 @@ class NumberedPages(PageNumberPagination):
 
     class Input(PageNumberPagination.Input):
         page: int = Field(1, ge=1, le=MAX_PAGE)
+
+
+# --- pickers --------------------------------------------------------------------------------------
+
+class PickerMultiple(forms.CheckboxSelectMultiple):
+    """A searchable list of checkboxes, grouped like the field's choices (`(group, [(value,
+    label), …])`): a filter box above them hides what does not match (`console/picker.js`).
+    Rendered by `console/widgets/picker.html`, which loads the script itself."""
+
+    template_name = "console/widgets/picker.html"
+    is_picker = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, search_label: str | Promise = "") -> None:
+        super().__init__(attrs)
+        self.search_label = search_label
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_label"] = self.search_label
+        return context
+
+
+class PickedValues(forms.MultipleChoiceField):
+    """Values picked from a list the service owns: whether each is known is the service's call,
+    so an unknown value (a stale page, an API-made id) gets the service's message naming it."""
+
+    widget = PickerMultiple
+
+    def valid_value(self, value: Any) -> bool:
+        return True

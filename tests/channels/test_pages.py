@@ -315,3 +315,64 @@ def test_a_name_with_a_nul_character_is_a_422_not_a_500(shop, login):
     response = client.post("/api/channels/codes", body, content_type="application/json")
     assert response.status_code == 422 and "body.name" in response.json()["errors"]
     assert not ChannelCode.objects.for_workspace(shop.workspace).exists()
+
+
+# --- issue 12 item 1: auto-tags and the group are picked, and checked on save ---------------------
+
+def synced_tags(shop) -> dict[str, str]:
+    """Two tag groups made at WeCom and synced: tag name → WeCom tag id."""
+    from siyu.tags import services as tags
+
+    made = {}
+    for group, names in (("渠道", ["门店新客"]), ("肤质", ["干皮", "油皮"])):
+        answer = shop.twin.api("externalcontact/add_corp_tag", {"group_name": group, "tag": [{"name": n} for n in names]})
+        made |= {t["name"]: t["id"] for t in answer["tag_group"]["tag"]}
+    tags.sync_tags(shop.workspace, seat(shop.members["admin"], shop.workspace))
+    return made
+
+
+def test_the_auto_tag_picker_lists_tags_by_name_grouped_and_saves_the_picked_ones(shop, login):
+    ids = synced_tags(shop)
+    client = login(shop.members["planner"])
+    page = client.get("/channels/codes/new/").content.decode()
+    picker = page.split('data-field="auto_tag_ids"')[1].split('data-field="group_chat_id"')[0]
+    assert "data-picker" in picker and "data-picker-search" in picker
+    assert picker.index("肤质") < picker.index("干皮") and f'value="{ids["干皮"]}"' in picker
+    assert "console/picker.js" in page
+    response = client.post("/channels/codes/new/", form_data(shop, auto_tag_ids=[ids["干皮"], ids["门店新客"]]))
+    assert response.status_code == 302
+    code = ChannelCode.objects.for_workspace(shop.workspace).get(name="静安寺店")
+    assert code.auto_tag_ids == [ids["干皮"], ids["门店新客"]]
+    detail = client.get(response["Location"]).content.decode().split('data-testid="auto-tags"')[1]
+    assert "肤质 / 干皮" in detail and ids["干皮"] not in detail
+
+
+def test_an_unknown_auto_tag_id_is_refused_naming_it(shop, login):
+    ids = synced_tags(shop)
+    client = login(shop.members["planner"])
+    response = client.post("/channels/codes/new/", form_data(shop, auto_tag_ids=[ids["干皮"], "etNOSUCHTAG"]))
+    html = response.content.decode()
+    assert response.status_code != 302 and not ChannelCode.objects.for_workspace(shop.workspace).exists()
+    errors = html.split('data-error-for="auto_tag_ids"')[1].split("</div>")[0]
+    assert "etNOSUCHTAG" in errors and ids["干皮"] not in errors
+    # the unknown id stays on the page, checked, under its own heading, so it can be unticked
+    assert 'value="etNOSUCHTAG" checked' in html and "未知标签" in html
+
+
+def test_the_api_refuses_an_unknown_auto_tag_id_too(shop):
+    synced_tags(shop)
+    with pytest.raises(codes.ValidationError) as refused:
+        codes.create_code(shop.workspace, shop.planner, code_input(shop.accounts, auto_tag_ids=["etTYPO"]))
+    assert "etTYPO" in str(refused.value.message_dict["auto_tag_ids"])
+
+
+def test_the_group_to_invite_to_must_look_like_a_chat_id_and_exist_at_wecom(shop, login):
+    client = login(shop.members["planner"])
+    html = client.post("/channels/codes/new/", form_data(shop, group_chat_id="福利群")).content.decode()
+    assert "“福利群”不是企业微信群 ID" in html
+    html = client.post("/channels/codes/new/", form_data(shop, group_chat_id="wrNOSUCHGROUP00")).content.decode()
+    assert "企业微信中没有客户群“wrNOSUCHGROUP00”" in html
+    assert not ChannelCode.objects.for_workspace(shop.workspace).exists()
+    chat_id = shop.twin.admin.post("/twin/groups", json={"owner": "xiaowanzi01", "name": "福利群"}).json()["chat_id"]
+    assert client.post("/channels/codes/new/", form_data(shop, group_chat_id=chat_id)).status_code == 302
+    assert ChannelCode.objects.for_workspace(shop.workspace).get().group_chat_id == chat_id

@@ -38,7 +38,7 @@ def some_channels(workspace):
 
 def ranking_names(html: str, testid: str = "code-ranking") -> list[str]:
     table = html.split(f'data-testid="{testid}"', 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r'<tr data-code="\d+">\s*<td class="text-secondary">\d+</td>\s*<td>([^<]+)', table)
+    return re.findall(r'<tr data-code="\d+">\s*<td class="text-secondary">\d+</td>\s*<td>(?:<a [^>]*>)?([^<]+)', table)
 
 
 # --- the page --------------------------------------------------------------------------------

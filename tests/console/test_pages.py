@@ -31,16 +31,17 @@ def test_navigation_lists_unbuilt_modules_without_links(brand_a, login):
     assert 'href="/ip/"' in nav and 'href="/channels/"' in nav
 
 
-def test_home_figures_are_counted_from_the_database(brand_a, login, django_capture_on_commit_callbacks):
+def test_the_event_bus_figures_are_on_the_tasks_page(brand_a, login, django_capture_on_commit_callbacks):
     class Ping(events.DomainEvent):
         name = "tests.ping"
 
     for _ in range(3):
         events.publish(brand_a.workspace, Ping())
-    html = login(brand_a.admin).get("/").content.decode()
-    assert re.search(r'data-testid="fig-members">\s*7\s*<', html)
+    html = login(brand_a.admin).get("/tasks/").content.decode()
     assert re.search(r'data-testid="fig-events">\s*3\b', html)
     assert 'id="events-chart"' in html and "echarts.min" in html
+    home = login(brand_a.admin).get("/").content.decode()
+    assert 'data-testid="fig-events"' not in home and "已处理事件" not in home
 
 
 def test_creating_a_brand_with_a_taken_short_name_explains_why(brand_a, brand_b, login):
@@ -107,3 +108,40 @@ def test_member_without_a_seat_sees_an_explanation(db, client):
     client.force_login(lonely)
     response = client.get("/")
     assert response.status_code == 403
+
+
+def test_the_tokens_page_shows_a_complete_authorization_header(brand_a, login):
+    html = login(brand_a.admin).get("/tokens/").content.decode()
+    example = html[html.index('data-testid="token-example"'):]
+    example = example[:example.index("</pre>")]
+    assert "Authorization: Bearer siyu_" in example
+    assert "Bearer 。" not in html and "<token>" not in html
+
+
+def test_a_new_token_is_shown_in_the_example_header(brand_a, login):
+    html = login(brand_a.admin).post("/tokens/", {"name": "ERP"}).content.decode()
+    example = html[html.index('data-testid="token-example"'):]
+    assert re.search(r"Authorization: Bearer siyu_[\w-]{20,}", example[:example.index("</pre>")])
+
+
+def active_items(html: str) -> list[str]:
+    nav = html[html.index('data-testid="nav"'):html.index("</ul>", html.index('data-testid="nav"'))]
+    return [re.sub(r"<[^>]+>|\s+", "", item) for item in re.findall(r'<li class="nav-item active">(.*?)</li>', nav, re.S)]
+
+
+def test_the_menu_marks_the_section_of_the_page(brand_a, login):
+    client = login(brand_a.admin)
+    expected = {
+        "/": "概览", "/customers/": "客户", "/customers/tags/": "客户", "/customers/churn/": "客户",
+        "/channels/": "账号与渠道", "/accounts/": "账号与渠道", "/ip/": "品牌IP", "/team/": "团队与权限",
+        "/team/roles/": "团队与权限", "/tasks/": "任务", "/tokens/": "API令牌", "/audit/": "审计日志",
+    }
+    for url, label in expected.items():
+        items = active_items(client.get(url).content.decode())
+        assert len(items) == 1 and label in items[0], (url, items)
+
+
+def test_the_menu_folds_behind_a_button_below_desktop_width(brand_a, login):
+    html = login(brand_a.admin).get("/").content.decode()
+    assert 'data-nav-toggle="sidebar-menu"' in html
+    assert '<div class="collapse navbar-collapse" id="sidebar-menu">' in html

@@ -79,7 +79,7 @@ def test_console_cannot_switch_into_a_brand_without_a_seat(brand_a, brand_b, log
 def test_console_cannot_change_a_role_in_another_brand(brand_a, brand_b, login):
     client = login(brand_a.admin)
     victim = seat(brand_b.members["copywriter"], brand_b.workspace)
-    response = client.post(f"/team/{victim.pk}/role/", {"role": "admin"})
+    response = client.post(f"/team/{victim.pk}/role/", {"role": "admin", "confirmed": "1"})
     assert response.status_code == 404
     victim.refresh_from_db()
     assert victim.role == "copywriter"

@@ -210,5 +210,5 @@ def test_the_list_names_the_channel_code_of_each_follow(brand_a, login):
     make(ws, 3)  # states chad (the first) and chstore
     ChannelCode.objects.create(workspace=ws, name="静安寺门店", touchpoint="store", state="chstore")
     html = login(brand_a.admin).get("/customers/").content.decode()
-    assert html.count(">静安寺门店<") == 2
-    assert '<div title="chad">chad</div>' in html  # no code for this state: the state itself
+    assert html.count(">静安寺门店</a>") == 2  # linked to the code's page
+    assert "<code>chad</code>" in html and "未知活码" in html  # no code for this state: the state, marked

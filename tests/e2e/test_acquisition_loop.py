@@ -15,8 +15,10 @@ from playwright.sync_api import expect
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode
+from siyu.core.services import OPERATOR
 from siyu.customers.models import DeletedBy, FollowRelation
 from siyu.ip.models import Persona
+from siyu.tags import services as tags
 from siyu.wecom.models import InboundEvent
 from tests.conftest import PASSWORD, work_until
 from tests.simulator.twin import twin_calling_back
@@ -63,6 +65,7 @@ def test_a_planner_builds_a_channel_whose_scan_is_welcomed_tagged_and_counted_un
                        json={"group_name": "渠道", "tag": [{"name": "门店扫码"}]})
     assert created["errcode"] == 0, created
     [tag] = created["tag_group"]["tag"]
+    tags.sync_tags(workspace, OPERATOR)  # auto-tags are picked from the brand's synced tags
 
     sign_in_in_english(page, base, brand_a.members["planner"].username)
 
@@ -98,7 +101,9 @@ def test_a_planner_builds_a_channel_whose_scan_is_welcomed_tagged_and_counted_un
     page.fill("#id_name", "南京西路店")
     page.select_option("#id_touchpoint", "store")
     page.fill("#id_welcome_text", "{customer_nickname}，你好！我是{persona_name}，欢迎来到南京西路店")
-    page.fill("#id_auto_tag_ids", tag["id"])
+    tag_picker = page.locator("[data-field=auto_tag_ids]")
+    tag_picker.locator("[data-picker-search]").fill("门店")
+    tag_picker.get_by_label("门店扫码").check()
     page.select_option("select[name=seats-0-account]", str(account.pk))
     page.get_by_test_id("save-code").click()
     expect(page.locator(".alert-success")).to_contain_text("南京西路店")

@@ -29,10 +29,14 @@ def test_admin_builds_a_team_and_a_member_is_refused_by_role(transactional_db, l
     sign_in(page, base, "alpha-admin", PASSWORD)
     expect(page.get_by_role("heading", name=re.compile("概览"))).to_be_visible()
 
-    # The home chart is drawn by ECharts from the database's figures.
-    expect(page.locator("#events-chart canvas")).to_have_count(1)
+    # The home page shows today's ops numbers, and ECharts draws their trend.
+    expect(page.get_by_test_id("fig-adds")).to_have_text("0")
+    expect(page.locator("#trend-chart canvas")).to_have_count(1)
+    expect(page.locator("#trend-chart")).to_have_attribute("data-rendered", "true")
+    # The event bus's counts and chart are on the Tasks page.
+    page.goto(f"{base}/tasks/")
     expect(page.locator("#events-chart")).to_have_attribute("data-rendered", "true")
-    expect(page.get_by_test_id("fig-members")).to_have_text("7")
+    page.goto(f"{base}/")
 
     # Switch to English; the choice is remembered across pages.
     page.get_by_test_id("lang-en").click()
@@ -84,6 +88,27 @@ def test_admin_builds_a_team_and_a_member_is_refused_by_role(transactional_db, l
     # The admin sees the new member, and the audit log has the story.
     page.goto(f"{base}/team/")
     expect(page.get_by_test_id("members")).to_contain_text("xiaoli")
+    row = page.get_by_test_id("members").locator("tr", has_text="xiaoli")
+
+    # Removing asks first; declining keeps the member.
+    questions: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    row.get_by_role("button", name="Remove").click()
+    expect(page.get_by_test_id("members")).to_contain_text("xiaoli")
+    assert "Remove xiaoli from this brand?" in questions[-1]
+
+    # A role is saved by its button; granting Administrator asks first.
+    row.locator("select[name=role]").select_option("admin")
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Role changed.")).to_be_visible()
+    assert "Make xiaoli an administrator?" in questions[-1]
+    expect(page.get_by_test_id("members").locator("tr", has_text="xiaoli").locator("select[name=role]")).to_have_value("admin")
     page.goto(f"{base}/audit/")
     expect(page.get_by_test_id("audit")).to_contain_text("Member joined")
     expect(page.get_by_test_id("audit")).to_contain_text("Brand created")

@@ -45,3 +45,22 @@ def test_a_far_from_square_avatar_gets_a_hint(brand_a, login):
     persona = make_persona(brand_a, avatar=upload(image_bytes(300, 100)))
     html = login(brand_a.members["planner"]).get(f"/ip/personas/{persona.pk}/").content.decode()
     assert "裁剪" in html
+
+
+def test_the_persona_page_lists_the_accounts_embodying_it(brand_a, login):
+    from siyu.accounts.models import StaffAccount
+
+    persona = make_persona(brand_a)
+    StaffAccount.objects.create(workspace=brand_a.workspace, userid="xiaowan01", name="小完子01", persona=persona)
+    html = login(brand_a.members["planner"]).get(f"/ip/personas/{persona.pk}/").content.decode()
+    listed = html[html.index('data-testid="persona-accounts"'):]
+    assert "小完子01" in listed
+    assert "账号模块上线后" not in html
+
+
+def test_a_persona_without_accounts_links_to_the_accounts_page(brand_a, login):
+    persona = make_persona(brand_a)
+    html = login(brand_a.members["planner"]).get(f"/ip/personas/{persona.pk}/").content.decode()
+    listed = html[html.index('data-testid="persona-accounts"'):]
+    assert "尚无账号承载此人设" in listed and 'href="/accounts/"' in listed
+    assert "账号模块上线后" not in html

@@ -76,3 +76,10 @@ def test_a_policy_change_recomputes_every_customer_in_the_background(transaction
     work_until(lambda: fresh(customer).stage == LifecycleStage.NEW)  # the add's own recompute
     update_policy(ws, seat(brand_a.members["customer_ops"], ws), {"engaged_days": 10, "dormant_days": 30})
     assert work_until(lambda: fresh(customer).stage == LifecycleStage.DORMANT)
+
+
+def test_a_policy_change_reads_as_labelled_values_in_the_audit_log(brand_a):
+    from tests.support.audit import last_words
+
+    update_policy(brand_a.workspace, seat(brand_a.admin, brand_a.workspace), {"dormant_days": 90})
+    assert last_words(brand_a.workspace) == "alpha-admin [lifecycle/settings_changed] 生命周期策略：沉睡判定天数：60 → 90"

@@ -3,7 +3,14 @@ from collections import Counter
 
 import httpx
 
-from siyu.simulator.population import Driver, PopulationConfig, Touchpoint, plan
+from siyu.simulator.population import (
+    Driver,
+    PopulationConfig,
+    StaffBehaviour,
+    Touchpoint,
+    confirm_after,
+    plan,
+)
 from tests.simulator.twin import running_twin, twin_config
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -123,3 +130,66 @@ def test_customers_scan_the_brands_code_once_it_exists_and_follow_up_with_the_ac
     # The second customer reached lisi through the code, and later deleted lisi (not zhangsan).
     assert (adds[1].customer.external_userid, "lisi") not in friendships
     assert driver.staff_of[adds[1].customer.external_userid] == "lisi"
+
+
+# --- staff who confirm or ignore a 群发 ---------------------------------------------------------
+
+
+def test_staff_confirm_a_mass_message_with_the_configured_probability_and_the_same_seed_agrees():
+    decisions = [confirm_after(4, f"msg{n}", "zhangsan", 0.7, 3600, 600) for n in range(2000)]
+    assert decisions == [confirm_after(4, f"msg{n}", "zhangsan", 0.7, 3600, 600) for n in range(2000)]
+    assert 0.65 < sum(d is not None for d in decisions) / len(decisions) < 0.75
+    delays = [d for d in decisions if d is not None]
+    assert 3000 < sum(delays) / len(delays) < 4200  # exponential, mean an hour
+    other_seed = [confirm_after(5, f"msg{n}", "zhangsan", 0.7, 3600, 600) for n in range(2000)]
+    assert other_seed != decisions
+
+
+def test_a_reminder_brings_a_confirmation_forward_and_gives_an_ignorer_another_chance():
+    pairs = [(f"msg{n}", "lisi") for n in range(2000)]
+    plain = [confirm_after(1, m, u, 0.5, 36000, 600) for m, u in pairs]
+    reminded = [confirm_after(1, m, u, 0.5, 36000, 600, [60]) for m, u in pairs]
+    for before, after in zip(plain, reminded, strict=True):
+        if before is not None and before <= 60:
+            assert after == before  # confirmed before the reminder: unchanged
+        elif before is not None:
+            assert after is not None and after <= before
+    sooner = [a for b, a in zip(plain, reminded, strict=True) if b is not None and b > 60]
+    assert sum(sooner) / len(sooner) < 2000  # ten minutes after the reminder, not ten hours
+    woken = sum(b is None and a is not None for b, a in zip(plain, reminded, strict=True))
+    assert 0.4 < woken / sum(b is None for b in plain) < 0.6
+
+
+def test_the_populations_staff_confirm_pending_mass_messages_on_the_twin():
+    config = twin_config(mass_confirm_probability=1.0, mass_confirm_mean_delay_seconds=600)
+    with running_twin(config) as twin:
+        twin.add_staff("zhangsan")
+        twin.admin.post("/twin/customers/add", json={"external_userid": "wmA", "name": "A",
+                                                     "staff_userid": "zhangsan"}).raise_for_status()
+        made = twin.api("externalcontact/add_msg_template", {
+            "sender": "zhangsan", "external_userid": ["wmA"], "text": {"content": "上新"}})
+        at = confirm_after(config.seed, made["msgid"], "zhangsan", 1.0, 600, 600)
+        assert at is not None
+        staff = StaffBehaviour(speed=1)
+        with httpx.Client(base_url=twin.url) as client:
+            if at > 5:
+                assert staff.step(client) == []  # not yet
+            twin.advance(at + 1)
+            assert staff.step(client) == [(made["msgid"], "zhangsan")]
+            assert staff.step(client) == []  # nothing pending any more
+        [received] = twin.state()["messages"]
+        assert (received["kind"], received["external_userid"]) == ("mass", "wmA")
+
+
+def test_staff_never_confirm_a_cancelled_mass_message():
+    with running_twin(twin_config(mass_confirm_probability=1.0)) as twin:
+        twin.add_staff("zhangsan")
+        twin.admin.post("/twin/customers/add", json={"external_userid": "wmA", "name": "A",
+                                                     "staff_userid": "zhangsan"}).raise_for_status()
+        made = twin.api("externalcontact/add_msg_template", {
+            "sender": "zhangsan", "external_userid": ["wmA"], "text": {"content": "上新"}})
+        twin.api("externalcontact/cancel_groupmsg_send", {"msgid": made["msgid"]})
+        twin.advance(30 * 24 * 3600)
+        with httpx.Client(base_url=twin.url) as client:
+            assert StaffBehaviour(speed=1).step(client) == []
+        assert twin.state()["messages"] == []

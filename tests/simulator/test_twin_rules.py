@@ -243,7 +243,12 @@ def test_welcome_text_and_attachments_have_limits(twin):
     code = add_customer(twin, staff_userid="zhangsan")["welcome_code"]
     too_long = {"welcome_code": code, "text": {"content": "字" * 1334}}  # 4002 bytes in UTF-8
     assert twin.call("externalcontact/send_welcome_msg", token, json=too_long)["errcode"] == 45002
-    image = {"msgtype": "image", "image": {"media_id": "m"}}
+    media_id = twin.admin.post(
+        "/cgi-bin/media/upload",
+        params={"access_token": token, "type": "image"},
+        files={"media": ("a.png", b"\x89PNG-image")},
+    ).json()["media_id"]
+    image = {"msgtype": "image", "image": {"media_id": media_id}}
     too_many = {"welcome_code": code, "attachments": [image] * 10}
     assert twin.call("externalcontact/send_welcome_msg", token, json=too_many)["errcode"] == 40058
     # A refused message does not spend the code.

@@ -50,6 +50,15 @@ def shop(brand_a: Any, twin: RunningTwin) -> Any:
     return brand_a
 
 
+def channel_codes(shop: Any, *states: str) -> None:
+    """Channel codes with these states (a channel rule picks codes, so their states must exist)."""
+    from siyu.channels.models import ChannelCode
+
+    for state in states:
+        ChannelCode.objects.for_workspace(shop.workspace).create(workspace=shop.workspace, name=f"活码{state}",
+                                                                 state=state, touchpoint="store")
+
+
 def drain() -> None:
     HeartbeatWorker(interval=0, batch=True).run()
 

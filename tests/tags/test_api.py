@@ -7,7 +7,7 @@ import pytest
 
 from siyu.tags import services
 from siyu.tags.models import CustomerTag, Tag, TagGroup
-from tests.tags.conftest import befriend, seed_twin_tags, twin_marks, twin_tags
+from tests.tags.conftest import befriend, channel_codes, seed_twin_tags, twin_marks, twin_tags
 
 
 @pytest.fixture
@@ -70,6 +70,7 @@ def test_sync_and_rules_over_the_api(shop, login):
     assert run["error"] == "" and run["created"] == 2
     tag = Tag.objects.for_workspace(shop.workspace).get()
     befriend(shop, "wmStore", state="chstore01")
+    channel_codes(shop, "chstore01")
     from siyu.tags.services import rules
 
     rule = rules.create_rule(shop.workspace, shop.ops, rules.RuleInput("门店", tag.pk, "channel",

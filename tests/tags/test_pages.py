@@ -8,7 +8,7 @@ from django.utils import translation
 
 from siyu.tags import services
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagRule
-from tests.tags.conftest import befriend, seed_twin_tags, twin_tags
+from tests.tags.conftest import befriend, channel_codes, seed_twin_tags, twin_tags
 
 
 @pytest.fixture
@@ -84,6 +84,7 @@ def test_bulk_tagging_from_the_page(shop, synced, login):
 
 
 def test_rules_page_create_run_pause(shop, synced, login):
+    channel_codes(shop, "chstore01")
     befriend(shop, "wmStore", state="chstore01")
     client = login(shop.members["customer_ops"])
     page = client.post("/customers/tags/rules/", {"name": "门店来的", "tag": synced["油皮"].pk, "kind": "channel",
@@ -96,7 +97,7 @@ def test_rules_page_create_run_pause(shop, synced, login):
     rule.refresh_from_db()
     assert not rule.enabled
     html = client.get("/customers/tags/rules/").content.decode()
-    assert "门店来的" in html and "chstore01" in html
+    assert "门店来的" in html and ">活码chstore01</a>" in html  # the code's name, linked
     page = client.post("/customers/tags/rules/", {"name": "坏", "tag": synced["油皮"].pk, "kind": "behaviour"})
     assert page.status_code == 200 and "alert-danger" in page.content.decode()
 
@@ -161,3 +162,27 @@ def test_stage_and_field_rules_from_the_page(shop, synced, login):
         client.post(f"/customers/tags/rules/{rule.pk}/run/")
     assert set(CustomerTag.objects.for_workspace(shop.workspace).values_list("customer_id", "tag__name")) == {
         (a.pk, "油皮"), (b.pk, "干皮")}
+
+
+def test_the_sync_note_counts_the_groups_there_are_now(shop, login):
+    """A sync that found nothing, then groups created from the console: the page does not say
+    "0 groups" beside the groups it lists."""
+    services.sync_tags(shop.workspace, shop.ops)  # the twin has no tags yet
+    for name in ("渠道来源", "肤质", "购买意向"):
+        services.create_group(shop.workspace, shop.ops, name, ["甲", "乙"])
+    html = login(shop.members["customer_ops"]).get("/customers/tags/").content.decode()
+    note = html[html.index('data-testid="last-sync"'):]
+    note = note[:note.index("</span>")]
+    assert "3 个标签组" in note and "6 个标签" in note
+
+
+def test_the_rule_form_picks_channel_codes_by_name_and_refuses_an_unknown_state(shop, synced, login):
+    channel_codes(shop, "chstore01")
+    client = login(shop.members["customer_ops"])
+    html = client.get("/customers/tags/rules/").content.decode()
+    form = html.split('data-testid="rule-form"')[1]
+    assert "data-picker" in form and 'value="chstore01"' in form and "活码chstore01" in form
+    page = client.post("/customers/tags/rules/", {"name": "门店来的", "tag": synced["油皮"].pk, "kind": "channel",
+                                                  "states": ["chstore01", "chnope"]})
+    assert page.status_code == 200 and not TagRule.objects.for_workspace(shop.workspace).exists()
+    assert "chnope" in page.content.decode()

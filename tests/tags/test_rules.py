@@ -15,13 +15,14 @@ from siyu.customers.models import Customer
 from siyu.tags import services
 from siyu.tags.models import CustomerTag, RuleKind, Tag, TagSource
 from siyu.tags.services import rules
-from tests.tags.conftest import befriend, drain, seed_twin_tags, twin_marks
+from tests.tags.conftest import befriend, channel_codes, drain, seed_twin_tags, twin_marks
 
 
 @pytest.fixture
 def vip(shop):
     seed_twin_tags(shop.twin, "人群", ["门店客", "新客", "油皮", "沉睡"])
     services.sync_tags(shop.workspace, shop.ops)
+    channel_codes(shop, "chstore01", "chstore02")
     return {t.name: t for t in Tag.objects.for_workspace(shop.workspace)}
 
 
@@ -130,3 +131,10 @@ def test_a_changed_customer_is_tagged_but_tag_changes_do_not_loop(transactional_
     reasons = list(EventRecord.objects.for_workspace(shop.workspace).filter(name="customers.changed")
                    .values_list("payload__reason", flat=True))
     assert reasons.count("tags") == 2
+
+
+def test_a_channel_rule_naming_a_state_no_code_has_is_refused_with_the_state(shop, vip):
+    """Issue 12 item 1: a typed state used to be accepted and matched nobody, silently."""
+    with pytest.raises(ValidationError) as refused:
+        make(shop, vip["门店客"], RuleKind.CHANNEL, states=["chstore01", "chtypo"])
+    assert "chtypo" in str(refused.value) and "chstore01" not in str(refused.value)

@@ -71,6 +71,10 @@ def test_a_mass_message_is_typed_from_creation_to_result(client, api_twin):
         )
     )
     assert made.fail_list == ["wmNobody"]
+    with pytest.raises(WeComError) as too_soon:  # WECOM.md §10: not ready straight away
+        client.get_mass_message_tasks(made.msgid)
+    assert too_soon.value.errcode == 41063
+    api_twin.advance(2)
     assert [t.status for t in client.get_mass_message_tasks(made.msgid).task_list] == [0]
     client.remind_mass_message(made.msgid)
     api_twin.admin.post(
@@ -81,7 +85,10 @@ def test_a_mass_message_is_typed_from_creation_to_result(client, api_twin):
     now = int(api_twin.state()["now"])
     [listed] = client.list_mass_messages(now - 60, now + 60).group_msg_list
     assert listed.msgid == made.msgid and listed.text and listed.text.content == "上新啦"
-    client.cancel_mass_message(made.msgid)
+    with pytest.raises(WeComError):  # every sender has sent: nothing left to cancel
+        client.cancel_mass_message(made.msgid)
+    pending = client.add_mass_message(MassMessageSpec(external_userid=[ext], text="再上新"))
+    client.cancel_mass_message(pending.msgid)
 
 
 def test_moments_are_typed_from_upload_to_comments(client, api_twin):

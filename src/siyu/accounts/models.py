@@ -53,6 +53,13 @@ class StaffAccount(WorkspaceScoped):
     # The highest capacity alert (0, 80 or 95 percent) already raised for this account, so a
     # threshold crossing is announced once; see `accounts.services.capacity`.
     capacity_alert_level = models.PositiveSmallIntegerField(default=0)
+    # WeCom does not report an account's friend limit, only refuses once it is reached: a transfer
+    # to the account settled "over the limit" (WECOM.md §8 status 4, §3 transfer_fail
+    # customer_limit_exceed). When that last happened and how many friends Siyu counted then; a
+    # count below `friend_limit` means WeCom's limit is lower than Siyu's. Cleared when the
+    # planner sets the limit again.
+    wecom_full_at = models.DateTimeField(null=True, blank=True)
+    wecom_full_friends = models.PositiveIntegerField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -64,12 +71,25 @@ class StaffAccount(WorkspaceScoped):
         return self.name or self.userid
 
     @property
+    def effective_limit(self) -> int:
+        """The lower of Siyu's limit and the count at which WeCom last refused the account as full."""
+        if self.wecom_full_friends is not None and self.wecom_full_friends < self.friend_limit:
+            return self.wecom_full_friends
+        return self.friend_limit
+
+    @property
+    def limit_disagrees(self) -> bool:
+        """WeCom refused the account as full below the limit Siyu has for it."""
+        return self.effective_limit < self.friend_limit
+
+    @property
     def fill_ratio(self) -> float:
-        return self.friend_count / self.friend_limit if self.friend_limit else 1.0
+        limit = self.effective_limit
+        return self.friend_count / limit if limit else 1.0
 
     @property
     def is_full(self) -> bool:
-        return self.friend_count >= self.friend_limit
+        return self.friend_count >= self.effective_limit
 
 
 class AccountDay(WorkspaceScoped):

@@ -21,4 +21,5 @@ class ChannelsConfig(contract.SiyuApp):
     nav = contract.NavEntry(Module.CHANNELS, "channels:home", "⌁", order=20)
     timeline_kinds = dict(ChannelTimeline.choices)
     segment_fields = "siyu.channels.segment_fields.register"
+    channel_directory = "siyu.channels.directory.directory"
     demo_steps = (contract.DemoStep("siyu.channels.demo.prepare_channels"),)

@@ -19,10 +19,9 @@ from siyu.channels.models import (
     Touchpoint,
 )
 from siyu.channels.services.codes import CodeInput, SeatInput
-from siyu.web import choice_field
+from siyu.web import PickedValues, PickerMultiple, choice_field
 
 BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
-_TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _SHIFT_SEPARATORS = re.compile(r"[;；\n]+")
 _SHIFT = re.compile(r"^(?P<days>.+?)\s+(?P<start>\d{1,2}:\d{2})\s*[-~–—至到]\s*(?P<end>\d{1,2}:\d{2})$")
 _DAY_SEPARATORS = re.compile(r"[,，、/\s]+")
@@ -38,10 +37,6 @@ for _number, _names in enumerate([
 ]):
     for _name in _names:
         _DAY_TOKENS[_name] = _number
-
-
-def split_tags(text: str) -> list[str]:
-    return [t for t in _TAG_SEPARATORS.split(text or "") if t]
 
 
 def _day(token: str) -> int:
@@ -124,20 +119,26 @@ class CodeForm(forms.Form):
     skip_verify = forms.BooleanField(label=_("Add without confirmation"), required=False, initial=True)
     welcome_text = forms.CharField(label=_("Welcome message"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     welfare = forms.TypedChoiceField(label=_("Add-friend welfare"), coerce=int, empty_value=None, required=False)
-    auto_tag_ids = forms.CharField(label=_("Auto-tags"), required=False,
-                                   help_text=_("WeCom tag IDs applied to every customer this code brings, separated by commas."))
-    group_chat_id = forms.CharField(label=_("Group to invite to"), max_length=80, required=False)
+    auto_tag_ids = PickedValues(label=_("Auto-tags"), required=False,
+                                widget=PickerMultiple(search_label=_("Search tags")),
+                                help_text=_("Tags put on every customer this code brings. Only tags that exist in "
+                                            "WeCom are listed; sync the tags if one is missing."))
+    group_chat_id = forms.CharField(label=_("Group to invite to"), max_length=80, required=False,
+                                    help_text=_("The customer group's chat ID (it starts with “wr”), checked with "
+                                                "WeCom when you save. Siyu does not list the corp's groups yet."))
 
-    def __init__(self, *args: Any, welfare_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, welfare_choices: list[tuple[int, str]] | None = None,
+                 tag_choices: list[tuple[str, list[tuple[str, str]]]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "welfare").choices = BLANK + list(welfare_choices or [])
+        choice_field(self, "auto_tag_ids").choices = list(tag_choices or [])
 
     @classmethod
     def initial_from(cls, code: ChannelCode) -> dict[str, Any]:
         return {
             "name": code.name, "touchpoint": code.touchpoint, "promoter_name": code.promoter_name,
             "strategy": code.strategy, "skip_verify": code.skip_verify, "welcome_text": code.welcome_text,
-            "welfare": code.welfare_id, "auto_tag_ids": ", ".join(code.auto_tag_ids),
+            "welfare": code.welfare_id, "auto_tag_ids": list(code.auto_tag_ids),
             "group_chat_id": code.group_chat_id,
         }
 
@@ -146,7 +147,7 @@ class CodeForm(forms.Form):
         return CodeInput(
             name=d["name"], touchpoint=d["touchpoint"], promoter_name=d["promoter_name"], strategy=d["strategy"],
             skip_verify=d["skip_verify"], seats=seats, welcome_text=d["welcome_text"],
-            welcome_attachments=attachments, welfare_id=d["welfare"], auto_tag_ids=split_tags(d["auto_tag_ids"]),
+            welcome_attachments=attachments, welfare_id=d["welfare"], auto_tag_ids=list(d["auto_tag_ids"] or []),
             group_chat_id=d["group_chat_id"],
         )
 

@@ -163,7 +163,12 @@ class WelfareGrant(WorkspaceScoped):
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [models.UniqueConstraint(fields=["welfare", "customer"], name="one_welfare_per_customer")]
-        indexes = [models.Index(fields=["workspace", "channel", "granted_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "channel", "granted_at"]),
+            # A welfare's grants page by page, newest first, and its redeemed count (flat as grants grow)
+            models.Index(fields=["welfare", "-granted_at", "-id"], name="grant_welfare_newest"),
+            models.Index(fields=["welfare", "redeemed_at"], name="grant_welfare_redeemed"),
+        ]
         ordering = ["-granted_at"]
 
 

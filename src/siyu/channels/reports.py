@@ -4,7 +4,6 @@ the services check roles."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET
 from siyu.channels.services import analytics, qr
 from siyu.core.exports import XLSX_CONTENT_TYPE
 from siyu.core.permissions import Action, Module, allows
-from siyu.web import MemberRequest, apply_errors, choice_field, client_ip, member_page
+from siyu.web import DayInput, MemberRequest, apply_errors, choice_field, client_ip, member_page
 
 TOP_CODES_IN_TREND = 5
 
@@ -77,10 +76,10 @@ def analytics_page(request: MemberRequest) -> HttpResponse:
     result = analytics.channel_report(workspace, seat, period, sort, descending)
     base = _range_query(period, preset)
     headers = []
-    for key, label in [("name", _("Channel code")), ("touchpoint", _("Touchpoint"))] + [
-            (c.key, str(c.label)) for c in analytics.COLUMNS]:
+    for key, label, kind in [("name", _("Channel code"), "text"), ("touchpoint", _("Touchpoint"), "text")] + [
+            (c.key, str(c.label), c.kind) for c in analytics.COLUMNS]:
         order = "asc" if key == sort and descending else "desc"
-        headers.append({"key": key, "label": label, "active": key == sort,
+        headers.append({"key": key, "label": label, "active": key == sort, "kind": kind,
                         "url": "?" + urlencode({**base, "sort": key, "order": order})})
     return render(request, "channels/analytics.html", {
         "result": result,
@@ -119,8 +118,8 @@ def analytics_export(request: MemberRequest) -> HttpResponse:
 
 class SpendForm(forms.Form):
     code = forms.TypedChoiceField(label=gettext_lazy("Channel code"), coerce=int)
-    start = forms.DateField(label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("First day"), widget=DayInput())
+    end = forms.DateField(label=gettext_lazy("Last day"), widget=DayInput())
     amount_yuan = forms.CharField(label=gettext_lazy("Amount (yuan)"), max_length=20,
                                   widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(label=gettext_lazy("Note"), max_length=120, required=False)
@@ -142,8 +141,9 @@ def spend(request: MemberRequest) -> HttpResponse:
         analytics.delete_spend(workspace, seat, spend_id)
         messages.success(request, _("Spend entry deleted."))
         return redirect("channels:spend")
+    today = analytics.local_today()
     form = SpendForm(request.POST or None, codes=codes,
-                     initial={"start": dt.date.today().replace(day=1), "end": dt.date.today()})
+                     initial={"start": today.replace(day=1), "end": today})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

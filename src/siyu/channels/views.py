@@ -35,7 +35,14 @@ def code_detail(request: MemberRequest, code_id: int) -> HttpResponse:
     return render(request, "channels/code_detail.html", {
         "detail": detail, "code": detail.code, "can_edit": codes.can_edit(seat),
         "seat_rows": [(s, _shifts_text(s.seat.shifts)) for s in detail.seats],
+        "auto_tags": _auto_tags(workspace, detail.code.auto_tag_ids),
     })
+
+
+def _auto_tags(workspace: Any, ids: list[str]) -> list[tuple[str, bool]]:
+    """A code's auto-tags as "group / name" (known) or the raw id (no such tag any more)."""
+    names = codes.tag_names(workspace, [str(t) for t in ids])
+    return [(names.get(str(t), str(t)), str(t) in names) for t in ids]
 
 
 def _shifts_text(shifts: list[dict[str, Any]]) -> str:
@@ -63,10 +70,12 @@ def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse
         return redirect("channels:code", code_id=code.pk)
     account_choices = [(a.pk, str(a)) for a in codes.account_options(workspace, seat)]
     welfare_choices = [(w.pk, w.name) for w in codes.welfare_options(workspace, seat)]
+    picked = request.POST.getlist("auto_tag_ids") if request.method == "POST" else (code.auto_tag_ids if code else [])
+    tag_choices = codes.tag_options(workspace, seat, keep=[str(t) for t in picked])
     seat_errors: list[str] = []
     attachment_errors: list[str] = []
     if request.method == "POST":
-        form = CodeForm(request.POST, welfare_choices=welfare_choices)
+        form = CodeForm(request.POST, welfare_choices=welfare_choices, tag_choices=tag_choices)
         formset = SeatFormSet(request.POST, prefix="seats", account_choices=account_choices)
         attachment_formset = AttachmentFormSet(request.POST, prefix="attachments")
         if form.is_valid() and formset.is_valid() and attachment_formset.is_valid():
@@ -85,7 +94,7 @@ def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse
                 return redirect("channels:code", code_id=saved.pk)
     else:
         initial_fields = CodeForm.initial_from(code) if code else {"touchpoint": request.GET.get("touchpoint", "")}
-        form = CodeForm(initial=initial_fields, welfare_choices=welfare_choices)
+        form = CodeForm(initial=initial_fields, welfare_choices=welfare_choices, tag_choices=tag_choices)
         initial = [SeatForm.initial_from(s) for s in routing.seats_of(workspace, code)] if code else []
         formset = SeatFormSet(initial=initial, prefix="seats", account_choices=account_choices)
         attachment_formset = AttachmentFormSet(

@@ -8,15 +8,17 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from siyu.channels.models import WelfareKind
 from siyu.channels.services import welfare as services
-from siyu.web import MemberRequest, apply_errors, member_page
+from siyu.web import MemberRequest, MinuteInput, apply_errors, member_page
 
 _LOCAL_MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
@@ -31,9 +33,9 @@ class WelfareForm(forms.Form):
     stock = forms.IntegerField(label=gettext_lazy("Stock"), min_value=0, required=False,
                                help_text=gettext_lazy("Empty: unlimited. A coupon's stock is its uploaded codes."))
     starts_at = forms.DateTimeField(label=gettext_lazy("Starts"), required=False, input_formats=_LOCAL_MINUTE,
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                    widget=MinuteInput())
     ends_at = forms.DateTimeField(label=gettext_lazy("Ends"), required=False, input_formats=_LOCAL_MINUTE,
-                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                  widget=MinuteInput())
 
     def to_input(self) -> services.WelfareInput:
         d: dict[str, Any] = self.cleaned_data
@@ -54,6 +56,14 @@ class CodesForm(forms.Form):
         if not (data.get("codes") or "").strip() and not data.get("file"):
             raise ValidationError(_("Paste codes or choose a file."))
         return data
+
+
+class GrantSearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), max_length=64, required=False,
+                        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Nickname, WeCom id or coupon code"),
+                                                      "type": "search"}))
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, choices=[
+        ("", gettext_lazy("All")), ("open", gettext_lazy("Not redeemed")), ("redeemed", gettext_lazy("Redeemed"))])
 
 
 @member_page
@@ -82,8 +92,14 @@ def _detail(request: MemberRequest, welfare_id: int, codes_form: CodesForm | Non
             report: services.UploadReport | None = None, status: int = 200) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     row = services.welfare_row(workspace, seat, welfare_id)
+    search = GrantSearchForm(request.GET)
+    found = search.cleaned_data if search.is_valid() else {"q": "", "status": ""}
+    grants = services.grants_of(workspace, seat, welfare_id, search=found["q"], status=found["status"],
+                                page=request.GET.get("page", 1))
+    kept = {k: v for k, v in found.items() if v}
     return render(request, "channels/welfare_detail.html", {
-        "row": row, "welfare": row.welfare, "grants": services.grants_of(workspace, seat, welfare_id),
+        "row": row, "welfare": row.welfare, "grants": grants, "search": search, "query": urlencode(kept),
+        "here": urlencode({**kept, "page": grants.number}),
         "can_edit": services.can_edit(seat), "is_coupon": row.welfare.kind == WelfareKind.COUPON,
         "codes_form": codes_form or CodesForm(), "report": report,
     }, status=status)
@@ -118,10 +134,14 @@ def welfare_codes_upload(request: MemberRequest, welfare_id: int) -> HttpRespons
 def welfare_redeem(request: MemberRequest, welfare_id: int, grant_id: int) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     services.welfare_row(workspace, seat, welfare_id)  # the welfare is the brand's, or 404
+    # Back to the same search and page, so the next coupon is found where the last one was.
+    back = QueryDict(request.POST.get("back", ""))
+    kept = {k: back[k] for k in ("q", "status", "page") if back.get(k)}
+    url = reverse("channels:welfare_detail", kwargs={"welfare_id": welfare_id})
     try:
         services.redeem(workspace, seat, grant_id, request.POST.get("note", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Redemption recorded."))
-    return redirect("channels:welfare_detail", welfare_id=welfare_id)
+    return redirect(f"{url}?{urlencode(kept)}" if kept else url)

@@ -8,6 +8,8 @@ from ninja import P, QueryEx, Router, Schema
 from ninja.responses import Status
 
 from siyu.core import services
+from siyu.core.auditing import AuditFilter, describe, module_label
+from siyu.core.bounds import MAX_PAGE
 from siyu.core.models import Workspace
 from siyu.core.permissions import permissions_of
 from siyu.web import MemberRequest
@@ -60,9 +62,14 @@ class RoleIn(Schema):
 class AuditOut(Schema):
     id: int
     action: str
+    action_label: str
+    module: str
+    module_label: str
     actor: str
     target: str
+    summary: str
     detail: dict
+    ip_address: str | None
     at: dt.datetime
 
 
@@ -120,11 +127,26 @@ def invite(request: MemberRequest, body: InvitationIn) -> Status[InvitationOut]:
 
 
 @router.get("/audit-log", response=list[AuditOut])
-def audit_log(request: MemberRequest, limit: QueryEx[int, P(ge=1, le=500)] = 100) -> list[AuditOut]:
-    """The newest entries first, `limit` of them (1 to 500)."""
-    entries = services.audit_log(request.workspace, request.membership, limit)
+def audit_log(
+    request: MemberRequest,
+    limit: QueryEx[int, P(ge=1, le=500)] = 100,
+    page: QueryEx[int, P(ge=1, le=MAX_PAGE)] = 1,
+    actor: str = "",
+    module: str = "",
+    action: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[AuditOut]:
+    """The newest entries first, `limit` of them (1 to 500) per `page`, narrowed to one person
+    (`actor`, a username), one `module` (an app: `channels`, `ip`, …), one `action` and the
+    Asia/Shanghai days `since` to `until` (both included). `summary` is the entry in words, in
+    the caller's language; `detail` holds the same facts as data."""
+    wanted = AuditFilter(actor=actor, module=module, action=action, since=since, until=until)
+    entries = services.audit_log(request.workspace, request.membership, limit, wanted, offset=(page - 1) * limit)
     return [
-        AuditOut(id=e.pk, action=e.action, actor=e.actor_name, target=e.target, detail=e.detail, at=e.at)
+        AuditOut(id=e.pk, action=e.action, action_label=e.get_action_display(), module=e.module,
+                 module_label=module_label(e.module), actor=e.actor_name, target=e.target, summary=describe(e),
+                 detail=e.detail, ip_address=e.ip_address, at=e.at)
         for e in entries
     ]
 

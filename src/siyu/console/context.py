@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from siyu.console.navigation import business_modules
+from siyu.console.navigation import business_modules, current_section
 from siyu.core import services
 from siyu.core.permissions import Action, Module, allows
 
@@ -15,9 +15,11 @@ def console(request: HttpRequest) -> dict[str, Any]:
     if seat is None:
         return {"LANGUAGES": settings.LANGUAGES}
     role = seat.role
+    section = current_section(request)
     return {
         "LANGUAGES": settings.LANGUAGES,
-        "nav_modules": business_modules(role),
+        "nav_section": section,
+        "nav_modules": business_modules(role, section),
         "can": {
             "team": allows(role, Module.TEAM, Action.VIEW),
             "audit": allows(role, Module.AUDIT, Action.VIEW),

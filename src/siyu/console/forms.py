@@ -18,12 +18,15 @@ class WorkspaceForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # The least a new member usually needs; an administrator is chosen on purpose, never by default.
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CUSTOMER_OPS)
     note = forms.CharField(label=_("Who is it for"), max_length=80, required=False)
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # Set by the page once the person confirmed a grant of 管理员 (console.js, data-confirm on the option).
+    confirmed = forms.BooleanField(required=False)
 
 
 class JoinForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -10,10 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from siyu.channels.services import daily
+from siyu.console import roles, task_labels
 from siyu.console.forms import (
     InviteForm,
     JoinForm,
@@ -87,11 +92,54 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("console:login")
 
 
+@dataclass(frozen=True)
+class Card:
+    """One of the home page's figures as shown: today, yesterday, the week's trend."""
+
+    key: str
+    label: str
+    figure: daily.Figure
+    up_is_good: bool
+    url: str = ""
+
+    @property
+    def arrow(self) -> str:
+        return "↑" if self.figure.change > 0 else "↓" if self.figure.change < 0 else "→"
+
+    @property
+    def tone(self) -> str:
+        if not self.figure.change:
+            return "text-secondary"
+        return "text-green" if (self.figure.change > 0) == self.up_is_good else "text-red"
+
+
+def _cards(figures: daily.DailyFigures, role: str) -> list[Card]:
+    channels = allows(role, Module.CHANNELS, Action.VIEW)
+    cards = [
+        Card("adds", pgettext("overview", "Adds today"), figures.adds, True, reverse("channels:analytics") if channels else ""),
+        Card("net", pgettext("overview", "Net adds today"), figures.net, True, reverse("channels:analytics") if channels else ""),
+        Card("churn", pgettext("overview", "Churn today"), figures.churn, False, reverse("customers:churn")),
+    ]
+    if figures.welcome_missed is not None:
+        cards.append(Card("welcome_missed", pgettext("overview", "Welcome messages missed today"), figures.welcome_missed, False))
+    return cards
+
+
 @member_page
 def home(request: MemberRequest) -> HttpResponse:
-    figures = services.overview(request.workspace, request.user)
-    chart = {"hours": [h for h, _ in figures.events_per_hour], "counts": [n for _, n in figures.events_per_hour]}
-    return render(request, "console/home.html", {"figures": figures, "chart": chart})
+    """今日概况: the ops numbers of today and their trends, for roles that see customers."""
+    role = request.membership.role
+    if not allows(role, Module.CUSTOMERS, Action.VIEW):
+        return render(request, "console/home.html", {"cards": [], "chart": None})
+    figures = daily.daily_figures(request.workspace, request.membership)
+    chart = {
+        "days": [d.strftime("%m-%d") for d in figures.days],
+        "series": [{"name": str(label), "data": figure.series} for label, figure in (
+            (pgettext("overview", "Adds"), figures.adds), (_("Net adds"), figures.net), (_("Churn"), figures.churn))],
+        "empty": _("No adds or losses in the last 14 days yet.")
+        if not any(figures.adds.series + figures.churn.series + figures.net.series) else "",
+    }
+    return render(request, "console/home.html", {"cards": _cards(figures, role), "chart": chart})
 
 
 @member_page
@@ -124,6 +172,9 @@ def team(request: MemberRequest) -> HttpResponse:
     members = services.list_members(workspace, seat)
     invite_form = InviteForm(request.POST or None) if request.method == "POST" else InviteForm()
     new_link = None
+    if (request.method == "POST" and invite_form.is_valid() and invite_form.cleaned_data["role"] == Role.ADMIN
+            and request.POST.get("confirmed") != "1"):  # console.js sets it once the person said yes
+        invite_form.add_error("role", _("Inviting an administrator needs your confirmation."))
     if request.method == "POST" and invite_form.is_valid():
         try:
             invitation = services.invite_member(workspace, seat, invite_form.cleaned_data["role"], invite_form.cleaned_data["note"])
@@ -143,10 +194,24 @@ def team(request: MemberRequest) -> HttpResponse:
 
 
 @member_page
+def team_roles(request: MemberRequest) -> HttpResponse:
+    """What each role may do, for every member (so each can see what their own role allows)."""
+    return render(request, "console/team_roles.html", {
+        "guides": roles.role_guides(), "matrix": roles.matrix_rows(), "roles": Role.choices,
+        "meanings": roles.action_meanings(),
+    })
+
+
+@member_page
 @require_POST
 def member_role(request: MemberRequest, member_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
+        granting_admin = form.cleaned_data["role"] == Role.ADMIN and not any(
+            m.pk == member_id and m.role == Role.ADMIN for m in services.list_members(request.workspace, request.membership))
+        if granting_admin and not form.cleaned_data["confirmed"]:
+            messages.error(request, _("Granting the administrator role needs your confirmation: nothing was changed."))
+            return redirect("console:team")
         try:
             services.change_role(request.workspace, request.membership, member_id, form.cleaned_data["role"])
             messages.success(request, _("Role changed."))
@@ -188,20 +253,17 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @member_page
-def audit(request: MemberRequest) -> HttpResponse:
-    entries = services.audit_log(request.workspace, request.membership)
-    return render(request, "console/audit.html", {"entries": entries})
-
-
-@member_page
 def tasks(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     runs = services.list_runs(request.workspace, request.membership, status if status in RunStatus.values else "")
     health = services.system_health(request.membership)
     backlog, oldest_callback = wecom.inbox_backlog(request.workspace)
+    figures = services.overview(request.workspace, request.user)  # the event bus's counts
+    chart = {"hours": [h for h, _n in figures.events_per_hour], "counts": [n for _h, n in figures.events_per_hour]}
     return render(request, "console/tasks.html", {
-        "runs": runs, "status": status, "statuses": RunStatus.choices, "health": health,
-        "backlog": backlog, "oldest_callback": oldest_callback,
+        "runs": [(run, task_labels.run_label(run)) for run in runs], "status": status,
+        "statuses": RunStatus.choices, "health": health,
+        "backlog": backlog, "oldest_callback": oldest_callback, "figures": figures, "chart": chart,
     })
 
 

@@ -100,6 +100,9 @@ class SiyuApp(AppConfig):
     segment_fields: str | None = None  # dotted path of a function registering segment fields
     profile_panels: Sequence[ProfilePanel] = ()
     customer_actions: Sequence[CustomerAction] = ()
+    # dotted path of `(workspace, states or None) -> [ChannelRef]`: the app that owns channel
+    # codes names them for the pages below it (`siyu.customers.channel_codes`)
+    channel_directory: str | None = None
     demo_steps: Sequence[DemoStep] = ()
     autoload: Sequence[str] = ("subscribers", "tasks")
 
@@ -130,6 +133,12 @@ def profile_panels() -> list[ProfilePanel]:
 
 def customer_actions() -> list[CustomerAction]:
     return sorted((a for app in siyu_apps() for a in app.customer_actions), key=lambda a: a.order)
+
+
+def channel_directory() -> Callable[..., Any] | None:
+    """The installed app's channel-code directory (`SiyuApp.channel_directory`), if one names it."""
+    path = next((app.channel_directory for app in siyu_apps() if app.channel_directory), None)
+    return import_string(path) if path else None
 
 
 def timeline_kinds() -> dict[str, Promise | str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core.permissions import Role
@@ -105,6 +105,9 @@ class AuditAction(models.TextChoices):
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
     TRANSFER_REQUESTED = "transfer_requested", _("Customer transfer requested")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
+    CREATED = "created", pgettext_lazy("audit action", "Created")
+    UPDATED = "updated", pgettext_lazy("audit action", "Changed")
+    REDEEMED = "redeemed", pgettext_lazy("audit action", "Redeemed")
 
 
 class AuditEntry(WorkspaceScoped):
@@ -112,6 +115,8 @@ class AuditEntry(WorkspaceScoped):
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_name = models.CharField(max_length=150, blank=True)
+    # The app the change belongs to (its label: "channels", "ip", …), for the module filter.
+    module = models.CharField(max_length=30, blank=True, default="")
     action = models.CharField(max_length=30, choices=AuditAction.choices)
     target = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -120,6 +125,7 @@ class AuditEntry(WorkspaceScoped):
 
     class Meta(WorkspaceScoped.Meta):
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["workspace", "module", "at"], name="audit_module_at")]
 
 
 class EventRecord(WorkspaceScoped):

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +17,34 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks_db.models import DBTaskResult
 
 from siyu.core import events, lockout
+from siyu.core.auditing import (
+    AuditFilter,
+    actor_label,
+    details_text,
+    filtered,
+    module_label,
+    target_label,
+)
+from siyu.core.auditing import audit as audit
+from siyu.core.auditing import audit_change as audit_change
+from siyu.core.auditing import change as change
+from siyu.core.auditing import changes as changes
+from siyu.core.auditing import fact as fact
+from siyu.core.auditing import model_changes as model_changes
+from siyu.core.auditing import snapshot as snapshot
+from siyu.core.auditing import worded as worded
+from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import (
     ApiToken,
     AuditAction,
@@ -76,29 +96,45 @@ OPERATOR = OperatorSeat()
 
 # --- audit ---------------------------------------------------------------------------------
 
-def audit(
-    workspace: Workspace,
-    actor: Any,
-    action: AuditAction,
-    target: str = "",
-    detail: dict[str, Any] | None = None,
-    ip_address: str | None = None,
-) -> AuditEntry:
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
-        workspace=workspace,
-        actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else str(actor or ""),
-        action=action,
-        target=target[:200],
-        detail=detail or {},
-        ip_address=ip_address,
-    )
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_MAX_ROWS = 50_000
 
 
-def audit_log(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[AuditEntry]:
+def audit_log(workspace: Workspace, membership: Membership | None, limit: int = 200,
+              wanted: AuditFilter | None = None, offset: int = 0) -> list[AuditEntry]:
+    """The newest `limit` entries that match `wanted`, after skipping `offset`."""
     require(role_of(membership), Module.AUDIT, Action.VIEW)
-    return list(AuditEntry.objects.for_workspace(workspace).select_related("actor")[:limit])
+    return list(filtered(workspace, wanted or AuditFilter())[offset:offset + limit])
+
+
+def audit_page(workspace: Workspace, membership: Membership | None, wanted: AuditFilter,
+               page: int | str | None = 1, per_page: int = AUDIT_PAGE_SIZE) -> Page[AuditEntry]:
+    """One page of the entries that match `wanted`, newest first (two queries: the count and
+    the page). A page past the end gives the last one."""
+    require(role_of(membership), Module.AUDIT, Action.VIEW)
+    return Paginator(filtered(workspace, wanted), per_page).get_page(page)
+
+
+def export_audit(workspace: Workspace, membership: Membership | None, wanted: AuditFilter,
+                 ip_address: str | None = None) -> tuple[bytes, int]:
+    """The entries that match `wanted` as .xlsx bytes (at most `AUDIT_EXPORT_MAX_ROWS`, newest
+    first), each described in the reader's language, and the row count. Audit-logged."""
+    require(role_of(membership), Module.AUDIT, Action.EXPORT)
+    entries = filtered(workspace, wanted)[:AUDIT_EXPORT_MAX_ROWS]
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        yield [_("Time"), _("Who"), _("Module"), _("Action"), _("Target"), _("Detail"), _("IP address")]
+        for e in entries.iterator(chunk_size=2000):
+            count += 1
+            yield [timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), actor_label(e), module_label(e.module),
+                   e.get_action_display(), target_label(e), details_text(e), e.ip_address or ""]
+
+    content = xlsx_bytes([Sheet(_("Audit log"), rows(), widths=[20, 16, 14, 14, 28, 100, 16])])
+    audit_change(workspace, membership, AuditAction.EXPORT, module="core", subject=gettext_lazy("audit log"), name="",
+                 facts=[fact(gettext_lazy("rows"), count)], ip_address=ip_address)
+    return content, count
 
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -362,7 +398,7 @@ class Overview:
 
 
 def overview(workspace: Workspace, user: Any, now: dt.datetime | None = None) -> Overview:
-    """The home page's figures, all counted from the database."""
+    """The event bus's figures for the console's Tasks page, all counted from the database."""
     now = now or timezone.now()
     since = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
     events_qs = EventRecord.objects.for_workspace(workspace)

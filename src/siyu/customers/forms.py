@@ -13,11 +13,9 @@ from siyu.core.bounds import parse_id, validate_day
 from siyu.customers.models import CustomField, FieldKind, LifecycleStage
 from siyu.customers.services.listing import SORTS, CustomerFilters
 from siyu.customers.services.profile import DESCRIPTION_MAX_CHARS, REMARK_MAX_CHARS
-from siyu.web import choice_field
+from siyu.web import DayInput, choice_field
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+DateInput = DayInput  # ISO values, which <input type="date"> requires
 
 
 class FieldForm(forms.Form):
@@ -75,16 +73,23 @@ class ListForm(forms.Form):
     tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None, choices=[])
     account = forms.TypedChoiceField(label=_("Staff account"), required=False, coerce=int, empty_value=None,
                                      choices=[])
-    state = forms.CharField(label=_("Channel state"), required=False, max_length=64)
+    state = forms.ChoiceField(label=_("Channel code"), required=False, choices=[])
     added_from = forms.DateField(label=_("Added from"), required=False, validators=[validate_day], widget=DateInput())
     added_to = forms.DateField(label=_("Added to"), required=False, validators=[validate_day], widget=DateInput())
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
 
     def __init__(self, *args: Any, tag_choices: Sequence[tuple[int, str]] = (),
-                 account_choices: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+                 account_choices: Sequence[tuple[int, str]] = (),
+                 channel_choices: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "tag").choices = [("", _("Any tag")), *tag_choices]
         choice_field(self, "account").choices = [("", _("Any account")), *account_choices]
+        channels = [("", _("Any channel code")), *channel_choices]
+        state = (self.data.get("state") or "").strip() if self.is_bound else ""
+        if state and state not in {value for value, _label in channels}:
+            # a state no code has (a link from an old page, a code made outside Siyu): kept, marked
+            channels.append((state, _("%(state)s (unknown code)") % {"state": state}))
+        choice_field(self, "state").choices = channels
 
     def filters(self) -> CustomerFilters:
         if not self.is_valid():

@@ -19,10 +19,13 @@ from siyu.core.contract import CustomerAction, customer_actions, profile_panels
 from siyu.core.models import Workspace
 from siyu.core.permissions import Action, Module, allows, require
 from siyu.customers import services
+from siyu.customers.channel_codes import channel_choices, channel_refs
 from siyu.customers.forms import BulkForm, FieldForm, ListForm, ProfileForm, RemarkForm
 from siyu.customers.segmentation import shared_fields
+from siyu.customers.services import churn
 from siyu.customers.services import profile as profiles
 from siyu.customers.services import sync as syncs
+from siyu.customers.timeline import TimelineKind
 from siyu.web import MemberRequest, apply_errors, member_page
 
 
@@ -47,12 +50,16 @@ def _actions_for(role: str) -> list[CustomerAction]:
 def home(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     tag_choices = _tag_choices(workspace)
-    form = ListForm(request.GET or None, tag_choices=tag_choices, account_choices=_account_choices(workspace))
-    page = services.search_customers(workspace, seat, form.filters(), after=request.GET.get("after", ""))
+    form = ListForm(request.GET or None, tag_choices=tag_choices, account_choices=_account_choices(workspace),
+                    channel_choices=channel_choices(workspace))
+    filters = form.filters()
+    page = services.search_customers(workspace, seat, filters, after=request.GET.get("after", ""))
     role = seat.role
     query = {k: v for k, v in request.GET.items() if k != "after" and v}
     return render(request, "customers/home.html", {
         "page": page, "form": form, "tag_choices": tag_choices,
+        "count": services.count_customers(workspace, seat, filters),
+        "channels": channel_refs(workspace, (f.state for c in page.customers for f in c.follows.all())),
         "rows": [(c, services.shown_phone(c.phone, role)) for c in page.customers],
         "can_edit": profiles.can_edit(seat),
         "actions": _actions_for(role),
@@ -101,11 +108,18 @@ def _profile_page(request: MemberRequest, customer_id: int, *, edit_form: Profil
         initial.update({f"field_{v.field.key}": v.value for v in profile.field_values if v.value is not None})
         edit_form = ProfileForm(initial=initial, custom_fields=custom_fields)
     forms_by_relation = remark_forms or {}
+    may_transfer = allows(seat.role, Module.CUSTOMERS, Action.EDIT)  # the transfer service checks it again
     follows = [(f, forms_by_relation.get(f.pk) or RemarkForm(
         initial={"remark": f.remark, "description": f.description}, prefix=f"r{f.pk}")) for f in profile.follows]
     return render(request, "customers/customer.html", {
         "profile": profile, "customer": customer, "edit_form": edit_form, "follows": follows,
         "phones_visible": services.may_see_phone(seat.role),
+        # the follows' states and the adds' on the timeline (an add's detail is its state)
+        "channels": channel_refs(workspace, [*(f.state for f in profile.follows),
+                                             *(e.detail for e in profile.timeline if e.kind == TimelineKind.ADDED)]),
+        "added_kind": TimelineKind.ADDED.value,
+        "transfer_from": [f for f in profile.follows if f.active] if may_transfer else [],
+        "takeover_accounts": [a for a in churn.account_options(workspace, seat) if a.active] if may_transfer else [],
         "panels": [(panel.template, context) for panel in profile_panels()
                    if (context := panel.render_context(workspace, seat, customer)) is not None],
     }, status=status)

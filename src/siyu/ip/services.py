@@ -20,12 +20,13 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from PIL import Image, UnidentifiedImageError
 
 from siyu.core import events
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.services import audit_change, model_changes, snapshot
 from siyu.core.tenancy import workspace_context
 from siyu.ip.events import PersonaSaved
 from siyu.ip.models import (
@@ -341,6 +342,18 @@ def _reports_to(start_id: int, ancestor_id: int, workspace: Workspace) -> bool:
     return False
 
 
+# What the audit log compares when a persona is saved.
+AUDITED_PERSONA_FIELDS = (
+    "name", "avatar", "gender", "company_role", "generation", "value_offered", "slogan", "social_identity", "tone",
+    "catchphrases", "interests", "zodiac", "story", "archetype", "expertise", "level", "parent",
+)
+AUDITED_PORTRAIT_FIELDS = (
+    "female_share", "age_bands", "occupations", "regions", "spending_power", "spending_preferences", "competitors",
+    "differentiation", "social_apps", "shopping_platforms", "interest_tags", "staff_impressions", "ideal_endorser",
+    "future_positioning", "reviews",
+)
+
+
 def save_persona(
     workspace: Workspace,
     membership: Seat | None,
@@ -353,6 +366,7 @@ def save_persona(
     require(role_of(membership), Module.IP, Action.EDIT)
     personas = Persona.objects.for_workspace(workspace)
     persona = personas.get(pk=persona_id) if persona_id is not None else Persona(workspace=workspace)
+    before = snapshot(persona, AUDITED_PERSONA_FIELDS)
     data.name = _text(data.name, 40)
     data.company_role = _text(data.company_role, 60)
     data.value_offered = _text(data.value_offered, 200)
@@ -404,6 +418,9 @@ def save_persona(
         with transaction.atomic():
             persona.save()
             events.publish(workspace, PersonaSaved(persona_id=persona.pk, created=created))
+            audit_change(workspace, membership, AuditAction.CREATED if created else AuditAction.UPDATED,
+                         module="ip", subject=gettext_lazy("persona"), name=persona.name,
+                         changes=None if created else model_changes(before, persona, AUDITED_PERSONA_FIELDS))
     except IntegrityError as exc:
         # Two planners racing: the database's constraints are the last word.
         if checked is not None and persona.avatar.name:
@@ -537,11 +554,15 @@ def save_portrait(workspace: Workspace, membership: Seat | None, data: PortraitI
         raise ValidationError(errors)
     with transaction.atomic():
         portrait = BrandPortrait.objects.for_workspace(workspace).select_for_update().first()
+        before = snapshot(portrait, AUDITED_PORTRAIT_FIELDS) if portrait is not None else {}
         if portrait is None:
-            return BrandPortrait.objects.create(workspace=workspace, **values)
-        for key, value in values.items():
-            setattr(portrait, key, value)
-        portrait.save()
+            portrait = BrandPortrait.objects.create(workspace=workspace, **values)
+        else:
+            for key, value in values.items():
+                setattr(portrait, key, value)
+            portrait.save()
+        audit_change(workspace, membership, AuditAction.UPDATED, module="ip", subject=gettext_lazy("brand portrait"),
+                     name="", changes=model_changes(before, portrait, AUDITED_PORTRAIT_FIELDS))
     return portrait
 
 

@@ -34,6 +34,7 @@ def persona_detail(request: MemberRequest, persona_id: int) -> HttpResponse:
         "persona": persona,
         "completeness": services.persona_completeness(persona),
         "can_edit": services.can_edit(request.membership),
+        "accounts": persona.accounts.filter(active=True).order_by("name", "userid"),  # the 企微号 embodying it
     })
 
 

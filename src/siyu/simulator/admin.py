@@ -17,6 +17,7 @@ from siyu.simulator.world import (
     ROOT_DEPARTMENT,
     Customer,
     Friendship,
+    ReceivedMessage,
     Staff,
     WelcomeCode,
     World,
@@ -212,6 +213,22 @@ def customer_deletes_staff(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]
     return 200, {"delivery_id": delivery.id}
 
 
+def staff_chats(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
+    """A staff member sends a customer a 1:1 message in the client (no callback). It makes
+    them the member who last chatted with the customer, where mass messages without a sender
+    go (WECOM.md §10)."""
+    world = twin.world
+    userid, external_userid = str(need(body, "staff_userid")), str(need(body, "external_userid"))
+    with world.lock:
+        if (userid, external_userid) not in world.friendships:
+            raise AdminError(404, "no such friendship")
+        now = world.clock.now()
+        world.deliver(
+            ReceivedMessage("chat", userid, external_userid, str(body.get("text") or ""), [], now)
+        )
+    return 200, {"at": now}
+
+
 def invalidate_tokens(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
     with twin.world.lock:
         revoked = twin.world.invalidate_tokens(body.get("access_token"))
@@ -259,6 +276,7 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "staff"): put_staff,
     ("POST", "customers/add"): add_customer,
     ("POST", "customers/delete-staff"): customer_deletes_staff,
+    ("POST", "customers/chat"): staff_chats,
     ("POST", "tokens/invalidate"): invalidate_tokens,
     ("POST", "clock/advance"): advance_clock,
     ("POST", "faults"): set_fault,

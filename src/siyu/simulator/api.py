@@ -15,6 +15,7 @@ from typing import Any
 import segno
 
 from siyu.simulator import tags
+from siyu.simulator.media import check_media
 from siyu.simulator.params import (
     Body,
     Handler,
@@ -283,9 +284,10 @@ def close_temp_chat(world: World, query: Query, body: Body) -> dict[str, Any]:
 # --- welcome message (WECOM.md §3) -----------------------------------------------------------
 
 
-def message_content(body: Body) -> tuple[str, list[dict[str, Any]]]:
+def message_content(world: World, body: Body) -> tuple[str, list[dict[str, Any]]]:
     """A message's text and attachments, checked as WeCom checks welcome and mass messages
-    (WECOM.md §3, §5): text <= 4000 bytes, <= 9 attachments of the known kinds, not empty."""
+    (WECOM.md §3, §5): text <= 4000 bytes, <= 9 attachments of the known kinds, not empty, and
+    every `media_id` a live upload (40007 once its 3 days are over)."""
     text = (body.get("text") or {}).get("content", "")
     if not isinstance(text, str):
         raise ApiError(INVALID_PARAMETER, "invalid text")
@@ -298,6 +300,11 @@ def message_content(body: Body) -> tuple[str, list[dict[str, Any]]]:
         kind = item.get("msgtype") if isinstance(item, dict) else None
         if kind not in ATTACHMENT_TYPES or not isinstance(item.get(kind), dict):
             raise ApiError(INVALID_PARAMETER, "invalid attachment")
+        content = item[kind]
+        if kind == "miniprogram":
+            check_media(world, content.get("pic_media_id"), "image")
+        elif kind in ("video", "file") or (kind == "image" and not content.get("pic_url")):
+            check_media(world, content.get("media_id"), kind)
     if not text and not attachments:
         raise ApiError(INVALID_PARAMETER, "empty message")
     return text, attachments
@@ -310,9 +317,9 @@ def send_welcome_msg(world: World, query: Query, body: Body) -> dict[str, Any]:
         raise ApiError(WELCOME_CODE_UNUSABLE, "welcome_code used or invalid")
     if world.clock.now() - code.issued_at > world.config.welcome_window_seconds:
         raise ApiError(WELCOME_CODE_UNUSABLE, "welcome_code expired")
-    text, attachments = message_content(body)
+    text, attachments = message_content(world, body)
     code.used = True
-    world.messages.append(
+    world.deliver(
         ReceivedMessage(
             kind="welcome",
             userid=code.userid,

@@ -17,7 +17,19 @@ from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.util import application_uri
 
-from siyu.simulator import acquisition, admin, api, groups, mass, moments, page, tags, transfers
+from siyu.simulator import (
+    acquisition,
+    admin,
+    api,
+    groups,
+    mass,
+    media,
+    moments,
+    notices,
+    page,
+    tags,
+    transfers,
+)
 from siyu.simulator.callbacks import CallbackDispatcher
 from siyu.simulator.config import TwinConfig
 from siyu.simulator.faults import Fault
@@ -27,6 +39,9 @@ logger = logging.getLogger("siyu.simulator")
 
 StartResponse = Callable[..., Any]
 MAX_BODY_BYTES = 1024 * 1024
+# media/upload takes files up to 20 MB (media.UPLOAD_LIMITS), plus the multipart framing.
+MAX_MEDIA_BODY_BYTES = 21 * 1024 * 1024
+MEDIA_PREFIX = "/cgi-bin/media/"
 CGI_PREFIX = "/cgi-bin/"
 ADMIN_PREFIX = "/twin/"
 # A contact way's QR image, and the page its QR encodes (what a customer's phone opens).
@@ -38,6 +53,9 @@ ENDPOINTS: dict[str, api.Endpoint] = (
     | groups.ENDPOINTS
     | mass.ENDPOINTS
     | moments.ENDPOINTS
+    # media.py cannot import api.py (api.py checks media ids), so its endpoint is listed here.
+    | {"media/upload": api.Endpoint("POST", media.upload, json_body=False)}
+    | notices.ENDPOINTS
     | acquisition.ENDPOINTS
     | transfers.ENDPOINTS
 )
@@ -48,6 +66,7 @@ ADMIN_ROUTES: dict[tuple[str, str], admin.AdminHandler] = (
     | moments.ADMIN_ROUTES
     | transfers.ADMIN_ROUTES
     | tags.ADMIN_ROUTES
+    | notices.ADMIN_ROUTES
 )
 
 
@@ -67,7 +86,9 @@ class TwinApp:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "/")
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        body = _read_body(environ)
+        body = _read_body(
+            environ, MAX_MEDIA_BODY_BYTES if path.startswith(MEDIA_PREFIX) else MAX_BODY_BYTES
+        )
         api.REQUEST_BASE_URL.set(application_uri(environ).rstrip("/"))
         self._pass_time()
         content_type = "application/json; charset=utf-8"
@@ -88,7 +109,7 @@ class TwinApp:
                 )
             elif path.startswith(ADMIN_PREFIX):
                 name = path.removeprefix(ADMIN_PREFIX).rstrip("/")
-                status, payload = self._admin(method, name, body)
+                status, payload = self._admin(method, name, body, query)
             else:
                 status, payload = 404, {"error": "not found"}
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -184,7 +205,9 @@ class TwinApp:
                 return 200, {"errcode": exc.errcode, "errmsg": exc.errmsg}
         return 200, {"errcode": 0, "errmsg": "ok", **result}
 
-    def _admin(self, method: str, name: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _admin(
+        self, method: str, name: str, body: bytes, query: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         handler = ADMIN_ROUTES.get((method, name))
         if handler is None:
             return 404, {"error": f"no such admin action: {method} /twin/{name}"}
@@ -192,6 +215,8 @@ class TwinApp:
             payload = json.loads(body) if body.strip() else {}
             if not isinstance(payload, dict):
                 raise admin.AdminError(400, "the body must be a JSON object")
+            if method == "GET":  # a GET's parameters come in its query string
+                payload = query | payload
             return handler(self.twin, payload)
         except json.JSONDecodeError:
             return 400, {"error": "the body is not JSON"}
@@ -218,12 +243,12 @@ def _scan_html(title: str, content: str) -> bytes:
     ).encode()
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def _read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    return environ["wsgi.input"].read(min(length, MAX_BODY_BYTES)) if length > 0 else b""
+    return environ["wsgi.input"].read(min(length, limit)) if length > 0 else b""
 
 
 def _json_body(body: bytes) -> dict[str, Any]:

@@ -41,6 +41,26 @@ class TwinConfig:
     mass_receive_limit_per_month: int | None = None
     mass_reminders_per_day: int = 3  # WECOM.md §5: remind_groupmsg_send <= 3 per 24 h
     mass_reminder_limit_errcode: int = 45009  # [?] WECOM.md does not give the code
+    # WECOM.md §10 [sdk]: get_groupmsg_task / get_groupmsg_send_result answer 41063 (not ready)
+    # this long after add_msg_template; how long WeCom needs is not documented.
+    mass_query_ready_seconds: float = 2.0
+    # [?] cancel_groupmsg_send on a task every sender has already sent: WeCom's code is unknown.
+    mass_cancel_sent_errcode: int = 40058
+    # The population's staff (population.py `StaffBehaviour`): the share who confirm a pending
+    # 群发 on their own, after an exponential delay of this mean (simulated seconds); after a
+    # reminder, a member confirms within the shorter mean, and one who ignored it gets another
+    # chance with the same probability.
+    mass_confirm_probability: float = 0.7
+    mass_confirm_mean_delay_seconds: float = 2 * 3600
+    mass_reminded_mean_delay_seconds: float = 10 * 60
+    # WECOM.md §10 [sdk], message/send (应用消息): per app at most licences x 200 person-times a
+    # day (blocked for the rest of the Shanghai day, with this errcode [?]); a member receives at
+    # most 30 a minute and 1,000 an hour, the excess dropped silently.
+    licences: int = 200
+    notice_person_times_per_licence: int = 200
+    notice_daily_limit_errcode: int = 45009
+    notices_per_member_per_minute: int = 30
+    notices_per_member_per_hour: int = 1000
     # WECOM.md §8: an on-job or resigned transfer takes effect after 24 h; at most 2 in 90 days.
     transfer_delay_seconds: float = 24 * 3600
     transfer_max_per_customer: int = 2
@@ -48,4 +68,5 @@ class TwinConfig:
     transfer_limit_errcode: int = 40128  # [?] the per-customer code is not in WECOM.md
     # [?] WECOM.md is silent on whether the takeover staff gets an add_external_contact event.
     transfer_sends_add_event: bool = False
-    media_ttl_seconds: int = 3 * 24 * 3600  # WECOM.md §6: uploaded attachments last 3 days
+    # WECOM.md §6: uploaded media (media/upload, media/upload_attachment) last 3 days.
+    media_ttl_seconds: int = 3 * 24 * 3600

@@ -3,7 +3,7 @@
 `add_moment_task` makes a pending moment and a job (done at once in the twin); each sending
 staff member publishes it in their client (`POST /twin/moments/publish`), and only then do its
 customers see it; customers like and comment (`POST /twin/moments/interact`). Media comes from
-`media/upload_attachment` and lasts `media_ttl_seconds` (3 days) on the twin's clock.
+`media/upload_attachment` (`media.py`) and lasts `media_ttl_seconds` (3 days), twin time.
 """
 
 from __future__ import annotations
@@ -13,23 +13,15 @@ from typing import Any
 
 from siyu.simulator.admin import AdminError, AdminHandler, Twin, need
 from siyu.simulator.api import Endpoint
+from siyu.simulator.media import check_media, upload_attachment
 from siyu.simulator.params import Body, Query, int_param, page, required
-from siyu.simulator.world import INVALID_MEDIA_ID, INVALID_PARAMETER, ApiError, World
+from siyu.simulator.world import INVALID_PARAMETER, ApiError, World
 
 MAX_TEXT_CHARS = 2000
 MAX_IMAGES = 9
 MAX_LIST_SPAN_SECONDS = 30 * 24 * 3600
 MAX_LIST_LIMIT = 20
-MEDIA_TYPES = ("image", "video", "file")
 JOB_DONE = 3
-
-
-@dataclass
-class Media:
-    media_id: str
-    type: str
-    size: int
-    created_at: float
 
 
 @dataclass
@@ -47,30 +39,6 @@ class Moment:
     comments: list[dict[str, Any]] = field(default_factory=list)
     creator: str = ""
     create_type: int = 0  # 0 made by the corp (the API)
-
-
-def upload_attachment(world: World, query: Query, body: Body) -> dict[str, Any]:
-    media_type = query.get("media_type", "")
-    if media_type not in MEDIA_TYPES:
-        raise ApiError(INVALID_PARAMETER, "invalid media_type")
-    content = body.get("content") or b""
-    if not content:
-        raise ApiError(INVALID_PARAMETER, "empty media")
-    now = world.clock.now()
-    media = Media(world.new_id("3", 60), media_type, len(content), now)
-    world.media[media.media_id] = media
-    return {"type": media_type, "media_id": media.media_id, "created_at": str(int(now))}
-
-
-def _check_media(world: World, media_id: Any, kind: str) -> None:
-    media = world.media.get(str(media_id or ""))
-    # WECOM.md §6: uploaded media is valid for 3 days.
-    if (
-        media is None
-        or media.type != kind
-        or world.clock.now() > media.created_at + world.config.media_ttl_seconds
-    ):
-        raise ApiError(INVALID_MEDIA_ID, "invalid media_id")
 
 
 def _attachments(world: World, body: Body) -> list[dict[str, Any]]:
@@ -91,7 +59,7 @@ def _attachments(world: World, body: Body) -> list[dict[str, Any]]:
         raise ApiError(INVALID_PARAMETER, f"at most {limit} {kinds[0]} attachment(s)")
     for kind, item in zip(kinds, items, strict=True):
         if kind in ("image", "video"):
-            _check_media(world, item[kind].get("media_id"), kind)
+            check_media(world, item[kind].get("media_id"), kind)
         elif not item["link"].get("url"):
             raise ApiError(INVALID_PARAMETER, "a link needs a url")
     return items

@@ -46,6 +46,22 @@ def _table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) ->
     return f"<h2>{escape(title)} ({len(rows)})</h2><table><tr>{head}</tr>{body}</table>"
 
 
+def _statuses(sends: list[dict[str, Any]]) -> str:
+    names = {0: "pending", 1: "sent", 2: "not a friend", 3: "over the limit"}
+    counts = {name: sum(1 for s in sends if s["status"] == code) for code, name in names.items()}
+    return ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+
+
+def _mass_options(task: dict[str, Any]) -> str:
+    flags = [
+        "cancelled" if task["cancelled"] else "",
+        "allow_select" if task.get("allow_select") else "",
+        "tag_filter" if task.get("tag_filter") else "",
+        f"{len(task['reminders'])} reminder(s)" if task["reminders"] else "",
+    ]
+    return ", ".join(f for f in flags if f)
+
+
 def render(state: dict[str, Any]) -> str:
     """The page for a `/twin/state` snapshot (world plus callbacks)."""
     counts = {
@@ -59,6 +75,7 @@ def render(state: dict[str, Any]) -> str:
         "mass messages": len(state["mass_tasks"]),
         "transfers": len(state["transfers"]),
         "received messages": len(state["messages"]),
+        "staff notices": len(state.get("notices", [])),
         "callbacks": len(state["callbacks"]),
     }
     messages = sorted(state["messages"], key=lambda m: m["received_at"], reverse=True)[:RECENT]
@@ -131,6 +148,24 @@ def render(state: dict[str, Any]) -> str:
                 [_time(m["received_at"]), m["kind"], m["userid"]]
                 + [m["chat_id"] or m["external_userid"], m["msgid"], m["text"]]
                 for m in messages
+            ),
+        ),
+        _table(
+            f"Mass messages (latest {RECENT})",
+            ["msgid", "type", "created", "senders sent", "recipients by status", "options"],
+            (
+                [t["msgid"], t["chat_type"], _time(t["create_time"])]
+                + [f"{len(t['confirmed'])} / {len({s['userid'] for s in t['sends']})}"]
+                + [_statuses(t["sends"]), _mass_options(t)]
+                for t in list(reversed(state["mass_tasks"]))[:RECENT]
+            ),
+        ),
+        _table(
+            f"Staff notices (latest {RECENT})",
+            ["sent", "to", "type", "msgid", "content"],
+            (
+                [_time(n["sent_at"]), n["userid"], n["msgtype"], n["msgid"], n["content"]]
+                for n in list(reversed(state.get("notices", [])))[:RECENT]
             ),
         ),
         _table(

@@ -5,6 +5,10 @@ some later delete the account — deterministic from a seed, on a simulated cloc
 
 `plan()` is pure: the same config gives the same timeline, so a demo or a campaign forecast is
 reproducible. `Driver` replays a plan against a running twin through the twin's admin API.
+
+Staff play their part too (`StaffBehaviour`): a pending 企业群发 is confirmed by its sender
+with the twin's `mass_confirm_probability`, after a random delay, and sooner once reminded
+(`confirm_after` is pure, seeded by the twin's seed, the msgid and the member).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -140,6 +144,75 @@ def plan(config: PopulationConfig, until: dt.datetime) -> Iterator[Action]:
         yield heapq.heappop(queue)
 
 
+def confirm_after(
+    seed: int,
+    msgid: str,
+    userid: str,
+    probability: float,
+    mean_delay: float,
+    reminded_mean_delay: float,
+    reminders: Sequence[float] = (),
+) -> float | None:
+    """When (simulated seconds after the task's creation) `userid` confirms the 群发 `msgid`,
+    or None while they ignore it.
+
+    A member confirms with `probability`, after an exponential delay of mean `mean_delay`.
+    Each reminder (seconds after creation) brings a planned confirmation forward to within an
+    exponential delay of mean `reminded_mean_delay`, and gives a member who ignored the task
+    another chance with the same probability. The draws for a reminder do not depend on later
+    ones, so a new reminder never changes what happened before it.
+    """
+    rng = random.Random(f"{seed}:{msgid}:{userid}")
+    confirms, delay = rng.random() < probability, rng.expovariate(1 / mean_delay)
+    at = delay if confirms else None
+    for reminded in sorted(reminders):
+        heeds, soon = rng.random() < probability, rng.expovariate(1 / reminded_mean_delay)
+        if at is not None and at <= reminded:
+            break  # already confirmed before this reminder
+        if at is not None:
+            at = min(at, reminded + soon)
+        elif heeds:
+            at = reminded + soon
+    return at
+
+
+class StaffBehaviour:
+    """The population's staff in their WeCom clients: each poll confirms the pending 群发
+    whose time has come (`confirm_after`), through `POST /twin/mass/confirm`.
+
+    The twin's clock runs in real seconds, the population's `speed` times faster: a task
+    `t` twin seconds old is `t * speed` simulated seconds old.
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.confirmed: list[tuple[str, str]] = []  # (msgid, userid)
+
+    def step(self, client: httpx.Client) -> list[tuple[str, str]]:
+        data = client.get("/twin/mass/pending").raise_for_status().json()
+        done = []
+        for task in data["tasks"]:
+            created = task["created_at"]
+            at = confirm_after(
+                data["seed"],
+                task["msgid"],
+                task["userid"],
+                data["confirm_probability"],
+                data["confirm_mean_delay_seconds"],
+                data["reminded_mean_delay_seconds"],
+                [(r - created) * self.speed for r in task["reminders"]],
+            )
+            if at is None or at > (data["now"] - created) * self.speed:
+                continue
+            response = client.post(
+                "/twin/mass/confirm", json={"msgid": task["msgid"], "userid": task["userid"]}
+            )
+            if response.status_code == 200:  # 409: cancelled or sent meanwhile
+                done.append((task["msgid"], task["userid"]))
+        self.confirmed += done
+        return done
+
+
 class Driver:
     """Replays a plan against a twin's admin API, `speed` simulated seconds per real second."""
 
@@ -157,6 +230,8 @@ class Driver:
         self._ways_checked = 0.0
         self._remarks = {tp.state: tp.code_remark for tp in config.touchpoints if tp.code_remark}
         self._stop = threading.Event()
+        self.staff = StaffBehaviour(speed)
+        self.staff_poll_seconds = 1.0
 
     def simulated_now(self, started: float) -> dt.datetime:
         return self.config.start + dt.timedelta(seconds=(time.monotonic() - started) * self.speed)
@@ -241,7 +316,17 @@ class Driver:
                 "chat_id": self.groups[staff], "external_userid": c.external_userid,
             }).raise_for_status()
 
+    def run_staff(self) -> None:
+        """Staff confirm pending 群发 while the population runs (`StaffBehaviour`)."""
+        with httpx.Client(base_url=self.twin_url, timeout=10) as client:
+            while not self._stop.wait(self.staff_poll_seconds):
+                try:
+                    self.staff.step(client)
+                except httpx.HTTPError as exc:
+                    logger.warning("staff behaviour poll failed: %s", exc)
+
     def start(self) -> threading.Thread:
+        threading.Thread(target=self.run_staff, name="population-staff", daemon=True).start()
         thread = threading.Thread(target=self.run, name="population", daemon=True)
         thread.start()
         return thread

@@ -187,7 +187,7 @@ def settle_due(world: World) -> list[tuple[str, bytes]]:
             )
         t.status, t.takeover_time = DONE, at
         if t.success_msg:
-            world.messages.append(
+            world.deliver(
                 ReceivedMessage(
                     "transfer", t.takeover_userid, t.external_userid, t.success_msg, [], at
                 )

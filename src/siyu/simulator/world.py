@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from siyu.simulator.acquisition import AcquisitionLink
     from siyu.simulator.groups import Group, JoinWay
     from siyu.simulator.mass import MassTask
-    from siyu.simulator.moments import Media, Moment
+    from siyu.simulator.media import Media
+    from siyu.simulator.moments import Moment
+    from siyu.simulator.notices import StaffNotice
     from siyu.simulator.transfers import Transfer
 
 # WeCom global error codes used by the twin (WECOM.md §1 and the API's error-code table).
@@ -47,6 +49,7 @@ NOT_EXTERNAL_CONTACT = 84061
 DEPARTMENT_NOT_FOUND = 60003
 INVALID_CHAT_ID = 40050
 INVALID_MEDIA_ID = 40007
+DATA_NOT_READY = 41063  # WECOM.md §10 [sdk]: a mass-message task queried too soon
 
 ROOT_DEPARTMENT = 1
 
@@ -169,7 +172,7 @@ class ReceivedMessage:
     """A message a customer (or, for group mass messages, a group) received: a welcome message,
     a mass message, a transfer notice."""
 
-    kind: str  # "welcome" | "mass" | "transfer"
+    kind: str  # "welcome" | "mass" | "transfer" | "chat"
     userid: str
     external_userid: str
     text: str
@@ -212,6 +215,14 @@ class World:
         self.moments: dict[str, Moment] = {}
         self.moment_jobs: dict[str, str] = {}  # jobid -> moment_id
         self.media: dict[str, Media] = {}
+        # (userid, external_userid) -> when the staff member last sent the customer something:
+        # the twin's stand-in for "last chatted" (WECOM.md §10), set by `deliver`.
+        self.interactions: dict[tuple[str, str], float] = {}
+        self.notices: list[StaffNotice] = []  # 应用消息 delivered to staff (notices.py)
+        self.notices_dropped: dict[str, int] = {}  # userid -> notices over the member's limits
+        self.notice_times: dict[str, deque[float]] = {}  # userid -> delivery times, last hour
+        self.notice_days: dict[str, int] = {}  # Shanghai date -> person-times used that day
+        self.notices_blocked_on: str = ""  # the Shanghai date the app's daily quota ran out
         self.tokens: dict[str, AccessToken] = {}
         self.gettoken_calls = 0
         self.api_calls: dict[str, int] = {}
@@ -308,6 +319,42 @@ class World:
     def friend_count(self, userid: str) -> int:
         return sum(1 for (u, _) in self.friendships if u == userid)
 
+    def deliver(self, message: ReceivedMessage) -> None:
+        """Record a message a customer (or group) received. One a staff member sent to one
+        customer counts as their latest interaction, which routes mass messages without a
+        sender (`last_chatted`)."""
+        self.messages.append(message)
+        if message.external_userid and not message.chat_id:
+            key = (message.userid, message.external_userid)
+            self.interactions[key] = max(self.interactions.get(key, 0.0), message.received_at)
+
+    def last_chatted(
+        self, external_userid: str, follows: list[Friendship] | None = None
+    ) -> Friendship | None:
+        """The follow of the member who last chatted with the customer (WECOM.md §10 [sdk]).
+
+        The twin has no chats: a pair's last interaction is the latest message the member
+        sent the customer (welcome, mass message, transfer notice, `/twin/customers/chat`),
+        or, if later or there is none, the add itself. Ties go to the later add.
+        """
+        if follows is None:  # callers routing many customers pass each one's follows
+            follows = [
+                f for f in self.friendships.values() if f.external_userid == external_userid
+            ]
+        if not follows:
+            return None
+        return max(
+            enumerate(follows),
+            key=lambda item: (
+                max(
+                    float(item[1].createtime),
+                    self.interactions.get((item[1].userid, external_userid), 0.0),
+                ),
+                item[1].createtime,
+                item[0],
+            ),
+        )[1]
+
     def all_tags(self) -> dict[str, Tag]:
         return {tag.id: tag for group in self.tag_groups.values() for tag in group.tags}
 
@@ -334,6 +381,12 @@ class World:
             "transfers": [asdict(t) for t in self.transfers],
             "links": [asdict(link) for link in self.links.values()],
             "moments": [asdict(m) for m in self.moments.values()],
+            "notices": [asdict(n) for n in self.notices],
+            "notices_dropped": dict(self.notices_dropped),
+            "interactions": [
+                {"userid": u, "external_userid": e, "at": at}
+                for (u, e), at in self.interactions.items()
+            ],
             "gettoken_calls": self.gettoken_calls,
             "api_calls": dict(self.api_calls),
             "tokens": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from siyu.core.bounds import parse_id
 from siyu.customers.models import LifecycleStage
 from siyu.tags.models import RuleKind
 from siyu.tags.services.rules import RuleInput
-from siyu.web import choice_field
+from siyu.web import PickedValues, PickerMultiple, choice_field
 
 
 def split_names(text: str) -> list[str]:
@@ -56,8 +57,9 @@ class RuleForm(forms.Form):
     name = forms.CharField(label=_("Rule name"), max_length=60)
     tag = forms.ChoiceField(label=_("Tag"), choices=[])
     kind = forms.ChoiceField(label=_("Condition"), choices=RuleKind.choices)
-    states = forms.CharField(label=_("Channel code states"), required=False,
-                             help_text=_("For “by channel code”: states separated by commas."))
+    states = PickedValues(label=_("Channel codes"), required=False,
+                          widget=PickerMultiple(search_label=_("Search channel codes")),
+                          help_text=_("For “by channel code”: customers who came through any of these codes."))
     stages = forms.MultipleChoiceField(label=_("Lifecycle stages"), required=False, choices=LifecycleStage.choices,
                                        widget=forms.CheckboxSelectMultiple,
                                        help_text=_("For “by lifecycle stage”."))
@@ -70,16 +72,17 @@ class RuleForm(forms.Form):
                               help_text=_("For the behaviour condition: added at least this many days ago, never engaged."))
 
     def __init__(self, *args: Any, tag_choices: list[tuple[int, str]], field_choices: list[tuple[str, str]],
-                 **kwargs: Any) -> None:
+                 channel_choices: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "tag").choices = tag_choices
+        choice_field(self, "states").choices = list(channel_choices)
         choice_field(self, "field_key").choices = [("", "—"), *field_choices]
 
     def to_input(self) -> RuleInput:
         d = self.cleaned_data
         kind = d["kind"]
         params: dict[str, Any] = {
-            RuleKind.CHANNEL: {"states": d.get("states") or ""},
+            RuleKind.CHANNEL: {"states": d.get("states") or []},
             RuleKind.STAGE: {"stages": d.get("stages") or []},
             RuleKind.FIELD: {"key": d.get("field_key"), "op": d.get("field_op") or "equals",
                              "value": d.get("field_value")},

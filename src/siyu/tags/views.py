@@ -15,10 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from siyu.customers.channel_codes import channel_choices, channel_refs
 from siyu.customers.models import CustomField
 from siyu.customers.services import customer_profile as profile_of
 from siyu.tags import panels
 from siyu.tags.forms import GroupForm, RenameForm, RuleForm, TagForm, TaggingForm, split_names
+from siyu.tags.models import RuleKind as TagRuleKind
 from siyu.tags.models import TagSource
 from siyu.tags.services import catalogue, completeness, rules, tagging
 from siyu.web import MemberRequest, apply_errors, member_page
@@ -30,8 +32,10 @@ def _tag_choices(request: MemberRequest) -> list[tuple[int, str]]:
 
 def _home(request: MemberRequest, **forms: Any) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
+    groups = catalogue.live_groups(workspace, seat)
     return render(request, "tags/home.html", {
-        "groups": catalogue.live_groups(workspace, seat),
+        "groups": groups,
+        "tag_count": sum(len(g.live_tags) for g in groups),  # what there is now, not what the last sync saw
         "last_sync": catalogue.last_sync(workspace),
         "report": completeness.completeness_report(workspace, seat),
         "can_edit": catalogue.can_edit(seat),
@@ -198,7 +202,8 @@ def customer_tags(request: MemberRequest, customer_id: int) -> HttpResponse:
 def rule_list(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     fields = [(f.key, f"{f.label} ({f.key})") for f in CustomField.objects.for_workspace(workspace)]
-    form = RuleForm(request.POST or None, tag_choices=_tag_choices(request), field_choices=fields)
+    form = RuleForm(request.POST or None, tag_choices=_tag_choices(request), field_choices=fields,
+                    channel_choices=channel_choices(workspace))
     if request.method == "POST" and form.is_valid():
         try:
             rule = rules.create_rule(workspace, seat, form.to_input())
@@ -208,8 +213,10 @@ def rule_list(request: MemberRequest) -> HttpResponse:
             messages.success(request, _("Rule “%(name)s” created; run it now to tag the customers it "
                                         "already matches.") % {"name": rule.name})
             return redirect("tags:rules")
+    listed = rules.list_rules(workspace, seat)
     return render(request, "tags/rules.html", {
-        "rules": rules.list_rules(workspace, seat), "form": form, "can_edit": catalogue.can_edit(seat),
+        "rules": listed, "form": form, "can_edit": catalogue.can_edit(seat),
+        "channels": channel_refs(workspace, (s for r in listed if r.kind == TagRuleKind.CHANNEL for s in r.params.get("states", []))),
     })
 
 

@@ -37,6 +37,7 @@ from siyu.wecom.errors import (
     ContactWayMissing,
     DownloadFailed,
     DownloadProblem,
+    GroupChatMissing,
     InvalidParameter,
     IpNotTrusted,
     NotAFriend,
@@ -88,12 +89,15 @@ from siyu.wecom.schemas import (
     MomentSpec,
     MomentTaskPage,
     NewTag,
+    NoticeCard,
     OneAcquisitionLink,
     OneContactWay,
     OneGroupChat,
     OneJoinWay,
     OneTagGroup,
     StaffMember,
+    StaffNoticeSent,
+    StaffNoticeSpec,
     StaffPage,
     TagGroup,
     TagGroups,
@@ -123,6 +127,7 @@ __all__ = [
     "DownloadFailed",
     "DownloadProblem",
     "FailedChat",
+    "GroupChatMissing",
     "GroupChat",
     "GroupChatPage",
     "InvalidParameter",
@@ -143,10 +148,13 @@ __all__ = [
     "MomentSpec",
     "MomentTaskPage",
     "NewTag",
+    "NoticeCard",
     "NotAFriend",
     "RateLimited",
     "StaffGone",
     "StaffMember",
+    "StaffNoticeSent",
+    "StaffNoticeSpec",
     "StaffPage",
     "TagGroup",
     "TransferLimitReached",
@@ -569,6 +577,24 @@ class WeComClient:
 
     def cancel_mass_message(self, msgid: str) -> None:
         self._post("externalcontact/cancel_groupmsg_send", {"msgid": msgid}, Empty)
+
+    # -- media and notices to staff (临时素材, 应用消息; WECOM.md §10) --
+
+    def upload_media(
+        self, media_type: Literal["image", "voice", "video", "file"], filename: str, content: bytes
+    ) -> MediaUpload:
+        """`media/upload`: a `media_id` for messages (mass-message and welcome attachments,
+        notices) that lasts 3 days; WeCom answers 40007 for it afterwards."""
+        files = {"media": (filename, content)}
+        data = self._call("POST", "media/upload", {"type": media_type}, None, files)
+        return self._shaped(MediaUpload, data, "media/upload")
+
+    def send_notice(self, spec: StaffNoticeSpec) -> StaffNoticeSent:
+        """`message/send` from the connection's app. WECOM.md §10: a member receives at most 30
+        a minute and 1,000 an hour and WeCom drops the excess without an error; an app sends at
+        most licences x 200 person-times a day."""
+        body = spec.wire_for(self.connection.agent_id)
+        return self._post("message/send", body, StaffNoticeSent)
 
     # -- moments (客户朋友圈; WECOM.md §6) --
 

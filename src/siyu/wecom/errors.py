@@ -59,6 +59,11 @@ class WelcomeCodeUsed(WeComError):
     """The welcome code was used already, e.g. another app answered the add first (41051, §3)."""
 
 
+class GroupChatMissing(WeComError):
+    """WeCom knows no customer group with this chat_id (40050 invalid chatid, §4): a typo, or a
+    group dismissed or of another corp."""
+
+
 class TransferLimitReached(WeComError):
     """The customer was transferred too often (twice in 90 days, §8). WECOM.md does not give the
     code; 40128 is the twin's [?]."""
@@ -100,6 +105,7 @@ ERRORS: dict[tuple[int, str], type[WeComError]] = {
     (60020, ANY_ENDPOINT): IpNotTrusted,
     (84061, ANY_ENDPOINT): NotAFriend,
     (40128, ANY_ENDPOINT): TransferLimitReached,
+    (40050, ANY_ENDPOINT): GroupChatMissing,
 }
 
 

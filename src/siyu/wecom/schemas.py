@@ -424,6 +424,69 @@ class MassSendPage(WeComModel):
     next_cursor: str = ""
 
 
+# --- notices to staff (应用消息; WECOM.md §10) ---------------------------------------------------
+
+
+class NoticeCard(WeComModel):
+    """A `textcard`: title <= 128 bytes, description <= 512 bytes, a link and its button text."""
+
+    title: str
+    description: str
+    url: str
+    btntxt: str | None = None
+
+
+class StaffNoticeSpec(WeComModel):
+    """An app message to staff: `content` for text and markdown (<= 2048 bytes, WeCom cuts the
+    rest), `textcard`, `template_card`, or `media_id` for image, voice, video and file.
+    `touser=["@all"]` reaches every member in the app's range."""
+
+    touser: list[str] = []
+    toparty: list[int] = []
+    msgtype: Literal[
+        "text", "markdown", "textcard", "template_card", "image", "voice", "video", "file"
+    ] = "text"
+    content: str = ""
+    textcard: NoticeCard | None = None
+    template_card: dict[str, Any] | None = None
+    media_id: str = ""
+
+    def wire_for(self, agentid: str) -> dict[str, Any]:
+        payload: dict[str, Any]
+        if self.msgtype in ("text", "markdown"):
+            payload = {"content": self.content}
+        elif self.msgtype == "textcard":
+            payload = self.textcard.wire() if self.textcard else {}
+        elif self.msgtype == "template_card":
+            payload = dict(self.template_card or {})
+        else:
+            payload = {"media_id": self.media_id}
+        data: dict[str, Any] = {
+            "touser": "|".join(self.touser),
+            "msgtype": self.msgtype,
+            "agentid": int(agentid) if agentid.isdigit() else agentid,
+            self.msgtype: payload,
+        }
+        if self.toparty:
+            data["toparty"] = "|".join(str(p) for p in self.toparty)
+        return data
+
+
+class StaffNoticeSent(WeComModel):
+    """`message/send`'s answer. Members over their limits are **not** listed: WeCom drops their
+    copy silently (WECOM.md §10), so errcode 0 does not prove delivery."""
+
+    msgid: str = ""
+    invaliduser: str = ""
+    invalidparty: str = ""
+    invalidtag: str = ""
+    unlicenseduser: str = ""
+
+    @property
+    def invalid_users(self) -> list[str]:
+        return [u for u in self.invaliduser.split("|") if u]
+
+
 # --- moments (客户朋友圈; WECOM.md §6) ---------------------------------------------------------
 
 

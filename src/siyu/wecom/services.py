@@ -101,7 +101,7 @@ def configure(
     _connections.pop(slug, None)
     transaction.on_commit(lambda: _connections.pop(slug, None))
     audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED, "wecom",
-          {"corp_id": connection.corp_id, "api_base": api_base})
+          {"corp_id": connection.corp_id, "api_base": api_base}, module="wecom")
     return connection
 
 

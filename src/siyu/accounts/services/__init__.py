@@ -16,6 +16,7 @@ from siyu.accounts.services.capacity import (  # noqa: F401 - re-exported
     capacity_of,
     raise_alert_if_crossed,
     recheck_alerts,
+    record_wecom_full,
     reset_alert_level,
 )
 from siyu.accounts.services.kit import (  # noqa: F401 - re-exported

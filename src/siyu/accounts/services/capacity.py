@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Min, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Min, Q, Sum, Value, When
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
@@ -113,6 +113,17 @@ def recheck_alerts(workspace: Workspace) -> list[CapacityAlert]:
     return [a for a in alerts if a is not None]
 
 
+def record_wecom_full(workspace: Workspace, takeover_id: int, at: dt.datetime) -> bool:
+    """WeCom refused a transfer to this account as over its friend limit (WECOM.md §8 status 4,
+    §3 transfer_fail customer_limit_exceed), the only way WeCom tells an account's limit. Keeps
+    when, and the friends Siyu counted then; a later refusal replaces an earlier one. Routing
+    then treats that count as the account's limit (`StaffAccount.effective_limit`) and the
+    accounts page warns while it is below Siyu's. Returns whether the signal was recorded."""
+    accounts = StaffAccount.objects.for_workspace(workspace).filter(pk=takeover_id)
+    return bool(accounts.filter(Q(wecom_full_at__isnull=True) | Q(wecom_full_at__lt=at))
+                .update(wecom_full_at=at, wecom_full_friends=F("friend_count")))
+
+
 # --- capacity and forecast ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -131,6 +142,11 @@ class AccountCapacity:
     @property
     def over_limit(self) -> bool:
         return self.account.friend_count > self.account.friend_limit
+
+    @property
+    def limit_disagrees(self) -> bool:
+        """WeCom refused the account as full with fewer friends than Siyu's limit."""
+        return self.account.limit_disagrees
 
     @property
     def filling(self) -> bool:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from siyu.accounts.models import MAX_FRIEND_LIMIT, AccountDay, Grouping, StaffAccount
 from siyu.accounts.services.capacity import (
@@ -26,8 +27,9 @@ from siyu.accounts.services.capacity import (
 from siyu.accounts.services.kit import (
     avatar_hash,
 )
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.services import audit_change, model_changes, snapshot
 from siyu.ip.models import Persona
 from siyu.ip.services import check_avatar, stored_image
 from siyu.wecom.client import StaffGone
@@ -182,6 +184,7 @@ class AccountsOverview:
     alerts_80: list[AccountCapacity]  # at or above 80 % but below 95 %
     alerts_95: list[AccountCapacity]
     soonest_full: AccountCapacity | None
+    limit_disagrees: list[AccountCapacity] = field(default_factory=list)  # WeCom refused them below Siyu's limit
 
 
 def list_accounts(workspace: Workspace, membership: Membership | None, today: dt.date | None = None) -> list[AccountCapacity]:
@@ -213,6 +216,7 @@ def accounts_overview(workspace: Workspace, membership: Membership | None, today
         alerts_80=[r for r in active if r.alert == ALERT_LEVELS[0]],
         alerts_95=[r for r in active if r.alert == ALERT_LEVELS[-1]],
         soonest_full=min(filling, key=lambda r: r.days_until_full or 0, default=None),
+        limit_disagrees=[r for r in active if r.limit_disagrees],
     )
 
 
@@ -296,6 +300,11 @@ def _account_errors(workspace: Workspace, data: AccountInput) -> tuple[dict[str,
     return errors, persona
 
 
+# What the audit log compares when an account is saved (the friend limit is its capacity).
+AUDITED_ACCOUNT_FIELDS = ("persona", "operator", "grouping", "group_name", "friend_limit", "moments_cover",
+                          "signature", "greeting", "kit_avatar")
+
+
 def save_account(
     workspace: Workspace,
     membership: Seat | None,
@@ -325,6 +334,8 @@ def save_account(
     assert data.friend_limit is not None
 
     limit_changed = data.friend_limit != account.friend_limit
+    wecom_full = (account.wecom_full_friends, account.wecom_full_at)
+    before = snapshot(account, AUDITED_ACCOUNT_FIELDS)
     account.persona = persona
     account.operator_id = data.operator_id
     account.grouping = data.grouping
@@ -342,10 +353,21 @@ def save_account(
         account.refresh_from_db(fields=["friend_count", "capacity_alert_level"])
         if limit_changed:
             reset_alert_level(account)
+            # The planner has set the limit again, knowing what WeCom said: a new refusal re-signals.
+            StaffAccount.unscoped.filter(pk=account.pk).update(wecom_full_at=None, wecom_full_friends=None)
+        audit_change(workspace, membership, AuditAction.UPDATED, module="accounts", subject=gettext_lazy("staff account"),
+                     name=account.name or account.userid,
+                     changes=model_changes(before, account, AUDITED_ACCOUNT_FIELDS))
     if checked is not None and old_avatar:
         storage = account.kit_avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
     warnings = []
+    refused_at, refused_on = wecom_full
+    if limit_changed and refused_at is not None and refused_on is not None and data.friend_limit > refused_at:
+        warnings.append(_("WeCom refused %(account)s as full at %(count)s friends on %(date)s. A limit of %(limit)s "
+                          "is right only if the account has been expanded in WeCom since.") % {
+            "account": account.name or account.userid, "count": refused_at, "limit": data.friend_limit,
+            "date": timezone.localtime(refused_on).strftime("%Y-%m-%d")})
     if account.friend_count > account.friend_limit:
         warnings.append(_("%(account)s already has %(count)s friends, more than the new limit of %(limit)s: "
                           "no new friends will be routed to it.") % {

@@ -34,14 +34,14 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
 from siyu.core import bounds
 from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, require, role_of
-from siyu.core.services import audit
+from siyu.core.services import audit, audit_change, fact
 from siyu.customers.models import DeletedBy, FollowRelation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -218,13 +218,13 @@ class Column:
 COLUMNS: list[Column] = [
     Column("adds", gettext_lazy("Adds"), "count", lambda f: f.adds),
     Column("deleted_by_customer", gettext_lazy("Deleted by customer"), "count", lambda f: f.deleted_by_customer),
-    Column("deleted_by_staff", gettext_lazy("Deleted by staff"), "count", lambda f: f.deleted_by_staff),
+    Column("deleted_by_staff", pgettext_lazy("analytics column", "Deleted by staff"), "count", lambda f: f.deleted_by_staff),
     Column("net", gettext_lazy("Net adds"), "count", lambda f: f.net),
     Column("retention_1", gettext_lazy("1-day retention"), "rate", lambda f: f.retention[1].rate),
     Column("retention_7", gettext_lazy("7-day retention"), "rate", lambda f: f.retention[7].rate),
     Column("retention_30", gettext_lazy("30-day retention"), "rate", lambda f: f.retention[30].rate),
-    Column("welfare_issued", gettext_lazy("Welfare issued"), "count", lambda f: f.welfare_issued),
-    Column("welfare_redeemed", gettext_lazy("Welfare redeemed"), "count", lambda f: f.welfare_redeemed),
+    Column("welfare_issued", pgettext_lazy("analytics column", "Welfare issued"), "count", lambda f: f.welfare_issued),
+    Column("welfare_redeemed", pgettext_lazy("analytics column", "Welfare redeemed"), "count", lambda f: f.welfare_redeemed),
     Column("cost", gettext_lazy("Cost (yuan)"), "money", lambda f: f.cost_fen),
     Column("cost_per_add", gettext_lazy("Cost per add (yuan)"), "money", lambda f: f.cost_per_add_fen),
     Column("cost_per_retained", gettext_lazy("Cost per 7-day retained (yuan)"), "money",
@@ -504,8 +504,17 @@ def add_spend(workspace: Workspace, membership: Seat | None, code_id: int,
         errors.setdefault("note", []).append(_("Keep the note within 120 characters."))
     if errors:
         raise ValidationError(errors)
-    return ChannelSpend.objects.create(workspace=workspace, code=code, start=start, end=end,
-                                       amount_fen=int(amount * 100), note=note.strip())
+    spend = ChannelSpend.objects.create(workspace=workspace, code=code, start=start, end=end,
+                                        amount_fen=int(amount * 100), note=note.strip())
+    _audit_spend(workspace, membership, AuditAction.CREATED, spend)
+    return spend
+
+
+def _audit_spend(workspace: Workspace, membership: Seat | None, action: AuditAction, spend: ChannelSpend) -> None:
+    audit_change(workspace, membership, action, module="channels", subject=gettext_lazy("channel spend"),
+                 name=spend.code.name, facts=[
+                     fact(gettext_lazy("period"), f"{spend.start.isoformat()} – {spend.end.isoformat()}"),
+                     fact(gettext_lazy("amount (yuan)"), f"{Decimal(spend.amount_fen) / 100:.2f}")])
 
 
 def list_spends(workspace: Workspace, membership: Membership | None, limit: int = 200) -> list[ChannelSpend]:
@@ -517,7 +526,9 @@ def list_spends(workspace: Workspace, membership: Membership | None, limit: int 
 def delete_spend(workspace: Workspace, membership: Membership | None, spend_id: int) -> None:
     """Remove a mistaken entry (another brand's id is simply not found)."""
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
-    ChannelSpend.objects.for_workspace(workspace).get(pk=spend_id).delete()
+    spend = ChannelSpend.objects.for_workspace(workspace).select_related("code").get(pk=spend_id)
+    spend.delete()
+    _audit_spend(workspace, membership, AuditAction.DELETION, spend)
 
 
 def spend_code_options(workspace: Workspace, membership: Membership | None) -> list[ChannelCode]:
@@ -562,8 +573,8 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
     as text, never as formulas (`core.exports`)."""
     require(role_of(membership), Module.CHANNELS, Action.EXPORT)
     result = channel_report(workspace, membership, period, sort, descending, now)
-    days: list[list[Any]] = [[_("Day"), _("Adds"), _("Deleted by customer"), _("Deleted by staff"), _("Net adds"),
-             _("Welfare issued"), _("Welfare redeemed")]]
+    days: list[list[Any]] = [[_("Day"), _("Adds"), _("Deleted by customer"), pgettext("analytics column", "Deleted by staff"), _("Net adds"),
+             pgettext("analytics column", "Welfare issued"), pgettext("analytics column", "Welfare redeemed")]]
     days += [[day, f.adds, f.deleted_by_customer, f.deleted_by_staff, f.net, f.welfare_issued, f.welfare_redeemed]
              for day, f in result.daily_totals()]
     notes = [
@@ -587,6 +598,6 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
     rows = len(result.codes)
     audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, "channel analytics",
           {"rows": rows, "start": period.start.isoformat(), "end": period.end.isoformat(), "sort": sort},
-          ip_address)
+          ip_address, module="channels")
     filename = f"channel-analytics-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     return Export(filename, content, rows)

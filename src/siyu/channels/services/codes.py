@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import (
@@ -34,14 +36,18 @@ from siyu.channels.models import (
     Welfare,
 )
 from siyu.channels.services import routing
+from siyu.channels.services.auditing import CODE_LABELS, code_values
 from siyu.channels.services.welcome import validate_welcome
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.services import audit_change, change, changes, fact
 from siyu.customers.models import FollowRelation
+from siyu.tags import services as tags
 from siyu.wecom.client import (
     ContactWayMissing,
     ContactWaySpec,
     ContactWayUpdate,
+    GroupChatMissing,
     WeComClient,
     WeComError,
 )
@@ -53,6 +59,7 @@ STATE_PREFIX = "ch"
 STATE_RANDOM_BYTES = 10  # 80 random bits: 16 base32 characters, "ch" + 16 = 18 <= 30 (WECOM.md §3)
 PROMOTER_MAX_CHARS = 40
 GROUP_CHAT_MAX_CHARS = 64
+GROUP_CHAT_ID = re.compile(r"^wr[0-9A-Za-z_-]{6,62}$")  # WeCom's customer-group chat ids start with "wr"
 MAX_WEIGHT = 100  # keeps one weighted rotation cycle short (see routing._weighted_sequence)
 MAX_SEATS = 100  # WECOM.md §3: <= 100 members per contact way [sdk]
 MAX_AUTO_TAGS = 20
@@ -216,16 +223,25 @@ def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -
         errors.setdefault(key, []).extend(messages)
     if data.welfare_id is not None and not Welfare.objects.for_workspace(workspace).filter(pk=data.welfare_id).exists():
         _add(errors, "welfare", _("Choose one of this brand's welfare offers."))
-    if len(data.group_chat_id) > GROUP_CHAT_MAX_CHARS:
-        _add(errors, "group_chat_id", _("This is not a WeCom group chat ID."))
-    tags: list[str] = []
+    if data.group_chat_id and (len(data.group_chat_id) > GROUP_CHAT_MAX_CHARS
+                               or not GROUP_CHAT_ID.match(data.group_chat_id)):
+        _add(errors, "group_chat_id", _("“%(value)s” is not a WeCom group chat ID (they start with “wr”).")
+             % {"value": data.group_chat_id[:GROUP_CHAT_MAX_CHARS]})
+    picked: list[str] = []
     for tag in data.auto_tag_ids or []:
         tag = str(tag).strip()
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_AUTO_TAGS or any(len(t) > 64 for t in tags):
+        if tag and tag not in picked:
+            picked.append(tag)
+    if len(picked) > MAX_AUTO_TAGS or any(len(t) > 64 for t in picked):
         _add(errors, "auto_tag_ids", _("At most %(max)s tags, each a WeCom tag ID.") % {"max": MAX_AUTO_TAGS})
-    data.auto_tag_ids = tags
+    elif picked:
+        known = set(tag_names(workspace, picked))
+        unknown = [t for t in picked if t not in known]
+        if unknown:
+            _add(errors, "auto_tag_ids", _("Not one of this brand's tags: %(ids)s. Pick tags from the list (sync "
+                                           "the tags first if one was made in WeCom).")
+                 % {"ids": "、".join(f"“{t}”" for t in unknown)})
+    data.auto_tag_ids = picked
     if errors:
         raise ValidationError(errors)
     return accounts
@@ -274,6 +290,17 @@ def _apply_fields(code: ChannelCode, data: CodeInput) -> None:
     code.welfare_id, code.auto_tag_ids, code.group_chat_id = data.welfare_id, data.auto_tag_ids, data.group_chat_id
 
 
+def _check_group(client: WeComClient, chat_id: str) -> None:
+    """The group to invite to must exist at WeCom (`groupchat/get`, WECOM.md §4). Siyu keeps no
+    list of the corp's customer groups yet, so this is the check; a picker needs that list."""
+    try:
+        client.get_group(chat_id)
+    except GroupChatMissing as exc:
+        raise ValidationError({"group_chat_id": [
+            _("WeCom knows no customer group “%(value)s”: check the chat ID (the group may be dismissed).")
+            % {"value": chat_id}]}) from exc
+
+
 def _add_way(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> None:
     """Create the code's contact way: several members (type 2), a QR code (scene 2), the name as
     remark and the code's state (WECOM.md §3); store what WeCom answered on `code`."""
@@ -295,6 +322,8 @@ def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
     choice = _first_choice(seats, code.strategy, now, {}, ())
     try:
         with _client(workspace) as client:
+            if code.group_chat_id:
+                _check_group(client, code.group_chat_id)
             _add_way(client, code, choice.userids)
     except (WeComError, NotConnected) as exc:
         raise _refused(exc) from exc
@@ -305,6 +334,8 @@ def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
             for seat in seats:
                 seat.code = code
             ChannelAccount.objects.for_workspace(workspace).bulk_create(seats)
+            audit_change(workspace, membership, AuditAction.CREATED, module="channels", subject=gettext_lazy("channel code"),
+                         name=code.name, facts=[fact(CODE_LABELS["seats"], code_values(workspace, code, seats)["seats"])])
     except IntegrityError as exc:
         # Two planners racing for the same name: the way WeCom made for the loser goes again.
         _delete_way_quietly(workspace, code.config_id)
@@ -335,12 +366,16 @@ def update_code(workspace: Workspace, membership: Membership | None, code_id: in
     if not code.active:
         raise ValidationError(_("This code is deactivated; create a new one instead."))
     accounts = _validate(workspace, data, code)
+    before = code_values(workspace, code)
+    group_changed = data.group_chat_id != code.group_chat_id
     _apply_fields(code, data)
     seats = _unsaved_seats(workspace, data.seats, accounts)
     adds = routing.adds_today_by_account(workspace, [code], now).get(code.state, {})
     choice = _first_choice(seats, code.strategy, now, adds, code.routed_userids)
     try:
         with _client(workspace) as client:
+            if group_changed and code.group_chat_id:
+                _check_group(client, code.group_chat_id)
             if not code.config_id:
                 _add_way(client, code, choice.userids)
             else:
@@ -359,6 +394,8 @@ def update_code(workspace: Workspace, membership: Membership | None, code_id: in
         with transaction.atomic():
             code.save()
             _replace_seats(workspace, code, seats)
+            audit_change(workspace, membership, AuditAction.UPDATED, module="channels", subject=gettext_lazy("channel code"),
+                         name=code.name, changes=changes(before, code_values(workspace, code, seats), CODE_LABELS))
     except IntegrityError as exc:
         raise ValidationError({"name": _("Another code was saved at the same time with this name. "
                                          "Choose another name.")}) from exc
@@ -400,6 +437,8 @@ def deactivate_code(workspace: Workspace, membership: Membership | None, code_id
     code.active = False
     code.routing_note = _("Deactivated; the contact way was deleted at WeCom.")
     code.save(update_fields=["active", "routing_note", "updated_at"])
+    audit_change(workspace, membership, AuditAction.UPDATED, module="channels", subject=gettext_lazy("channel code"),
+                 name=code.name, changes=[change(pgettext_lazy("channel code", "in use"), True, False)])
     return code
 
 
@@ -567,6 +606,28 @@ def account_options(workspace: Workspace, membership: Membership | None) -> list
     """Accounts a code may route to: this brand's, still in the corp."""
     require(role_of(membership), Module.CHANNELS, Action.VIEW)
     return list(StaffAccount.objects.for_workspace(workspace).filter(active=True))
+
+
+def tag_names(workspace: Workspace, wecom_tag_ids: Sequence[str]) -> dict[str, str]:
+    """The brand's live tags among these WeCom tag ids, id → "group / name" (one query)."""
+    found = tags.live_tags(workspace).filter(wecom_tag_id__in=list(wecom_tag_ids))
+    return {t.wecom_tag_id: f"{t.group.name} / {t.name}" for t in found}
+
+
+def tag_options(workspace: Workspace, membership: Membership | None,
+                keep: Sequence[str] = ()) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Auto-tag choices grouped by tag group: the brand's live tags that exist in WeCom (a tag
+    is marked by its WeCom id). Ids in `keep` no tag has any more (a code's stale auto-tags) come
+    last, under their own heading, so saving shows them instead of dropping them unseen."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for tag in tags.live_tags(workspace).exclude(wecom_tag_id=""):
+        groups.setdefault(tag.group.name, []).append((tag.wecom_tag_id, tag.name))
+    known = {value for options in groups.values() for value, _label in options}
+    stale = [(t, t) for t in keep if t not in known]
+    if stale:
+        groups[_("Unknown tags (deleted or never synced)")] = stale
+    return list(groups.items())
 
 
 def welfare_options(workspace: Workspace, membership: Membership | None) -> list[Welfare]:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from siyu.channels.models import ChannelAccount, ChannelCode, RoutingStrategy
 from siyu.core.models import Workspace
@@ -109,7 +110,7 @@ def why_not(seat: ChannelAccount, now: dt.datetime, adds_today: Mapping[int, int
     if not seat.account.active:
         return _("left the corp")
     if _fill_of(seat, fill) >= 1.0:
-        return _("full")
+        return pgettext("routing", "full")
     if not on_shift(seat.shifts or [], now):
         return _("off shift")
     if seat.daily_cap is not None and adds_today.get(seat.account_id, 0) >= seat.daily_cap:

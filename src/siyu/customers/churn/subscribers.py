@@ -21,6 +21,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.core import events
 from siyu.core.models import EventRecord, Membership, Workspace
 from siyu.core.notifications import Notice, leads_of, notify_many
+from siyu.customers.channel_codes import channel_refs
 from siyu.customers.events import FollowEnded
 from siyu.customers.models import Customer, DeletedBy
 from siyu.customers.services import add_timeline
@@ -50,8 +51,10 @@ def alert_churn(workspace: Workspace, event: FollowEnded, record: EventRecord) -
         return
     key = f"churn:{event.relation_id}:{int(event.at.timestamp())}"
     title = gettext_noop("%(customer)s deleted %(account)s")
+    # ops read the channel code's name; a state no code has is kept as it came
+    channel = channel_refs(workspace, [event.state]).get(event.state)
     params = {"customer": str(customer), "account": str(account), "userid": account.userid,
-              "state": event.state or "—"}
+              "state": channel.label if channel is not None else "—"}
     with translation.override(settings.LANGUAGE_CODE):
         detail = _(title) % params
     add_timeline(workspace, customer, TimelineKind.CHURN, event.at, account_id=account.pk,

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 from siyu.accounts.models import StaffAccount
 from siyu.core.bounds import parse_id, validate_day
 from siyu.core.permissions import Action, Module, allows
+from siyu.customers.channel_codes import channel_refs
 from siyu.customers.models import DeletedBy, TransferStatus
-from siyu.customers.services import churn, transfers
-from siyu.web import MemberRequest, apply_errors, choice_field, member_page
+from siyu.customers.services import churn, may_see_phone, transfers
+from siyu.web import DayInput, MemberRequest, apply_errors, choice_field, member_page
 from siyu.wecom.services import NotConnected
 
 BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
@@ -35,9 +36,9 @@ def _account_choices(accounts: list[StaffAccount]) -> list[tuple[Any, str | Prom
 
 class ChurnFilterForm(forms.Form):
     start = forms.DateField(label=gettext_lazy("Start date"), required=False, validators=[validate_day],
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=DayInput())
     end = forms.DateField(label=gettext_lazy("End date"), required=False, validators=[validate_day],
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=DayInput())
     account = forms.TypedChoiceField(label=gettext_lazy("Account"), coerce=int, empty_value=None, required=False)
     reason = forms.MultipleChoiceField(label=gettext_lazy("Reason"), choices=DeletedBy.choices, required=False,
                                        widget=forms.CheckboxSelectMultiple)
@@ -72,6 +73,7 @@ def churn_list(request: MemberRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "customers/churn.html", {
         "form": form, "page": page, "figures": figures, "range_start": start.date(),
+        "channels": channel_refs(workspace, (row.state for row in page.rows)),
         "range_end": (end - dt.timedelta(days=1)).date(),
         "lost": sum(f.lost for f in figures), "returned": sum(f.returned for f in figures),
         "query": query.urlencode(),
@@ -134,18 +136,20 @@ def _transfers_page(request: MemberRequest, form: TransferForm, *, status: int =
     handover_id = _int(request.POST.get("handover") or request.GET.get("handover"))
     handover = next((a for a in accounts if a.pk == handover_id), None)
     customers = None
+    search = (request.GET.get("q") or "").strip()[:transfers.SEARCH_MAX_CHARS]
     if handover is not None:
-        customers = transfers.handover_customers(workspace, seat, handover.pk, request.GET.get("page") or 1,
-                                                 (request.GET.get("q") or "").strip())
+        customers = transfers.handover_customers(workspace, seat, handover.pk, request.GET.get("page") or 1, search)
     history_form = HistoryFilterForm(request.GET or None, accounts=accounts)
     history = transfers.transfer_history(workspace, seat, history_form.to_filter(), request.GET.get("hpage") or 1)
     query = request.GET.copy()
     query.pop("hpage", None)
     return render(request, "customers/transfers.html", {
         "form": form, "handover": handover, "customers": customers, "history": history,
+        "channels": channel_refs(workspace, (rel.state for rel in customers.object_list) if customers else ()),
         "history_form": history_form, "result": result, "resigned": [a for a in accounts if not a.active],
         "chosen": {i for i in map(parse_id, request.POST.getlist("customer")) if i is not None},
         "query": query.urlencode(), "can_edit": allows(seat.role, Module.CUSTOMERS, Action.EDIT),
+        "search": search, "phones_visible": may_see_phone(seat.role),
     }, status=status)
 
 
@@ -163,6 +167,7 @@ def transfer_request(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     accounts = churn.account_options(workspace, seat)
     form = TransferForm(request.POST, accounts=accounts)
+    from_profile = _int(request.POST.get("from_profile"))
     if not form.is_valid():
         return _transfers_page(request, form, status=422)
     handover = next((a for a in accounts if a.pk == form.cleaned_data["handover"]), None)
@@ -172,6 +177,10 @@ def transfer_request(request: MemberRequest) -> HttpResponse:
             workspace, seat, form.cleaned_data["handover"], form.cleaned_data["takeover"], ids,
             resigned=handover is not None and not handover.active, message=form.cleaned_data["message"])
     except ValidationError as exc:
+        if from_profile is not None:  # started on the customer's profile: back there, with the reasons
+            for problem in exc.messages:
+                messages.error(request, problem)
+            return redirect("customers:customer", from_profile)
         apply_errors(form, exc)
         if "customer_ids" in getattr(exc, "error_dict", {}):
             form.add_error(None, exc.message_dict["customer_ids"])

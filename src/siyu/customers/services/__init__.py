@@ -34,12 +34,15 @@ from siyu.customers.services.follows import (  # noqa: F401 - re-exported
 )
 from siyu.customers.services.listing import (  # noqa: F401 - re-exported
     PAGE_SIZE,
+    CustomerCount,
     CustomerFilters,
     CustomerListPage,
+    count_customers,
     customers_query,
     list_customers,
     search_customers,
 )
+from siyu.customers.services.movement import DayMovement, daily_movement  # noqa: F401 - re-exported
 from siyu.customers.services.profile import (  # noqa: F401 - re-exported
     CustomerProfile,
     customer_profile,

@@ -2,8 +2,9 @@
 
 Built to stay fast at a million customers: every filter is an indexed lookup (stage, score,
 first added, the follow relations' account and state, the tag links), pages are keyset pages
-("next page" after the last row shown, never OFFSET) and nothing runs `count(*)`. Only the
-page's own follow relations and tags are fetched.
+("next page" after the last row shown, never OFFSET), and the total is one COUNT with the same
+filters that stops at `COUNT_UP_TO` rows ("more than 100,000"). Only the page's own follow
+relations and tags are fetched.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SEARCH_MAX_CHARS = 64
 SEARCH_MAX_MATCHES = 1000
+COUNT_UP_TO = 100_000  # the list counts at most this many rows (a bounded COUNT), then says "more than"
 
 # sort key -> (label, ordering); every ordering ends with the primary key so keyset pages are exact
 SORTS = {
@@ -80,6 +82,15 @@ class CustomerFilters:
     def active(self) -> bool:
         return bool(self.q or self.stage or self.tag_id or self.account_id or self.state
                     or self.added_from or self.added_to)
+
+
+@dataclass(frozen=True)
+class CustomerCount:
+    """How many customers the list holds with its filters: exact up to `COUNT_UP_TO`, beyond
+    which `more` is set and `total` is the bound (the count stops there to stay cheap)."""
+
+    total: int
+    more: bool = False
 
 
 @dataclass
@@ -188,18 +199,6 @@ def _after(rows: QuerySet[Customer], sort: str, key: tuple[object, int]) -> Quer
     return rows.filter(first_added_at__gte=value).filter(Q(first_added_at__gt=value) | Q(pk__gt=pk))
 
 
-def _name_channels(workspace: Workspace, follows: list[FollowRelation]) -> None:
-    """Set `channel_name` on each follow: ops read the channel code's name, not its state. The
-    codes live in the channels app, above this one: their names come from the `channel` segment
-    field it registers (none without it)."""
-    names: dict[str, str] = {}
-    channel = shared_fields().get("channel") if any(f.state for f in follows) else None
-    if channel is not None and channel.options is not None:
-        names = {str(state): str(name) for state, name in channel.options(workspace)}
-    for follow in follows:
-        follow.channel_name = names.get(follow.state, "")  # type: ignore[attr-defined]  # for display only
-
-
 def search_customers(
     workspace: Workspace,
     membership: Membership | None,
@@ -224,7 +223,6 @@ def search_customers(
         page = list(rows.order_by(*ordering).prefetch_related(_follows(), _TAG_LINKS)[:size + 1])
     has_next = len(page) > size
     page = page[:size]
-    _name_channels(workspace, [f for c in page for f in c.follows.all()])
     return CustomerListPage(
         customers=page,
         next_cursor=_encode(filters.sort, page[-1]) if has_next and page else "",
@@ -232,6 +230,16 @@ def search_customers(
         size=size,
         filters=filters,
     )
+
+
+def count_customers(workspace: Workspace, membership: Membership | None,
+                    filters: CustomerFilters | None = None) -> CustomerCount:
+    """The list's total with the same filters and search: one COUNT over at most
+    `COUNT_UP_TO + 1` rows, so it stays bounded at a million customers."""
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
+    rows = filtered(workspace, role_of(membership), filters or CustomerFilters())
+    found = rows.order_by().values("pk")[:COUNT_UP_TO + 1].count()
+    return CustomerCount(min(found, COUNT_UP_TO), more=found > COUNT_UP_TO)
 
 
 def stage_choices() -> list[tuple[str, str | Promise]]:

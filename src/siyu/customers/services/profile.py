@@ -21,9 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.services import audit_change, change, changes, fact, model_changes, snapshot
 from siyu.core.tenancy import workspace_context
 from siyu.customers.models import (
     Customer,
@@ -129,10 +131,20 @@ def save_field(
         raise ValidationError(errors)
     values = {"label": label, "kind": kind, "choices": options, "position": int(position or 0)}
     if existing is None:
-        return CustomField.objects.create(workspace=workspace, key=key, **values)
+        created = CustomField.objects.create(workspace=workspace, key=key, **values)
+        audit_change(workspace, membership, AuditAction.CREATED, module="customers", subject=gettext_lazy("custom field"),
+                     name=label, facts=[fact(gettext_lazy("kind"), FieldKind(kind).label)])
+        return created
+    before = snapshot(existing, FIELD_AUDITED)
     CustomField.unscoped.filter(pk=existing.pk).update(**values)
     existing.refresh_from_db()
+    audit_change(workspace, membership, AuditAction.UPDATED, module="customers", subject=gettext_lazy("custom field"),
+                 name=label, changes=model_changes(before, existing, FIELD_AUDITED, FIELD_LABELS))
     return existing
+
+
+FIELD_AUDITED = ("label", "kind", "choices", "position")
+FIELD_LABELS = {"label": gettext_lazy("label"), "kind": gettext_lazy("kind"), "choices": gettext_lazy("choices"), "position": pgettext_lazy("custom field", "position")}
 
 
 def delete_field(workspace: Workspace, membership: Membership | None, field_id: int) -> int:
@@ -149,6 +161,8 @@ def delete_field(workspace: Workspace, membership: Membership | None, field_id: 
             changed.append(customer.pk)
         custom.delete()
         customers_changed(workspace, changed, "fields")
+        audit_change(workspace, membership, AuditAction.DELETION, module="customers", subject=gettext_lazy("custom field"),
+                     name=custom.label, facts=[fact(gettext_lazy("customers with a value"), len(changed))])
     return len(changed)
 
 
@@ -275,10 +289,22 @@ def update_profile(
         updates["fields"] = values
     if not updates:
         return customer
+    audited = []
+    if "phone" in updates:  # the number itself stays out of the log
+        audited.append(fact(gettext_lazy("phone"), gettext_lazy("changed") if updates["phone"] else gettext_lazy("cleared")))
+    if "birthday" in updates:
+        audited.append(change(gettext_lazy("birthday"), customer.birthday, updates["birthday"]))
+    old_values = customer.fields or {}
+    for key in definitions:
+        if old_values.get(key) != values.get(key):
+            audited.append(change(definitions[key].label, old_values.get(key), values.get(key)))
     with transaction.atomic():
         Customer.unscoped.filter(pk=customer.pk).update(**updates)
         add_timeline(workspace, customer, TimelineKind.FIELD_CHANGED, timezone.now(), detail="; ".join(notes))
         customers_changed(workspace, [customer.pk], "fields")
+        audit_change(workspace, membership, AuditAction.UPDATED, module="customers", subject=gettext_lazy("customer profile"),
+                     name=str(customer), changes=[a for a in audited if "before" in a],
+                     facts=[a for a in audited if "value" in a])
     for name, value in updates.items():
         setattr(customer, name, value)
     return customer
@@ -327,6 +353,11 @@ def remark_follow(
         detail = remark + (f" · {description}" if description else "")
         add_timeline(workspace, relation.customer, TimelineKind.REMARKED, timezone.now(),
                      account_id=relation.account_id, detail=detail or _("remark cleared"))
+        audit_change(workspace, membership, AuditAction.UPDATED, module="customers", subject=gettext_lazy("remark"),
+                     name=f"{relation.customer} · {relation.account}",
+                     changes=changes({"remark": relation.remark, "description": relation.description},
+                                     {"remark": remark, "description": description},
+                                     {"remark": gettext_lazy("remark"), "description": gettext_lazy("description")}))
     relation.remark, relation.description = remark, description
     return relation
 

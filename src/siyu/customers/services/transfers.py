@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
+from siyu.accounts.services import record_wecom_full
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.services import audit
@@ -42,7 +43,7 @@ from siyu.customers.models import (
     FollowRelation,
     TransferStatus,
 )
-from siyu.customers.services.common import add_timeline, customers_changed
+from siyu.customers.services.common import add_timeline, customers_changed, may_see_phone
 from siyu.customers.services.follows import record_add, record_loss
 from siyu.customers.timeline import TimelineKind
 from siyu.wecom.client import (
@@ -63,6 +64,8 @@ LIMIT_PER_WINDOW = 2  # WECOM.md §8: a customer may be transferred at most twic
 WINDOW = dt.timedelta(days=90)
 MESSAGE_MAX = 200  # transfer_success_msg
 PAGE_SIZE = 50
+SEARCH_MAX_CHARS = 64
+PHONE_SUFFIX_MIN = 4  # the picker finds a phone by its last digits, as ops read them to each other
 AUDIT_ACTION = AuditAction.TRANSFER_REQUESTED
 
 # Where WeCom says a transfer stands (`transfer_result`, WECOM.md §8), as our status.
@@ -256,7 +259,7 @@ def request_transfer(
                          dedupe_key=f"transfer_requested:{row.pk}" if row.pk else "")
         audit(workspace, user if user is not None else "operator", AUDIT_ACTION,
               f"{handover.userid} → {takeover.userid}",
-              {"resigned": resigned, "customers": len(ids), "accepted": len(accepted)})
+              {"resigned": resigned, "customers": len(ids), "accepted": len(accepted)}, module="customers")
     by_customer = {r.customer_id: r for r in rows}
     results = [TransferResult(customers[pk], outcome[pk][0], outcome[pk][1], outcome[pk][2],
                               by_customer[pk].pk if pk in by_customer else None) for pk in ids]
@@ -339,6 +342,8 @@ def _settle(workspace: Workspace, row: CustomerTransfer, handover: StaffAccount,
                         by=DeletedBy.TRANSFER)
             record_add(workspace, staff_userid=takeover.userid, external_userid=external, state="", at=at)
             customers_changed(workspace, [row.customer_id], "transfer")
+        elif status == TransferStatus.FULL:
+            record_wecom_full(workspace, takeover.pk, now)
     return True
 
 
@@ -353,9 +358,14 @@ def record_transfer_failed(workspace: Workspace, *, takeover_userid: str, extern
     status = FAIL_REASONS.get(reason)
     if status is None:
         return 0
-    return CustomerTransfer.objects.for_workspace(workspace).filter(
-        status=TransferStatus.WAITING, takeover__userid=takeover_userid, customer__external_userid=external_userid,
-    ).update(status=status, checked_at=at)
+    waiting = CustomerTransfer.objects.for_workspace(workspace).filter(
+        status=TransferStatus.WAITING, takeover__userid=takeover_userid, customer__external_userid=external_userid)
+    takeovers = list(waiting.values_list("takeover_id", flat=True).distinct()) if status == TransferStatus.FULL else []
+    changed = waiting.update(status=status, checked_at=at)
+    if changed:
+        for takeover_id in takeovers:
+            record_wecom_full(workspace, takeover_id, at)
+    return changed
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -392,13 +402,23 @@ def transfer_history(workspace: Workspace, membership: Membership | None, flt: T
 
 def handover_customers(workspace: Workspace, membership: Membership | None, handover_account_id: int,
                        page: int | str = 1, search: str = "") -> Page:
-    """The customers an account follows now, to choose from (one account's relations: indexed)."""
-    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
+    """The customers an account follows now, to choose from (one account's relations: indexed).
+    `search` finds them as the customer list does: by nickname, this account's remark, the exact
+    external user ID, or the phone's last digits (4 or more; only for roles that may see phones,
+    so a masked phone cannot be probed)."""
+    role = role_of(membership)
+    require(role, Module.CUSTOMERS, Action.VIEW)
     account = _account(workspace, handover_account_id, "handover")
     relations = (FollowRelation.objects.for_workspace(workspace).filter(account=account, deleted_at__isnull=True)
                  .select_related("customer").order_by("-added_at", "-id"))
+    search = (search or "").strip()[:SEARCH_MAX_CHARS]
     if search:
-        relations = relations.filter(Q(customer__name__icontains=search) | Q(customer__external_userid=search))
+        found = (Q(customer__name__icontains=search) | Q(remark__icontains=search)
+                 | Q(customer__external_userid=search))
+        digits = search.lstrip("+")
+        if may_see_phone(role) and digits.isdigit() and len(digits) >= PHONE_SUFFIX_MIN:
+            found |= Q(customer__phone__endswith=digits)
+        relations = relations.filter(found)
     return Paginator(relations, PAGE_SIZE).get_page(page)
 
 

@@ -10,11 +10,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.core.queue import enqueue
-from siyu.core.services import audit
+from siyu.core.services import audit_change, change
 from siyu.lifecycle.models import AngelMode, LifecyclePolicy
 
 WEIGHT_FIELDS = ("weight_recency", "weight_frequency", "weight_spend", "weight_engagement", "weight_referrals")
@@ -156,7 +157,23 @@ def update_policy(workspace: Workspace, membership: Membership | None, changes: 
             setattr(policy, name, value)
         policy.updated_by = membership.user if membership else None
         policy.save()
-        audit(workspace, membership.user if membership else None, AuditAction.SETTINGS_CHANGED,
-              target="lifecycle policy", detail={"changed": changed})
+        audit_change(workspace, membership, AuditAction.SETTINGS_CHANGED, module="lifecycle",
+                     subject=gettext_lazy("lifecycle policy"), name="", target="lifecycle policy",
+                     changes=[change(_meta_label(k), _shown(k, old), _shown(k, new)) for k, (old, new) in changed.items()],
+                     data={"changed": changed})
         enqueue(RECOMPUTE_TASK, workspace.pk)
     return policy
+
+
+def _meta_label(name: str) -> Any:
+    return _policy_field(name).verbose_name
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A choice by its label, for the audit log."""
+    field = _policy_field(name)
+    return dict(field.flatchoices).get(value, value) if field.choices else value
+
+
+def _policy_field(name: str) -> Any:
+    return LifecyclePolicy._meta.get_field(name)

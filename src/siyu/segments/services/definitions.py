@@ -12,9 +12,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
+from siyu.core.services import audit_change, changes, fact
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
 from siyu.segments.models import Segment, SegmentKind
@@ -23,7 +25,7 @@ from siyu.segments.services.membership import (
     recompute,
     segment_members,
 )
-from siyu.segments.services.rules import EVERYONE, clean_rule, rule_q
+from siyu.segments.services.rules import EVERYONE, clean_rule, rule_q, summary
 from siyu.tags.models import CustomerTag
 
 NAME_MAX_CHARS = 60
@@ -145,6 +147,8 @@ def create_segment(workspace: Workspace, membership: Seat | None, data: SegmentI
                                          rule=rule, created_by=getattr(membership, "user", None))
         if kind == SegmentKind.DYNAMIC:
             recompute(workspace, segment)
+        audit_change(workspace, membership, AuditAction.CREATED, module="segments", subject=gettext_lazy("segment"), name=name,
+                     facts=[fact(gettext_lazy("rule"), summary(workspace, rule))] if kind == SegmentKind.DYNAMIC else None)
     segment.refresh_from_db()
     return segment
 
@@ -154,6 +158,10 @@ def update_segment(workspace: Workspace, membership: Seat | None, segment_id: in
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)
     name, description, rule = _clean(workspace, data, segment.kind)
+    # The rule in words, in the language of the person who changed it (a rule names tags and
+    # stages by their current names, which the log must keep as they were).
+    before = {"name": segment.name, "description": segment.description,
+              "rule": summary(workspace, segment.rule) if segment.kind == SegmentKind.DYNAMIC else ""}
     with transaction.atomic():
         changed_rule = segment.kind == SegmentKind.DYNAMIC and rule != segment.rule
         Segment.objects.for_workspace(workspace).filter(pk=segment.pk).update(
@@ -162,13 +170,21 @@ def update_segment(workspace: Workspace, membership: Seat | None, segment_id: in
         segment.refresh_from_db()
         if changed_rule:
             recompute(workspace, segment)
+        after = {"name": name, "description": description, "rule": summary(workspace, rule) if changed_rule
+                 else before["rule"]}
+        audit_change(workspace, membership, AuditAction.UPDATED, module="segments", subject=gettext_lazy("segment"), name=name,
+                     changes=changes(before, after, {"name": pgettext_lazy("audit field", "name"), "description": gettext_lazy("description"),
+                                                     "rule": gettext_lazy("rule")}))
     segment.refresh_from_db()
     return segment
 
 
 def delete_segment(workspace: Workspace, membership: Membership | None, segment_id: int) -> None:
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    Segment.objects.for_workspace(workspace).get(pk=segment_id).delete()
+    segment = Segment.objects.for_workspace(workspace).get(pk=segment_id)
+    segment.delete()
+    audit_change(workspace, membership, AuditAction.DELETION, module="segments", subject=gettext_lazy("segment"),
+                 name=segment.name)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
-from siyu.core.services import audit
+from siyu.core.services import audit_change, fact
 from siyu.customers.models import Customer, CustomField, FollowRelation
 from siyu.customers.services import shown_phone
 from siyu.segments.models import Segment
@@ -126,8 +126,9 @@ def export_segment(workspace: Workspace, membership: Membership | None, segment:
     require(role, Module.CUSTOMERS, Action.EXPORT)
     chosen = _chosen(workspace, columns)
     content, rows = _write(workspace, role, iter_member_ids(workspace, segment, BATCH_SIZE), chosen, segment.name)
-    audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, f"segment {segment.pk}: {segment.name}",
-          {"rows": rows, "segment_id": segment.pk, "columns": [c.key for c in chosen]}, ip_address)
+    audit_change(workspace, membership, AuditAction.EXPORT, module="segments", subject=gettext_lazy("segment"),
+                 name=segment.name, facts=_export_facts(rows, chosen), ip_address=ip_address,
+                 data={"rows": rows, "segment_id": segment.pk, "columns": [c.key for c in chosen]})
     return content, rows
 
 
@@ -141,6 +142,11 @@ def export_customers(workspace: Workspace, membership: Membership | None, custom
     ids = sorted({int(pk) for pk in customer_ids})
     batches = (ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
     content, rows = _write(workspace, role, batches, chosen, _("Customers"))
-    audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, "customers",
-          {"rows": rows, "columns": [c.key for c in chosen]}, ip_address)
+    audit_change(workspace, membership, AuditAction.EXPORT, module="customers", subject=gettext_lazy("customers"), name="",
+                 facts=_export_facts(rows, chosen), ip_address=ip_address,
+                 data={"rows": rows, "columns": [c.key for c in chosen]})
     return content, rows
+
+
+def _export_facts(rows: int, chosen: list[ExportColumn]) -> list[dict[str, Any]]:
+    return [fact(gettext_lazy("rows"), rows), fact(gettext_lazy("columns"), [c.label for c in chosen])]

@@ -15,18 +15,19 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
-from siyu.core.services import OPERATOR, audit
+from siyu.core.services import OPERATOR, audit_change, change, changes, fact
 from siyu.customers import services as customers
 from siyu.tags.events import RequiredGroupsChanged
 from siyu.tags.models import CustomerTag, Tag, TagGroup, TagSync
@@ -306,6 +307,8 @@ def create_group(
             TagGroup.unscoped.filter(pk=group.pk).update(required=True)
             group.required = True
             _publish_required_changed(workspace)
+        audit_change(workspace, membership, AuditAction.CREATED, module="tags", subject=gettext_lazy("tag group"),
+                     name=group.name, facts=[fact(gettext_lazy("tags"), names)])
     return group
 
 
@@ -320,6 +323,8 @@ def create_tag(workspace: Workspace, membership: Membership | None, group_id: in
     with _wecom(workspace) as client:
         made = client.add_corp_tags([NewTag(name=name, order=order)], group_id=group.wecom_group_id)
     _apply_groups(workspace, [made], whole_groups=False)
+    audit_change(workspace, membership, AuditAction.CREATED, module="tags", subject=gettext_lazy("tag"), name=name,
+                 facts=[fact(gettext_lazy("tag group"), group.name)])
     return Tag.objects.for_workspace(workspace).get(wecom_tag_id=made.tag[0].id)
 
 
@@ -335,9 +340,12 @@ def edit_group(workspace: Workspace, membership: Membership | None, group_id: in
             raise ValidationError({"name": [_("A tag group with this name exists.")]})
     with _wecom(workspace) as client:
         client.edit_corp_tag(group.wecom_group_id, name=name, order=order)
+    before = {"name": group.name, "order": group.order}
     group.name = name if name is not None else group.name
     group.order = order if order is not None else group.order
     group.save(update_fields=["name", "order"])
+    audit_change(workspace, membership, AuditAction.UPDATED, module="tags", subject=gettext_lazy("tag group"), name=group.name,
+                 changes=changes(before, {"name": group.name, "order": group.order}, ORDER_LABELS))
     return group
 
 
@@ -353,10 +361,16 @@ def edit_tag(workspace: Workspace, membership: Membership | None, tag_id: int, *
             raise ValidationError({"name": [_("This group already has a tag with this name.")]})
     with _wecom(workspace) as client:
         client.edit_corp_tag(tag.wecom_tag_id, name=name, order=order)
+    before = {"name": tag.name, "order": tag.order}
     tag.name = name if name is not None else tag.name
     tag.order = order if order is not None else tag.order
     tag.save(update_fields=["name", "order"])
+    audit_change(workspace, membership, AuditAction.UPDATED, module="tags", subject=gettext_lazy("tag"), name=tag.name,
+                 changes=changes(before, {"name": tag.name, "order": tag.order}, ORDER_LABELS))
     return tag
+
+
+ORDER_LABELS = {"name": pgettext_lazy("audit field", "name"), "order": gettext_lazy("order")}
 
 
 def delete_group(workspace: Workspace, membership: Membership | None, group_id: int) -> TagGroup:
@@ -369,7 +383,7 @@ def delete_group(workspace: Workspace, membership: Membership | None, group_id: 
             client.delete_corp_tags(group_ids=[group.wecom_group_id])
     with transaction.atomic():
         _mark_deleted(workspace, group_ids=[group.pk])
-    _audit_deletion(workspace, membership, f"tag_group:{group.pk}", group.name)
+    _audit_deletion(workspace, membership, gettext_lazy("tag group"), group.name)
     return group
 
 
@@ -382,12 +396,12 @@ def delete_tag(workspace: Workspace, membership: Membership | None, tag_id: int)
             client.delete_corp_tags(tag_ids=[tag.wecom_tag_id])
     with transaction.atomic():
         _mark_deleted(workspace, tag_ids=[tag.pk])
-    _audit_deletion(workspace, membership, f"tag:{tag.pk}", tag.name)
+    _audit_deletion(workspace, membership, gettext_lazy("tag"), tag.name)
     return tag
 
 
-def _audit_deletion(workspace: Workspace, membership: Membership | None, target: str, name: str) -> None:
-    audit(workspace, getattr(membership, "user", None), AuditAction.DELETION, target, {"name": name})
+def _audit_deletion(workspace: Workspace, membership: Membership | None, subject: Any, name: str) -> None:
+    audit_change(workspace, membership, AuditAction.DELETION, module="tags", subject=subject, name=name)
 
 
 def set_required(workspace: Workspace, membership: Membership | None, group_id: int, required: bool) -> TagGroup:
@@ -399,5 +413,7 @@ def set_required(workspace: Workspace, membership: Membership | None, group_id: 
         if TagGroup.unscoped.filter(pk=group.pk).exclude(required=required).update(required=required):
             _publish_required_changed(workspace)
             completeness.forget_figures(workspace)
+            audit_change(workspace, membership, AuditAction.UPDATED, module="tags", subject=gettext_lazy("tag group"),
+                         name=group.name, changes=[change(gettext_lazy("required for completeness"), not required, required)])
     group.required = required
     return group

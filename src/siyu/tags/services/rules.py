@@ -19,10 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from siyu.core.models import Membership, Workspace
+from siyu.core.contract import channel_directory
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, require, role_of
-from siyu.core.services import OPERATOR
+from siyu.core.services import OPERATOR, audit_change, change, fact
+from siyu.customers.channel_codes import channel_refs
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 from siyu.tags.models import CustomerTag, RuleKind, Tag, TagRule, TagSource
 from siyu.tags.services import tagging
@@ -43,7 +46,7 @@ class RuleInput:
     enabled: bool = True
 
 
-def _clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+def _clean_params(workspace: Workspace, kind: str, params: dict[str, Any]) -> dict[str, Any]:
     def fail(message: str) -> ValidationError:
         return ValidationError({"params": [message]})
 
@@ -54,6 +57,11 @@ def _clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         states = sorted({str(s).strip() for s in states if str(s).strip()})
         if not states or len(states) > MAX_STATES or any(len(s) > 64 for s in states):
             raise fail(_("Give one to %(n)s channel code states.") % {"n": MAX_STATES})
+        if channel_directory() is not None:  # with the channels app, a state is one of its codes'
+            unknown = [s for s, ref in sorted(channel_refs(workspace, states).items()) if not ref.known]
+            if unknown:
+                raise fail(_("No channel code of this brand has the state %(states)s; pick codes from the list.")
+                           % {"states": "、".join(f"“{s}”" for s in unknown)})
         return {"states": states}
     if kind == RuleKind.STAGE:
         stages = params.get("stages") or []
@@ -132,23 +140,33 @@ def create_rule(workspace: Workspace, membership: Seat | None, data: RuleInput) 
         raise ValidationError({"tag": [_("Choose a tag.")]})
     if data.kind not in RuleKind.values:
         raise ValidationError({"kind": [_("Choose a condition.")]})
-    params = _clean_params(data.kind, data.params)
-    return TagRule.objects.create(workspace=workspace, name=name, tag=tag, kind=data.kind, params=params,
+    params = _clean_params(workspace, data.kind, data.params)
+    rule = TagRule.objects.create(workspace=workspace, name=name, tag=tag, kind=data.kind, params=params,
                                   enabled=data.enabled)
+    audit_change(workspace, membership, AuditAction.CREATED, module="tags", subject=gettext_lazy("auto-tag rule"), name=name,
+                 facts=[fact(gettext_lazy("tag"), tag.name), fact(gettext_lazy("condition"), RuleKind(data.kind).label)])
+    return rule
 
 
 def set_enabled(workspace: Workspace, membership: Membership | None, rule_id: int, enabled: bool) -> TagRule:
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
     rule = TagRule.objects.for_workspace(workspace).get(pk=rule_id)
+    was = rule.enabled
     rule.enabled = enabled
     rule.save(update_fields=["enabled"])
+    if was != enabled:
+        audit_change(workspace, membership, AuditAction.UPDATED, module="tags", subject=gettext_lazy("auto-tag rule"),
+                     name=rule.name, changes=[change(gettext_lazy("enabled"), was, enabled)])
     return rule
 
 
 def delete_rule(workspace: Workspace, membership: Membership | None, rule_id: int) -> None:
     """Delete a rule; the tags it put on customers stay."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    TagRule.objects.for_workspace(workspace).get(pk=rule_id).delete()
+    rule = TagRule.objects.for_workspace(workspace).get(pk=rule_id)
+    rule.delete()
+    audit_change(workspace, membership, AuditAction.DELETION, module="tags", subject=gettext_lazy("auto-tag rule"),
+                 name=rule.name)
 
 
 # --- running rules ----------------------------------------------------------------------------

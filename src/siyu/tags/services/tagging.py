@@ -16,17 +16,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from siyu.core.models import Membership, Workspace
+from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.notifications import notify
 from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.queue import enqueue
+from siyu.core.services import audit_change, fact
 from siyu.customers import services as customers
 from siyu.customers.models import Customer, FollowRelation, TimelineEntry
 from siyu.tags.models import CustomerTag, Tag, TagSource
@@ -196,7 +198,14 @@ def tag_customers_outcome(
                 for cid, through in recordable.items()})
             completeness.recompute_for(workspace, recordable)
             customers.customers_changed(workspace, list(recordable), "tags")
+    if outcome.customers and source in (TagSource.MANUAL, TagSource.BULK):  # people's changes, not rules'
+        _audit_tagging(workspace, membership, tags, gettext_lazy("customers tagged"), outcome.customers)
     return outcome
+
+
+def _audit_tagging(workspace: Workspace, membership: Seat | None, tags: Iterable[Tag], what: Any, count: int) -> None:
+    audit_change(workspace, membership, AuditAction.UPDATED, module="tags", subject=gettext_lazy("customer tags"),
+                 name="、".join(t.name for t in tags), facts=[fact(what, count)])
 
 
 def tag_customers(
@@ -246,6 +255,8 @@ def untag_customers_outcome(
                 cid: (through, "、".join(by_id[t].name for t in present[cid])) for cid, through in recordable.items()})
             completeness.recompute_for(workspace, recordable)
             customers.customers_changed(workspace, list(recordable), "tags")
+    if outcome.customers:
+        _audit_tagging(workspace, membership, tags, gettext_lazy("customers untagged"), outcome.customers)
     return outcome
 
 
