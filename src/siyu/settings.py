@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "siyu.segments",
     "siyu.lifecycle",
     "siyu.channels",
+    "siyu.content",
+    "siyu.messaging",
     "siyu.console",
 ]
 
