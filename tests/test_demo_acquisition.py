@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from siyu.accounts.models import StaffAccount
-from siyu.channels.demo import DEMO_CODES
-from siyu.channels.models import ChannelCode, Welfare, WelfareCode
+from siyu.channels.demo import DEMO_CODES, DEMO_GROUPS, DEMO_LINK
+from siyu.channels.models import ChannelCode, CodeGroup, CodeKind, Welfare, WelfareCode
 from siyu.core.services import OPERATOR
 from siyu.customers.models import CustomField
 from siyu.demo import ensure_demo_brand, run_demo_steps
@@ -26,7 +26,7 @@ def _start(twin):
         twin.add_staff(userid, name=name)
 
 
-def test_the_demo_brand_gets_six_scannable_codes_and_a_restarted_twin_gets_them_back(db, tmp_path, settings):
+def test_the_demo_brand_gets_six_scannable_codes_a_link_and_groups_and_a_restarted_twin_gets_them_back(db, tmp_path, settings):
     settings.DATA_DIR = tmp_path
     demo = ensure_demo_brand()
     ws = demo.workspace
@@ -36,7 +36,10 @@ def test_the_demo_brand_gets_six_scannable_codes_and_a_restarted_twin_gets_them_
                         aes_key=AES_KEY, api_base=twin.api_base)
         run_demo_steps(ws, after_twin=True)
         made = ChannelCode.objects.for_workspace(ws).values_list("name", flat=True)
-        assert sorted(made) == sorted(name for name, *_ in DEMO_CODES)
+        assert sorted(made) == sorted([*(name for name, *_ in DEMO_CODES), DEMO_LINK[0]])
+        link_code = ChannelCode.objects.for_workspace(ws).get(name=DEMO_LINK[0])
+        assert link_code.kind == CodeKind.ACQUISITION_LINK and link_code.link_url.endswith(link_code.state)
+        assert sorted(CodeGroup.objects.for_workspace(ws).values_list("name", flat=True)) == sorted(DEMO_GROUPS)
         ways = {w["remark"]: w for w in twin.state()["contact_ways"]}
         # Every touchpoint of the population scans a code the brand made.
         assert {tp.code_remark for tp in DEMO_TOUCHPOINTS} <= set(ways)
@@ -63,8 +66,9 @@ def test_the_demo_brand_gets_six_scannable_codes_and_a_restarted_twin_gets_them_
         run_demo_steps(ws, after_twin=True)
         assert set(ChannelCode.objects.for_workspace(ws).values_list("pk", flat=True)) == codes_before
         states = {w["state"] for w in restarted.state()["contact_ways"]}
-    assert states == set(ChannelCode.objects.for_workspace(ws).values_list("state", flat=True))
-    assert ChannelCode.objects.for_workspace(ws).count() == 6
+    ways_of_codes = ChannelCode.objects.for_workspace(ws).filter(kind=CodeKind.CONTACT_WAY)
+    assert states == set(ways_of_codes.values_list("state", flat=True))
+    assert ChannelCode.objects.for_workspace(ws).count() == 7
     # The restarted twin forgot the tags: they were made again, and rules and segments follow them.
     live = set(Tag.objects.for_workspace(ws).filter(deleted_at__isnull=True).values_list("pk", flat=True))
     assert {rule.tag_id for rule in TagRule.objects.for_workspace(ws)} <= live

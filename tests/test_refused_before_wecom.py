@@ -88,6 +88,9 @@ ENDPOINTS = [
     Endpoint("POST", "/channels/codes/{code}/edit/", Module.CHANNELS, {"name": "新名字", "touchpoint": "store"}),
     Endpoint("POST", "/channels/codes/{code}/deactivate/", Module.CHANNELS),
     Endpoint("POST", "/channels/codes/{code}/reroute/", Module.CHANNELS),
+    Endpoint("POST", "/channels/welcome/test-send/", Module.CHANNELS, {
+        "test_recipient": "{B}", "welcome_text": "你好", "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0"}),
+    Endpoint("POST", "/channels/welcome/pictures/upload/", Module.CHANNELS),
     Endpoint("POST", "/accounts/sync/", Module.CHANNELS),
     Endpoint("POST", "/customers/{customer}/remark/{relation}/", Module.CUSTOMERS, {"r{relation}-remark": "VIP"}),
     Endpoint("POST", "/customers/sync/start/", Module.CUSTOMERS),

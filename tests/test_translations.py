@@ -58,11 +58,6 @@ def test_every_marked_message_reads_in_chinese():
     assert not missing, f"{len(missing)} messages without a zh-Hans translation:\n" + "\n".join(missing)
 
 
-# English words that two catalogues still translate differently, in apps this check has not yet
-# reached (issue 12 reports them). Remove an entry once its uses carry a context or agree.
-KNOWN_COLLISIONS = {"Remove", "name", "Completeness", "Staff accounts", "Tier", "contains"}
-
-
 def test_no_english_word_reads_differently_in_two_catalogues():
     """Django merges every app's catalogue into one: a msgid translated two ways shows whichever
     app comes first, on every page (the transfers page's 转出 / 转入 on the analytics dates).
@@ -76,6 +71,6 @@ def test_no_english_word_reads_differently_in_two_catalogues():
                 if message.id and not message.context and isinstance(message.id, str) and message.string:
                     seen.setdefault(message.id, {}).setdefault(str(message.string), []).append(
                         str(po.relative_to(SRC).parts[0]))
-    collisions = {msgid: shown for msgid, shown in seen.items() if len(shown) > 1 and msgid not in KNOWN_COLLISIONS}
+    collisions = {msgid: shown for msgid, shown in seen.items() if len(shown) > 1}
     assert not collisions, "translated two ways; give each use a context:\n" + "\n".join(
         f"{msgid!r}: {shown}" for msgid, shown in sorted(collisions.items()))

@@ -123,3 +123,38 @@ def test_another_brands_poster_is_not_found(brand_a, brand_b, twin, login):
     code = code_with_twin_qr(brand_a.workspace, twin)
     assert login(brand_b.admin).get(f"/channels/codes/{code.pk}/poster.png").status_code == 404
 
+
+
+# --- the headline: written by the ops team, else the persona's slogan, never the code's name ---
+
+def test_the_headline_is_the_one_written_for_the_code(brand_a, twin):
+    code = code_with_twin_qr(brand_a.workspace, twin)
+    code.poster_headline = "到店扫码领新人礼"
+    spec = qr.code_poster_spec(brand_a.workspace, code)
+    assert spec.headline == "到店扫码领新人礼"
+
+
+def test_without_a_headline_the_poster_uses_the_personas_slogan_not_the_codes_name(brand_a, twin):
+    main = persona(brand_a, "小完子", MAIN_COLOUR, MatrixLevel.MAIN)
+    main.slogan = "陪你把皮肤养好"
+    main.save(update_fields=["slogan"])
+    code = code_with_twin_qr(brand_a.workspace, twin, name="门店A-二楼收银台")
+    spec = qr.code_poster_spec(brand_a.workspace, code)
+    assert spec.headline == "陪你把皮肤养好" and spec.display_name == "小完子" and spec.persona == main
+    assert "门店A" not in spec.headline + spec.detail + spec.call_to_action + spec.band
+
+
+def test_without_a_slogan_the_headline_is_a_plain_invitation(brand_a, twin):
+    code = code_with_twin_qr(brand_a.workspace, twin, name="门店A-二楼收银台")
+    assert qr.code_poster_spec(brand_a.workspace, code).headline == qr.poster_headline(code, None)
+    assert "门店A" not in qr.poster_headline(code, None)
+
+
+def test_the_headline_is_saved_with_the_code_and_shown_on_its_page(shop, login):
+    from siyu.channels.services import codes
+    from tests.channels.conftest import code_input
+
+    code = codes.create_code(shop.workspace, shop.planner, code_input(shop.accounts, poster_headline="  扫码 领券 "))
+    assert code.poster_headline == "扫码 领券"
+    page = login(shop.members["copywriter"]).get(f"/channels/codes/{code.pk}/").content.decode()
+    assert "扫码 领券" in page

@@ -157,9 +157,14 @@ def test_list_roles_and_tenants(brand_a, brand_b, login):
     make(brand_a.workspace, 2)
     viewer = login(brand_a.members[Role.PLANNER])
     page = viewer.get("/customers/").content.decode()
-    assert page.count('data-testid="customer-row"') == 2 and 'data-testid="bulk-bar"' not in page
+    assert page.count('data-testid="customer-row"') == 2
+    # A planner may start a 群发 from the list (edit on messaging), but not tag or export.
+    assert 'value="mass_message"' in page and 'value="tag"' not in page and 'value="export"' not in page
     assert viewer.post("/customers/bulk/", {"action": "tag", "customers": ["1"], "tags": ["1"]}).status_code == 403
     assert viewer.post("/customers/bulk/", {"action": "export", "customers": ["1"]}).status_code == 403
+    analyst = login(brand_a.members[Role.DATA_ANALYST])  # signs the same client in as the analyst
+    assert 'value="mass_message"' not in analyst.get("/customers/").content.decode()
+    assert analyst.post("/customers/bulk/", {"action": "mass_message", "customers": ["1"]}).status_code == 403
     assert login(brand_a.members[Role.COPYWRITER]).get("/customers/").status_code == 403
     assert login(brand_a.members[Role.COPYWRITER]).post("/customers/bulk/", {"action": "tag"}).status_code == 403
     other = login(brand_b.admin)

@@ -87,6 +87,8 @@ MAIN_PAGES = [
     "/channels/welfare/{welfare}/", "/channels/analytics/", "/channels/analytics/spend/", "/customers/",
     "/customers/{customer}/", "/customers/tags/", "/customers/tags/rules/", "/customers/segments/",
     "/customers/lifecycle/", "/customers/churn/", "/customers/transfers/", "/customers/fields/", "/team/",
+    "/content/", "/content/scripts/", "/content/templates/", "/content/templates/new/",
+    "/content/messages/", "/content/messages/new/", "/content/messages/settings/",
     "/audit/", "/tasks/", "/tokens/", "/notifications/", "/wecom/settings/", "/api/docs",
 ]
 

@@ -19,10 +19,19 @@ from siyu.wecom.services import NotConnected
 @member_page
 def home(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
+    overview = services.accounts_overview(workspace, seat)
+    fill = services.fill_history(workspace, seat)
     return render(request, "accounts/home.html", {
-        "overview": services.accounts_overview(workspace, seat),
+        "overview": overview,
         "can_edit": services.can_edit(seat),
         "forecast_days": services.FORECAST_DAYS,
+        "fill": fill,
+        "fill_chart": {
+            "days": [d.strftime("%m-%d") for d in fill.days],
+            "lines": [{"name": str(line.account), "percents": line.percents, "friends": line.friends}
+                      for line in fill.lines],
+        },
+        "fill_empty": _("No active staff account yet: sync the corp's members first.") if fill.empty else "",
     })
 
 

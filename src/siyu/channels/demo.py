@@ -13,8 +13,16 @@ import datetime as dt
 from django.utils import timezone
 
 from siyu.accounts.demo import demo_accounts
-from siyu.channels.models import ChannelCode, RoutingStrategy, Touchpoint, Welfare, WelfareKind
-from siyu.channels.services import analytics, codes, welfare
+from siyu.channels.models import (
+    ChannelCode,
+    CodeGroup,
+    CodeKind,
+    RoutingStrategy,
+    Touchpoint,
+    Welfare,
+    WelfareKind,
+)
+from siyu.channels.services import analytics, codes, groups, welfare
 from siyu.core.models import Workspace
 from siyu.core.services import OPERATOR
 from siyu.tags.demo import ensure_rule
@@ -37,6 +45,13 @@ DEMO_CODES: list[tuple[str, str, str, list[str], str, int]] = [
     ("线下快闪活动", Touchpoint.OFFLINE_EVENT, RoutingStrategy.ROUND_ROBIN, ["01", "b02"], KNOWLEDGE_PACK, 3000),
     ("推手·小美", Touchpoint.PROMOTER, RoutingStrategy.ROUND_ROBIN, ["04"], COUPON, 500),
 ]
+# An acquisition link (获客链接) for articles and ads: (name, touchpoint, account suffixes, welfare)
+DEMO_LINK = ("公众号文章获客链接", Touchpoint.ONLINE_AD, ["02", "04"], KNOWLEDGE_PACK)
+# code group -> the demo codes filed in it when the group is first made
+DEMO_GROUPS: dict[str, list[str]] = {
+    "线下门店": ["门店扫码", "线下快闪活动", "包裹卡"],
+    "线上投放": ["信息流广告", "小程序商城", DEMO_LINK[0]],
+}
 # channel-code name -> the 渠道来源 tag its customers get by rule
 DEMO_CHANNEL_TAGS = {"门店扫码": "门店新客", "信息流广告": "广告引流", "包裹卡": "包裹卡用户"}
 
@@ -44,6 +59,8 @@ DEMO_CHANNEL_TAGS = {"门店扫码": "门店新客", "信息流广告": "广告�
 def prepare_channels(workspace: Workspace) -> None:
     coupon, pack = _ensure_welfare(workspace)
     _ensure_codes(workspace, {COUPON: coupon, KNOWLEDGE_PACK: pack})
+    _ensure_link(workspace, {COUPON: coupon, KNOWLEDGE_PACK: pack})
+    _ensure_groups(workspace)
     codes.reconcile_contact_ways(workspace)
     states = dict(ChannelCode.objects.values_list("name", "state"))
     for code, tag in DEMO_CHANNEL_TAGS.items():
@@ -89,3 +106,28 @@ def _ensure_codes(workspace: Workspace, welfares: dict[str, Welfare]) -> None:
         if spend:
             analytics.add_spend(workspace, OPERATOR, code.pk, today - dt.timedelta(days=6), today,
                                 spend, note="演示投放")
+
+
+def _ensure_link(workspace: Workspace, welfares: dict[str, Welfare]) -> None:
+    name, touchpoint, seats, welfare_name = DEMO_LINK
+    if ChannelCode.objects.filter(name=name).exists():
+        return
+    by_suffix = demo_accounts()
+    seat_inputs = [codes.SeatInput(account_id=by_suffix[s].pk) for s in seats if s in by_suffix]
+    if not seat_inputs:
+        return
+    codes.create_code(workspace, OPERATOR, codes.CodeInput(
+        name=name, touchpoint=touchpoint, kind=CodeKind.ACQUISITION_LINK, seats=seat_inputs,
+        welcome_text=WELCOME, welfare_id=welfares[welfare_name].pk, poster_headline="护肤问题，随时问我",
+    ))
+
+
+def _ensure_groups(workspace: Workspace) -> None:
+    """Make the demo groups once; their codes are filed in them only then, so a planner's later
+    regrouping is kept."""
+    have = set(CodeGroup.objects.values_list("name", flat=True))
+    for name, members in DEMO_GROUPS.items():
+        if name in have:
+            continue
+        group = groups.create_group(workspace, OPERATOR, name)
+        ChannelCode.objects.filter(name__in=members, group__isnull=True).update(group=group)

@@ -15,11 +15,13 @@ from siyu.channels.models import (
     MAX_ATTACHMENTS,
     ChannelAccount,
     ChannelCode,
+    CodeKind,
     RoutingStrategy,
     Touchpoint,
 )
 from siyu.channels.services.codes import CodeInput, SeatInput
-from siyu.web import PickedValues, PickerMultiple, choice_field
+from siyu.core.bounds import validate_day
+from siyu.web import DayInput, PickedValues, PickerMultiple, choice_field
 
 BLANK: list[tuple[Any, str | Promise]] = [("", "—")]
 _SHIFT_SEPARATORS = re.compile(r"[;；\n]+")
@@ -111,6 +113,20 @@ class CodeForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("channel code", "Name"), max_length=60, required=False,
                            help_text=_("At most 30 characters; WeCom keeps it as the contact way's remark."))
     touchpoint = forms.ChoiceField(label=_("Touchpoint"), choices=[*BLANK, *Touchpoint.choices], required=False)
+    # Code kind, group, expiry and poster headline (channel codes' own settings).
+    kind = forms.ChoiceField(label=_("Kind"), choices=CodeKind.choices, initial=CodeKind.CONTACT_WAY,
+                             widget=forms.RadioSelect, required=False,
+                             help_text=_("A QR code to print or show, or an acquisition link to put in ads, "
+                                         "articles and messages. Fixed once the code exists."))
+    group = forms.TypedChoiceField(label=pgettext_lazy("channel code", "Code group"), coerce=int, empty_value=None,
+                                   required=False)
+    expires_on = forms.DateField(label=_("Expires after"), required=False, widget=DayInput,
+                                 validators=[validate_day],
+                                 help_text=_("Optional. After this day (China time) the code stops adding "
+                                             "friends: Siyu deletes it at WeCom and lists it as expired."))
+    poster_headline = forms.CharField(label=_("Poster headline"), max_length=80, required=False,
+                                      help_text=_("The big line on the poster, above the QR code. Empty: the "
+                                                  "persona's slogan. The code's name is never printed."))
     promoter_name = forms.CharField(label=_("Promoter"), max_length=60, required=False,
                                     help_text=_("For a promoter code: who shares it. Each promoter gets one code."))
     strategy = forms.ChoiceField(label=_("Routing"), choices=RoutingStrategy.choices, initial=RoutingStrategy.ROUND_ROBIN,
@@ -128,8 +144,10 @@ class CodeForm(forms.Form):
                                                 "WeCom when you save. Siyu does not list the corp's groups yet."))
 
     def __init__(self, *args: Any, welfare_choices: list[tuple[int, str]] | None = None,
-                 tag_choices: list[tuple[str, list[tuple[str, str]]]] | None = None, **kwargs: Any) -> None:
+                 tag_choices: list[tuple[str, list[tuple[str, str]]]] | None = None,
+                 group_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        choice_field(self, "group").choices = BLANK + list(group_choices or [])
         choice_field(self, "welfare").choices = BLANK + list(welfare_choices or [])
         choice_field(self, "auto_tag_ids").choices = list(tag_choices or [])
 
@@ -140,6 +158,8 @@ class CodeForm(forms.Form):
             "strategy": code.strategy, "skip_verify": code.skip_verify, "welcome_text": code.welcome_text,
             "welfare": code.welfare_id, "auto_tag_ids": list(code.auto_tag_ids),
             "group_chat_id": code.group_chat_id,
+            "kind": code.kind, "group": code.group_id, "expires_on": code.expires_on,
+            "poster_headline": code.poster_headline,
         }
 
     def to_input(self, seats: list[SeatInput], attachments: list[dict[str, Any]]) -> CodeInput:
@@ -149,6 +169,7 @@ class CodeForm(forms.Form):
             skip_verify=d["skip_verify"], seats=seats, welcome_text=d["welcome_text"],
             welcome_attachments=attachments, welfare_id=d["welfare"], auto_tag_ids=list(d["auto_tag_ids"] or []),
             group_chat_id=d["group_chat_id"],
+            kind=d["kind"] or CodeKind.CONTACT_WAY, group_id=d["group"], expires_on=d["expires_on"], poster_headline=d["poster_headline"],
         )
 
 
@@ -214,17 +235,25 @@ class AttachmentForm(forms.Form):
     media_id = forms.CharField(label=_("Media ID"), required=False, max_length=200)
     appid = forms.CharField(label=_("Mini-program AppID"), required=False, max_length=64)
     page = forms.CharField(label=_("Mini-program page"), required=False, max_length=200)
+    # An uploaded picture (the image, or a mini-program's cover) and when its media id was had.
+    file = forms.CharField(required=False, max_length=120, widget=forms.HiddenInput)
+    media_at = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def to_item(self) -> dict[str, Any] | None:
         d = {k: (v or "").strip() for k, v in self.cleaned_data.items()}
         if not d.get("kind"):
             return None
+        uploaded = {"file": d["file"], "media_at": d["media_at"]} if d["file"] else {}
         if d["kind"] == "image":
-            item = {"media_id": d["media_id"]} if d["media_id"] else {"pic_url": d["picture"]}
+            if d["file"]:
+                item = {"media_id": d["media_id"], **uploaded}
+            else:
+                item = {"media_id": d["media_id"]} if d["media_id"] else {"pic_url": d["picture"]}
         elif d["kind"] == "link":
             item = {"title": d["title"], "url": d["url"], "desc": d["description"], "picurl": d["picture"]}
         elif d["kind"] == "miniprogram":
-            item = {"title": d["title"], "pic_media_id": d["media_id"], "appid": d["appid"], "page": d["page"]}
+            item = {"title": d["title"], "pic_media_id": d["media_id"], "appid": d["appid"], "page": d["page"],
+                    **uploaded}
         else:  # video, file
             item = {"media_id": d["media_id"]}
         return {"type": d["kind"], **{k: v for k, v in item.items() if v}}
@@ -235,7 +264,7 @@ class AttachmentForm(forms.Form):
             "kind": item.get("type", ""), "title": item.get("title", ""), "url": item.get("url", ""),
             "picture": item.get("pic_url") or item.get("picurl", ""), "description": item.get("desc", ""),
             "media_id": item.get("media_id") or item.get("pic_media_id", ""), "appid": item.get("appid", ""),
-            "page": item.get("page", ""),
+            "page": item.get("page", ""), "file": item.get("file", ""), "media_at": item.get("media_at", ""),
         }
 
 
@@ -244,6 +273,8 @@ class BaseAttachmentFormSet(forms.BaseFormSet):
         return [item for form in self.forms if form.cleaned_data and (item := form.to_item()) is not None]
 
 
+# Rows past the ninth reach the welcome service, which refuses them with its reason; the
+# absolute maximum only bounds what a crafted post can make the server parse.
 AttachmentFormSet = cast("type[BaseAttachmentFormSet]",
-                         forms.formset_factory(AttachmentForm, formset=BaseAttachmentFormSet, extra=1,
-                                               max_num=MAX_ATTACHMENTS, absolute_max=MAX_ATTACHMENTS))
+                         forms.formset_factory(AttachmentForm, formset=BaseAttachmentFormSet, extra=0,
+                                               max_num=MAX_ATTACHMENTS, absolute_max=3 * MAX_ATTACHMENTS))

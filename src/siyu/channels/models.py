@@ -15,6 +15,17 @@ from siyu.core.tenancy import WorkspaceScoped
 STATE_MAX_CHARS = 30  # WECOM.md §3: a contact way's state is at most 30 characters
 REMARK_MAX_CHARS = 30
 MAX_ATTACHMENTS = 9  # WECOM.md §3: send_welcome_msg takes at most 9 attachments
+GROUP_NAME_MAX_CHARS = 30
+POSTER_HEADLINE_MAX_CHARS = 40
+LINK_URL_MAX_CHARS = 600
+
+
+class CodeKind(models.TextChoices):
+    """What a customer scans or taps: a contact way's QR (联系我, WECOM.md §3) or an
+    acquisition link (获客链接, §7) whose `customer_channel` carries the code's state."""
+
+    CONTACT_WAY = "contact_way", _("Contact-way QR code")
+    ACQUISITION_LINK = "acquisition_link", _("Acquisition link")
 
 
 class Touchpoint(models.TextChoices):
@@ -78,6 +89,20 @@ class WelfareCode(WorkspaceScoped):
         indexes = [models.Index(fields=["welfare", "issued_at"])]
 
 
+class CodeGroup(WorkspaceScoped):
+    """活码分组 — a folder of channel codes (by campaign, region, …); a code is in at most one."""
+
+    name = models.CharField(_("name"), max_length=GROUP_NAME_MAX_CHARS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="code_group_name_unique")]
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ChannelCode(WorkspaceScoped):
     """渠道活码 — a channel live code for one touchpoint, backed by a WeCom contact way whose
     `state` (unique in the brand, <= 30 chars) brings every add back to this code."""
@@ -86,6 +111,15 @@ class ChannelCode(WorkspaceScoped):
     touchpoint = models.CharField(_("touchpoint"), max_length=16, choices=Touchpoint.choices)
     promoter_name = models.CharField(_("promoter"), max_length=40, blank=True)
     state = models.CharField(max_length=STATE_MAX_CHARS)
+    kind = models.CharField(_("kind"), max_length=20, choices=CodeKind.choices, default=CodeKind.CONTACT_WAY)
+    group = models.ForeignKey(CodeGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes",
+                              verbose_name=_("group"))
+    # The last day (Asia/Shanghai) the code takes adds; the expiry job retires it after that day.
+    expires_on = models.DateField(_("expires after"), null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)  # when Siyu retired it for expiry
+    link_id = models.CharField(max_length=64, blank=True)  # the WeCom acquisition link
+    link_url = models.URLField(max_length=LINK_URL_MAX_CHARS, blank=True)  # with customer_channel=state
+    poster_headline = models.CharField(_("poster headline"), max_length=POSTER_HEADLINE_MAX_CHARS, blank=True)
     strategy = models.CharField(_("routing"), max_length=16, choices=RoutingStrategy.choices,
                                 default=RoutingStrategy.ROUND_ROBIN)
     skip_verify = models.BooleanField(_("add without confirmation"), default=True)
@@ -115,6 +149,19 @@ class ChannelCode(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_link(self) -> bool:
+        return self.kind == CodeKind.ACQUISITION_LINK
+
+    @property
+    def wecom_id(self) -> str:
+        """What WeCom knows the code by: its link's id or its contact way's config_id."""
+        return self.link_id if self.is_link else self.config_id
+
+    @property
+    def expired(self) -> bool:
+        return self.expired_at is not None
 
 
 class ChannelAccount(WorkspaceScoped):

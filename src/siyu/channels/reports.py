@@ -23,6 +23,8 @@ from siyu.core.permissions import Action, Module, allows
 from siyu.web import DayInput, MemberRequest, apply_errors, choice_field, client_ip, member_page
 
 TOP_CODES_IN_TREND = 5
+TOP_CODES_COMPARED = 10
+TOP_STAFF_RANKED = 15
 
 
 # --- analytics -------------------------------------------------------------------------------
@@ -75,6 +77,15 @@ def analytics_page(request: MemberRequest) -> HttpResponse:
     sort, descending = _sort(request)
     result = analytics.channel_report(workspace, seat, period, sort, descending)
     base = _range_query(period, preset)
+    comparison = result.comparison(TOP_CODES_COMPARED)
+    staff = analytics.staff_chart(analytics.staff_ranking(workspace, seat, period, TOP_STAFF_RANKED))
+    moved = result.totals.adds or result.totals.deleted_by_customer or result.totals.deleted_by_staff
+    empty = {  # each chart's empty state, "" when it has something to draw
+        "trend": "" if moved else _("No adds or losses through channel codes in this range yet."),
+        "comparison": _("No code brought or lost a customer in this range.") if comparison["empty"] else "",
+        "staff": _("No staff account made friends through a code in this range.") if staff["empty"] else "",
+        "hint": _("Choose a longer range, or share a channel code: its adds show here.") if not moved else "",
+    }
     headers = []
     for key, label, kind in [("name", _("Channel code"), "text"), ("touchpoint", _("Touchpoint"), "text")] + [
             (c.key, str(c.label), c.kind) for c in analytics.COLUMNS]:
@@ -92,6 +103,9 @@ def analytics_page(request: MemberRequest) -> HttpResponse:
         "totals": _cells(result.totals),
         "days": [(day, f) for day, f in result.daily_totals()],
         "chart": result.trend(TOP_CODES_IN_TREND),
+        "comparison": comparison,
+        "staff": staff,
+        "empty": empty,
         "export_query": urlencode({**base, "sort": sort, "order": "desc" if descending else "asc"}),
         "can_export": allows(seat.role, Module.CHANNELS, Action.EXPORT),
         "can_edit": allows(seat.role, Module.CHANNELS, Action.EDIT),

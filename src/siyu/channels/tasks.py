@@ -88,7 +88,28 @@ def sweep_stuck_welcomes() -> int:
     return for_each_brand(sweep_stuck_welcomes_brand, brands_of(ChannelCode.unscoped.filter(active=True)))
 
 
+@task()
+def expire_codes_brand(workspace_id: int) -> list[str]:
+    """Retire one brand's codes whose last day is past (see `codes.expire_codes`)."""
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return []
+    with workspace_context(workspace):
+        try:
+            return codes.expire_codes(workspace, timezone.now())
+        except NotConnected:
+            return []
+
+
+@task()
+def expire_codes() -> int:
+    """Daily, just after midnight in China: retire expired codes, one task per brand."""
+    return for_each_brand(expire_codes_brand,
+                          brands_of(ChannelCode.unscoped.filter(active=True, expires_on__isnull=False)))
+
+
 register_job("channels.route_codes", "* * * * *", route_codes)
+register_job("channels.expire_codes", "5 0 * * *", expire_codes)
 register_job("channels.sweep_stuck_welcomes", "*/5 * * * *", sweep_stuck_welcomes)
 register_job("channels.reconcile_contact_ways", "*/5 * * * *", reconcile_contact_ways)
 
@@ -103,7 +124,7 @@ def reroute_after_follow(workspace: Workspace, event: FollowStarted, record: Any
     if not event.state:
         return
     code = (ChannelCode.objects.for_workspace(workspace)
-            .filter(state=event.state, active=True).exclude(config_id="").first())
+            .filter(state=event.state, active=True).exclude(config_id="", link_id="").first())
     if code is None:
         return
     seat = (ChannelAccount.objects.for_workspace(workspace)

@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from siyu.channels import reports, views, welfare_views  # noqa: F401
+from siyu.channels import reports, views, welcome_views, welfare_views  # noqa: F401
 
 app_name = "channels"
 urlpatterns = [
@@ -12,6 +12,15 @@ urlpatterns = [
     path("codes/<int:code_id>/deactivate/", views.code_deactivate, name="code_deactivate"),
     path("codes/<int:code_id>/reroute/", views.code_reroute, name="code_reroute"),
     path("promoters/", views.promoters, name="promoters"),
+    # welcome_views.py: the welcome-message editor's pictures and test send
+    path("welcome/pictures/", welcome_views.welcome_picture, name="welcome_picture"),
+    path("welcome/pictures/upload/", welcome_views.welcome_picture_upload, name="welcome_picture_upload"),
+    path("welcome/test-send/", welcome_views.welcome_test_send, name="welcome_test_send"),
+    path("codes/<int:code_id>/qr-thumbnail.png", views.qr_thumbnail, name="qr_thumbnail"),
+    path("codes/download/", views.codes_download, name="codes_download"),
+    path("groups/new/", views.group_create, name="group_create"),
+    path("groups/<int:group_id>/rename/", views.group_rename, name="group_rename"),
+    path("groups/<int:group_id>/delete/", views.group_delete, name="group_delete"),
     # welfare_views.py: add-friend welfare (加号福利)
     path("welfare/", welfare_views.welfare, name="welfare"),
     path("welfare/new/", welfare_views.welfare_new, name="welfare_new"),

@@ -17,7 +17,8 @@ PURPOSE: dict[str, Promise] = {
     Role.OPS_LEAD: gettext_lazy("Leads the operations team and its plans."),
     Role.COPYWRITER: gettext_lazy("Writes the personas, welcome messages and content."),
     Role.PLANNER: gettext_lazy("Plans channels, campaigns and their spend."),
-    Role.CUSTOMER_OPS: gettext_lazy("Serves customers day to day: tags, remarks, transfers."),
+    Role.CUSTOMER_OPS: gettext_lazy("Serves the customers of the staff accounts they operate, day to day: tags, "
+                                    "remarks, transfers. Once assigned accounts, sees only their customers."),
     Role.DATA_ANALYST: gettext_lazy("Reads the figures and exports reports."),
     Role.MERCHANDISER: gettext_lazy("Chooses the products of the mall."),
 }

@@ -138,6 +138,7 @@ def home(request: MemberRequest) -> HttpResponse:
             (pgettext("overview", "Adds"), figures.adds), (_("Net adds"), figures.net), (_("Churn"), figures.churn))],
         "empty": _("No adds or losses in the last 14 days yet.")
         if not any(figures.adds.series + figures.churn.series + figures.net.series) else "",
+        "hint": _("Customers who add a staff account show here the same day."),
     }
     return render(request, "console/home.html", {"cards": _cards(figures, role), "chart": chart})
 
@@ -259,7 +260,8 @@ def tasks(request: MemberRequest) -> HttpResponse:
     health = services.system_health(request.membership)
     backlog, oldest_callback = wecom.inbox_backlog(request.workspace)
     figures = services.overview(request.workspace, request.user)  # the event bus's counts
-    chart = {"hours": [h for h, _n in figures.events_per_hour], "counts": [n for _h, n in figures.events_per_hour]}
+    chart = {"hours": [h for h, _n in figures.events_per_hour], "counts": [n for _h, n in figures.events_per_hour],
+             "empty": "" if any(n for _h, n in figures.events_per_hour) else _("No event in the last 24 hours.")}
     return render(request, "console/tasks.html", {
         "runs": [(run, task_labels.run_label(run)) for run in runs], "status": status,
         "statuses": RunStatus.choices, "health": health,

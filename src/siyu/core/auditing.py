@@ -26,6 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
+from siyu.core.days import day_start
 from siyu.core.models import AuditAction, AuditEntry, Membership, Workspace
 from siyu.core.permissions import Role
 
@@ -432,10 +433,6 @@ class AuditFilter:
     until: dt.date | None = None
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
-
-
 def filtered(workspace: Workspace, wanted: AuditFilter) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.for_workspace(workspace)
     if wanted.actor:
@@ -445,9 +442,9 @@ def filtered(workspace: Workspace, wanted: AuditFilter) -> QuerySet[AuditEntry]:
     if wanted.action:
         entries = entries.filter(action=wanted.action)
     if wanted.since:
-        entries = entries.filter(at__gte=_day_start(wanted.since))
+        entries = entries.filter(at__gte=day_start(wanted.since))
     if wanted.until:
-        entries = entries.filter(at__lt=_day_start(wanted.until + dt.timedelta(days=1)))
+        entries = entries.filter(at__lt=day_start(wanted.until + dt.timedelta(days=1)))
     return entries
 
 

@@ -63,13 +63,15 @@ class ProfilePanel:
 class CustomerAction:
     """A bulk action an app offers on the customer list's checked rows (e.g. tag, export).
     `view` is the dotted path of `(request, customer_ids, back_url) -> HttpResponse`; the list
-    checks the ids and that the role holds `needs` on the customers module before calling it."""
+    checks the ids, and that the role may view customers and holds `needs` on the permission
+    column `module`, before calling it."""
 
     key: str
     label: Promise | str
     view: str
     needs: str = "e"  # an Action letter: e edit, x export
     order: int = 100
+    module: str = "customers"  # the permission column `needs` is checked on
 
     def run(self, request: Any, customer_ids: list[int], back: str) -> Any:
         return import_string(self.view)(request, customer_ids, back)

@@ -138,6 +138,7 @@ def publish_many(workspace: Workspace, publications: list[Publication]) -> list[
             record = EventRecord(
                 workspace=workspace, name=p.event.name, payload=p.event.model_dump(mode="json"),
                 dedupe_key=p.dedupe_key, occurred_at=p.occurred_at or now,
+                processed_at=None if subscribers_of(p.event.name) else now,  # nothing to wait for
             )
             new_records.append(record)
             results.append(record)
@@ -161,7 +162,39 @@ def publish_many(workspace: Workspace, publications: list[Publication]) -> list[
                 calls[RUN_TASK].append(Call((runs[0].pk, runs[0].generation), subscriber.priority, id=task_id))
         if planned:
             transaction.on_commit(lambda: _enqueue_all(calls))
+        at_once = sum(1 for r in new_records if r.processed_at is not None)
+        if at_once:  # events nobody subscribes to: rare, so counted in the publishing transaction
+            _tally(workspace.pk, at_once)
     return results
+
+
+def mark_processed(workspace_id: int, event_ids: list[int]) -> int:
+    """Count the events among `event_ids` whose runs are now all done. Call it after the runs'
+    DONE is committed: of two runs finishing at once, the later commit then sees both done,
+    and the conditional UPDATE lets only one caller count the event."""
+    from django.db.models import Exists, OuterRef
+
+    from siyu.core.models import EventRecord, RunStatus, SubscriberRun
+
+    unfinished = SubscriberRun.unscoped.filter(event=OuterRef("pk")).exclude(status=RunStatus.DONE)
+    with transaction.atomic():
+        claimed = (EventRecord.unscoped.filter(pk__in=event_ids, workspace_id=workspace_id, processed_at=None)
+                   .filter(~Exists(unfinished)).update(processed_at=timezone.now()))
+        if claimed:
+            _tally(workspace_id, claimed)
+    return claimed
+
+
+def _tally(workspace_id: int, n: int) -> None:
+    """Add `n` to the brand's processed count: one short UPDATE of one row, after the work's commit."""
+    from django.db.models import F
+
+    from siyu.core.models import EventTally
+
+    with transaction.atomic():
+        if not EventTally.unscoped.filter(workspace_id=workspace_id).update(processed=F("processed") + n):
+            EventTally.unscoped.bulk_create([EventTally(workspace_id=workspace_id)], ignore_conflicts=True)
+            EventTally.unscoped.filter(workspace_id=workspace_id).update(processed=F("processed") + n)
 
 
 def _fan_out(records: list[EventRecord]) -> list[tuple[Subscriber, list[EventRecord]]]:

@@ -136,6 +136,9 @@ class EventRecord(WorkspaceScoped):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     occurred_at = models.DateTimeField(db_index=True)
     published_at = models.DateTimeField(auto_now_add=True)
+    # Set once, when the last of its runs is done (or at publication with no subscribers): the
+    # claim that counts it in `EventTally` exactly once.
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [
@@ -175,6 +178,16 @@ class SubscriberRun(WorkspaceScoped):
         constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="one_run_per_subscriber")]
         indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["workspace", "status"])]
         ordering = ["-id"]
+
+
+class EventTally(WorkspaceScoped):
+    """A brand's running count of processed events (the Tasks page's figure), kept up as events
+    finish so the page never counts the whole event history."""
+
+    processed = models.BigIntegerField(default=0)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="one_event_tally_per_workspace")]
 
 
 class WorkerHeartbeat(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import traceback
 from collections import Counter
@@ -84,6 +85,12 @@ def run_subscriber_batch(context: TaskContext, subscriber_name: str, run_ids: li
 def _finish(runs: list[SubscriberRun]) -> None:
     SubscriberRun.unscoped.filter(pk__in=[r.pk for r in runs], status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=timezone.now(), last_error="")
+    by_workspace: dict[int, list[int]] = {}
+    for run in runs:
+        by_workspace.setdefault(run.workspace_id, []).append(run.event_id)
+    for workspace_id, event_ids in by_workspace.items():
+        # After commit, so the last of an event's runs to finish sees all the others done.
+        transaction.on_commit(functools.partial(events.mark_processed, workspace_id, event_ids))
 
 
 def _failed(run: SubscriberRun, subscriber: events.Subscriber | None, exc: Exception) -> str:

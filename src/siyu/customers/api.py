@@ -113,6 +113,7 @@ class ListQuery(Schema):
     added_from: dt.date | None = None
     added_to: dt.date | None = None
     sort: str = "newest"
+    mine: bool = False  # only the customers of the accounts you operate (always so for customer ops)
     after: str = ""
     size: int = PAGE_SIZE
 
@@ -126,11 +127,12 @@ def _out(customer: Customer, role: str | None) -> Customer:
 @router.get("/", response=CustomerPageOut)
 def customers(request: MemberRequest, query: Query[ListQuery]) -> dict[str, Any]:
     """Newest first (or `sort=added|score`), `size` ≤ 200 a page; `after=<next_cursor>` for more.
-    No total is counted (fast at a million customers)."""
+    No total is counted (fast at a million customers). A customer ops token sees only the
+    customers of the accounts its member operates; `mine=true` narrows any role the same way."""
     seat = request.membership
     filters = CustomerFilters(q=query.q, stage=query.stage, tag_id=query.tag, account_id=query.account,
                               state=query.state, added_from=query.added_from, added_to=query.added_to,
-                              sort=query.sort)
+                              sort=query.sort, mine=query.mine)
     page = services.search_customers(request.workspace, seat, filters, after=query.after,
                                      size=min(max(query.size, 1), MAX_PAGE_SIZE))
     return {"items": [_out(c, seat.role) for c in page.customers], "next_cursor": page.next_cursor}

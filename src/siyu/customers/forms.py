@@ -77,6 +77,8 @@ class ListForm(forms.Form):
     added_from = forms.DateField(label=_("Added from"), required=False, validators=[validate_day], widget=DateInput())
     added_to = forms.DateField(label=_("Added to"), required=False, validators=[validate_day], widget=DateInput())
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
+    # Drawn by the page as its own switch (see `customers.services.scope`), not in the filter row.
+    mine = forms.BooleanField(label=_("Only customers of the accounts I operate"), required=False)
 
     def __init__(self, *args: Any, tag_choices: Sequence[tuple[int, str]] = (),
                  account_choices: Sequence[tuple[int, str]] = (),
@@ -97,7 +99,7 @@ class ListForm(forms.Form):
         data = self.cleaned_data
         return CustomerFilters(q=data["q"], stage=data["stage"], tag_id=data["tag"], account_id=data["account"],
                                state=data["state"].strip(), added_from=data["added_from"],
-                               added_to=data["added_to"], sort=data["sort"] or "newest")
+                               added_to=data["added_to"], sort=data["sort"] or "newest", mine=data["mine"])
 
 
 class IdListField(forms.Field):

@@ -14,10 +14,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from siyu.accounts.models import StaffAccount
+from siyu.core.days import day_start
 from siyu.core.models import Workspace
 from siyu.customers.models import CustomField, FieldKind, FollowRelation
 from siyu.customers.segmentation import (
@@ -101,7 +101,7 @@ def column_field(key: str, label: Any, base: str, operators: tuple[str, ...], co
 DATE_OPS = (Op.BEFORE, Op.SINCE, Op.BETWEEN, Op.WITHIN_DAYS)
 
 def _day_start(day: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time.min, tzinfo=timezone.get_default_timezone())
+    return day_start(dt.date.fromisoformat(day))
 
 
 def _bounds(op: str, value: Any, ctx: Context) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -41,7 +41,7 @@ def _account_choices(workspace: Workspace) -> list[tuple[int, str]]:
 
 def _actions_for(role: str) -> list[CustomerAction]:
     """The bulk actions the installed apps offer that this role may take."""
-    return [a for a in customer_actions() if allows(role, Module.CUSTOMERS, a.needs)]
+    return [a for a in customer_actions() if allows(role, a.module, a.needs)]
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -54,6 +54,7 @@ def home(request: MemberRequest) -> HttpResponse:
                     channel_choices=channel_choices(workspace))
     filters = form.filters()
     page = services.search_customers(workspace, seat, filters, after=request.GET.get("after", ""))
+    scope = services.scope_of(workspace, seat)
     role = seat.role
     query = {k: v for k, v in request.GET.items() if k != "after" and v}
     return render(request, "customers/home.html", {
@@ -67,6 +68,8 @@ def home(request: MemberRequest) -> HttpResponse:
         "next_url": f"?{urlencode({**query, 'after': page.next_cursor})}" if page.next_cursor else "",
         "first_url": f"?{urlencode(query)}" if query else "?",
         "filtered": page.filters.active,
+        "scope": scope.value,
+        "mine": page.filters.mine or scope == services.Scope.OWN_ACCOUNTS,
     })
 
 
@@ -81,7 +84,8 @@ def bulk(request: MemberRequest) -> HttpResponse:
         messages.error(request, _("Choose an action."))
         return redirect("customers:home")
     # Refuse a role before telling it anything about its selection.
-    require(seat.role, Module.CUSTOMERS, Action(action.needs))
+    require(seat.role, Module.CUSTOMERS, Action.VIEW)
+    require(seat.role, action.module, Action(action.needs))
     form = BulkForm(request.POST)
     back = request.POST.get("next") or reverse("customers:home")
     if not back.startswith("/"):
@@ -91,7 +95,12 @@ def bulk(request: MemberRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect(back)
-    return action.run(request, form.cleaned_data["customers"], back)
+    # Customer ops act only on their accounts' customers, whatever ids were posted.
+    chosen = services.visible_ids(request.workspace, seat, form.cleaned_data["customers"])
+    if not chosen:
+        messages.error(request, _("Select customers from the list."))
+        return redirect(back)
+    return action.run(request, chosen, back)
 
 
 # --- the profile --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from django.core.cache import cache
 
 from siyu.wecom.api_bases import api_base_allowed
 from siyu.wecom.errors import (
+    AcquisitionLinkMissing,
     BadSecret,
     ContactWayMissing,
     DownloadFailed,
@@ -41,6 +42,7 @@ from siyu.wecom.errors import (
     InvalidParameter,
     IpNotTrusted,
     NotAFriend,
+    NotReady,
     RateLimited,
     StaffGone,
     TransferLimitReached,
@@ -53,6 +55,8 @@ from siyu.wecom.models import ApiCall, WeComConnection
 from siyu.wecom.schemas import (
     AccessToken,
     AcquisitionLink,
+    AcquisitionLinkDetail,
+    AcquisitionLinkPage,
     Attachment,
     ConfigRef,
     ContactWay,
@@ -111,6 +115,9 @@ from siyu.wecom.schemas import (
 __all__ = [
     "AccessToken",
     "AcquisitionLink",
+    "AcquisitionLinkDetail",
+    "AcquisitionLinkMissing",
+    "AcquisitionLinkPage",
     "Attachment",
     "BadSecret",
     "ClientOptions",
@@ -150,6 +157,7 @@ __all__ = [
     "NewTag",
     "NoticeCard",
     "NotAFriend",
+    "NotReady",
     "RateLimited",
     "StaffGone",
     "StaffMember",
@@ -677,6 +685,39 @@ class WeComClient:
         } | ({"priority_option": priority_option} if priority_option else {})
         path = "externalcontact/customer_acquisition/create_link"
         return self._post(path, body, OneAcquisitionLink).link
+
+    def list_acquisition_links(self, cursor: str = "", limit: int = 100) -> AcquisitionLinkPage:
+        """One page of the corp's link ids (limit <= 100)."""
+        body = {"cursor": cursor, "limit": limit}
+        return self._post("externalcontact/customer_acquisition/list_link", body, AcquisitionLinkPage)
+
+    def get_acquisition_link(self, link_id: str) -> AcquisitionLinkDetail:
+        """The link and its staff range; `AcquisitionLinkMissing` when WeCom has no such link."""
+        path = "externalcontact/customer_acquisition/get"
+        return self._post(path, {"link_id": link_id}, AcquisitionLinkDetail)
+
+    def update_acquisition_link(
+        self,
+        link_id: str,
+        *,
+        link_name: str | None = None,
+        users: Sequence[str] | None = None,
+        departments: Sequence[int] = (),
+        skip_verify: bool | None = None,
+    ) -> None:
+        """Change a link; a range given replaces the old one, as for contact ways (§7)."""
+        body: dict[str, Any] = {"link_id": link_id}
+        if link_name is not None:
+            body["link_name"] = link_name
+        if users is not None:
+            body["range"] = {"user_list": list(users), "department_list": list(departments)}
+        if skip_verify is not None:
+            body["skip_verify"] = skip_verify
+        self._post("externalcontact/customer_acquisition/update_link", body, Empty)
+
+    def delete_acquisition_link(self, link_id: str) -> None:
+        path = "externalcontact/customer_acquisition/delete_link"
+        self._post(path, {"link_id": link_id}, Empty)
 
     # -- transfers (在职继承 / 离职继承; WECOM.md §8) --
 

@@ -46,6 +46,11 @@ class ContactWayMissing(InvalidParameter):
     was deleted outside the platform, or the twin restarted with empty memory (§3)."""
 
 
+class AcquisitionLinkMissing(InvalidParameter):
+    """WeCom does not know this acquisition link's link_id (40058 on a link call) [?]: it was
+    deleted outside the platform, or the twin restarted with empty memory (§7)."""
+
+
 class StaffGone(WeComError):
     """The userid is not a member of the corp (any more): WeCom answers 60111 (userid not
     found) for a member who left, the twin 40003 (invalid userid)."""
@@ -67,6 +72,11 @@ class GroupChatMissing(WeComError):
 class TransferLimitReached(WeComError):
     """The customer was transferred too often (twice in 90 days, §8). WECOM.md does not give the
     code; 40128 is the twin's [?]."""
+
+
+class NotReady(WeComError):
+    """WeCom has not finished preparing the answer yet (41063): a mass message's task queried
+    straight after it was created (§10). Ask again later, with back-off."""
 
 
 class DownloadProblem(StrEnum):
@@ -99,6 +109,9 @@ ERRORS: dict[tuple[int, str], type[WeComError]] = {
     (40058, "externalcontact/get_contact_way"): ContactWayMissing,
     (40058, "externalcontact/update_contact_way"): ContactWayMissing,
     (40058, "externalcontact/del_contact_way"): ContactWayMissing,
+    (40058, "externalcontact/customer_acquisition/get"): AcquisitionLinkMissing,
+    (40058, "externalcontact/customer_acquisition/update_link"): AcquisitionLinkMissing,
+    (40058, "externalcontact/customer_acquisition/delete_link"): AcquisitionLinkMissing,
     (41051, ANY_ENDPOINT): WelcomeCodeUsed,
     (45009, ANY_ENDPOINT): RateLimited,
     (45033, ANY_ENDPOINT): RateLimited,
@@ -106,6 +119,7 @@ ERRORS: dict[tuple[int, str], type[WeComError]] = {
     (84061, ANY_ENDPOINT): NotAFriend,
     (40128, ANY_ENDPOINT): TransferLimitReached,
     (40050, ANY_ENDPOINT): GroupChatMissing,
+    (41063, ANY_ENDPOINT): NotReady,
 }
 
 

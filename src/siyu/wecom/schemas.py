@@ -589,6 +589,23 @@ class OneAcquisitionLink(WeComModel):
     link: AcquisitionLink
 
 
+class AcquisitionLinkRange(WeComModel):
+    user_list: list[str] = []
+    department_list: list[int] = []
+
+
+class AcquisitionLinkDetail(WeComModel):
+    """`customer_acquisition/get`: the link with its staff range."""
+
+    link: AcquisitionLink
+    range: AcquisitionLinkRange = AcquisitionLinkRange()
+
+
+class AcquisitionLinkPage(WeComModel):
+    link_id_list: list[str] = []
+    next_cursor: str = ""
+
+
 # --- transfers (在职继承 / 离职继承; WECOM.md §8) ------------------------------------------------
 
 

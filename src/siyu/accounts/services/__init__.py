@@ -19,6 +19,7 @@ from siyu.accounts.services.capacity import (  # noqa: F401 - re-exported
     record_wecom_full,
     reset_alert_level,
 )
+from siyu.accounts.services.fill import FILL_ACCOUNTS, FILL_DAYS, FillHistory, fill_history  # noqa: F401 - re-exported
 from siyu.accounts.services.kit import (  # noqa: F401 - re-exported
     AVATAR_MATCH_MAX_DISTANCE,
     KitIssue,

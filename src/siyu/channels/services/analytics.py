@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
@@ -36,15 +35,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
 from siyu.core import bounds
+from siyu.core.days import SHANGHAI, day_range, local_day
 from siyu.core.exports import Sheet, xlsx_bytes
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import audit, audit_change, fact
 from siyu.customers.models import DeletedBy, FollowRelation
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RETENTION_DAYS = (1, 7, 30)
 MAX_RANGE_DAYS = 366
 PRESETS = {"7": 7, "30": 30}
@@ -56,7 +56,7 @@ RATE_PLACES = Decimal("0.0001")
 # --- the range -------------------------------------------------------------------------------
 
 def local_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(SHANGHAI).date()
+    return local_day(now or timezone.now())
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,7 @@ class DateRange:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[first instant, instant after the last day) as aware datetimes."""
-        lo = dt.datetime.combine(self.start, dt.time.min, tzinfo=SHANGHAI)
-        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
-        return lo, hi
+        return day_range(self.start, self.end)
 
     def overlap_days(self, start: dt.date, end: dt.date) -> int:
         return max(0, (min(end, self.end) - max(start, self.start)).days + 1)
@@ -329,6 +327,20 @@ class ChannelReport:
             ],
         }
 
+    def comparison(self, top: int = 10) -> dict[str, Any]:
+        """Chart data: adds, net adds and churn (deleted by the customer or by staff) of the `top`
+        codes by adds, side by side. `empty` when no code moved in the range."""
+        moved = [r for r in self.codes if r.figures.adds or r.figures.deleted_by_customer or r.figures.deleted_by_staff]
+        leaders = sorted(moved, key=lambda r: (-r.figures.adds, -r.figures.net, r.name))[:top]
+        return {
+            "codes": [r.name for r in leaders],
+            "adds": [r.figures.adds for r in leaders],
+            "net": [r.figures.net for r in leaders],
+            "churn": [r.figures.deleted_by_customer + r.figures.deleted_by_staff for r in leaders],
+            "others": max(0, len(moved) - len(leaders)),
+            "empty": not leaders,
+        }
+
 
 def _sort_rows(rows: list[Any], sort: str, descending: bool) -> list[Any]:
     """Rank by a column; rows without a figure (n/a, no spend) go last in either direction."""
@@ -459,6 +471,50 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
         descending=descending,
         generated_at=now,
     )
+
+
+# --- per staff account ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StaffRow:
+    """One staff account's acquisition through the brand's channel codes over a range."""
+
+    account_id: int
+    name: str
+    adds: int
+    lost: int  # deleted by the customer or by staff; transfers are not losses
+
+    @property
+    def net(self) -> int:
+        return self.adds - self.lost
+
+
+def staff_ranking(workspace: Workspace, membership: Membership | None, period: DateRange,
+                  limit: int = 15) -> list[StaffRow]:
+    """The staff accounts ranked by adds through channel codes in `period` (then by net adds),
+    at most `limit`. Three queries whatever the range."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    lo, hi = period.bounds()
+    code_states = ChannelCode.objects.for_workspace(workspace).exclude(state="").values("state")
+    relations = FollowRelation.objects.for_workspace(workspace).filter(state__in=code_states)
+    adds = dict(relations.filter(added_at__gte=lo, added_at__lt=hi)
+                .values("account_id").annotate(n=Count("id")).order_by().values_list("account_id", "n"))
+    lost = dict(relations.filter(deleted_at__gte=lo, deleted_at__lt=hi,
+                                 deleted_by__in=[DeletedBy.CUSTOMER, DeletedBy.STAFF])
+                .values("account_id").annotate(n=Count("id")).order_by().values_list("account_id", "n"))
+    ids = set(adds) | set(lost)
+    names = {a.pk: str(a) for a in StaffAccount.objects.for_workspace(workspace).filter(pk__in=ids)
+             .only("id", "name", "userid")}
+    rows = [StaffRow(pk, names.get(pk, "—"), adds.get(pk, 0), lost.get(pk, 0)) for pk in ids]
+    rows.sort(key=lambda r: (-r.adds, -r.net, r.name))
+    return rows[:limit]
+
+
+def staff_chart(rows: list[StaffRow]) -> dict[str, Any]:
+    """Chart data for `staff_ranking`: the best first at the top of a horizontal bar chart."""
+    shown = list(reversed(rows))  # ECharts draws a category axis from the bottom up
+    return {"accounts": [r.name for r in shown], "adds": [r.adds for r in shown],
+            "net": [r.net for r in shown], "empty": not rows}
 
 
 # --- spend -----------------------------------------------------------------------------------

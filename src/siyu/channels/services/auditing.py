@@ -15,7 +15,7 @@ from siyu.core.services import snapshot, worded
 from siyu.tags.models import Tag
 
 CODE_FIELDS = ("name", "touchpoint", "promoter_name", "strategy", "skip_verify", "welcome_text", "welfare",
-               "group_chat_id")
+               "group_chat_id", "group", "expires_on", "poster_headline")
 CODE_LABELS: dict[str, Any] = {
     "name": pgettext_lazy("audit field", "name"),
     "touchpoint": _("touchpoint"),
@@ -28,6 +28,9 @@ CODE_LABELS: dict[str, Any] = {
     "auto_tags": _("auto-tags"),
     "group_chat_id": _("group to invite to"),
     "seats": _("staff accounts"),
+    "group": pgettext_lazy("channel code", "code group"),
+    "expires_on": _("expires after"),
+    "poster_headline": _("poster headline"),
 }
 
 

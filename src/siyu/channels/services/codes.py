@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,10 +28,13 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import (
+    POSTER_HEADLINE_MAX_CHARS,
     REMARK_MAX_CHARS,
     STATE_MAX_CHARS,
     ChannelAccount,
     ChannelCode,
+    CodeGroup,
+    CodeKind,
     RoutingStrategy,
     Touchpoint,
     Welfare,
@@ -44,6 +48,7 @@ from siyu.core.services import audit_change, change, changes, fact
 from siyu.customers.models import FollowRelation
 from siyu.tags import services as tags
 from siyu.wecom.client import (
+    AcquisitionLinkMissing,
     ContactWayMissing,
     ContactWaySpec,
     ContactWayUpdate,
@@ -64,6 +69,7 @@ MAX_WEIGHT = 100  # keeps one weighted rotation cycle short (see routing._weight
 MAX_SEATS = 100  # WECOM.md §3: <= 100 members per contact way [sdk]
 MAX_AUTO_TAGS = 20
 WELCOME_TEXT_MAX_BYTES = 4000  # WECOM.md §3: send_welcome_msg text.content <= 4000 bytes
+CUSTOMER_CHANNEL_MAX_BYTES = 64  # WECOM.md §7: an acquisition link's customer_channel <= 64 bytes
 
 
 def can_edit(membership: Membership | None) -> bool:
@@ -100,6 +106,10 @@ class CodeInput:
     welfare_id: int | None = None
     auto_tag_ids: list[str] = field(default_factory=list)
     group_chat_id: str = ""
+    kind: str = CodeKind.CONTACT_WAY  # fixed once the code exists
+    group_id: int | None = None
+    expires_on: dt.date | None = None  # the last day (Asia/Shanghai) it takes adds
+    poster_headline: str = ""
 
 
 # --- state ----------------------------------------------------------------------------------------
@@ -124,12 +134,13 @@ def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
-def _welcome_errors(text: str, attachments: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _welcome_errors(text: str, attachments: list[dict[str, Any]],
+                    workspace: Workspace | None = None) -> dict[str, list[str]]:
     """The welcome message's rules live with the welcome service (`validate_welcome`); asked once
     for the text and once for the attachments, so each problem lands on its own field."""
     errors: dict[str, list[str]] = {}
     for key, found in (("welcome_text", validate_welcome(text, [])),
-                       ("welcome_attachments", validate_welcome("", attachments))):
+                       ("welcome_attachments", validate_welcome("", attachments, workspace))):
         if found:
             errors[key] = [str(m) for m in found]
     return errors
@@ -218,8 +229,9 @@ def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -
         data.promoter_name = ""
     if data.strategy not in RoutingStrategy.values:
         _add(errors, "strategy", _("Choose how scans are shared among the accounts."))
+    _kind_group_expiry_errors(workspace, data, code, errors)
     accounts = _seat_errors(workspace, data.seats, errors)
-    for key, messages in _welcome_errors(data.welcome_text, list(data.welcome_attachments or [])).items():
+    for key, messages in _welcome_errors(data.welcome_text, list(data.welcome_attachments or []), workspace).items():
         errors.setdefault(key, []).extend(messages)
     if data.welfare_id is not None and not Welfare.objects.for_workspace(workspace).filter(pk=data.welfare_id).exists():
         _add(errors, "welfare", _("Choose one of this brand's welfare offers."))
@@ -245,6 +257,25 @@ def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -
     if errors:
         raise ValidationError(errors)
     return accounts
+
+
+def _kind_group_expiry_errors(workspace: Workspace, data: CodeInput, code: ChannelCode | None,
+                              errors: dict[str, list[str]]) -> None:
+    """The code's kind (fixed once made), its group, its expiry day and its poster headline."""
+    if code is not None:
+        data.kind = code.kind  # a printed QR cannot become a link, nor the other way round
+    elif data.kind not in CodeKind.values:
+        _add(errors, "kind", _("Choose a contact-way QR code or an acquisition link."))
+    if data.group_id is not None and not CodeGroup.objects.for_workspace(workspace).filter(pk=data.group_id).exists():
+        _add(errors, "group", _("Choose one of this brand's code groups."))
+    today = timezone.localdate(timezone.now(), routing.SHANGHAI)
+    unchanged = code is not None and data.expires_on == code.expires_on
+    if data.expires_on is not None and not unchanged and data.expires_on < today:
+        _add(errors, "expires_on", _("Choose today or a later day; the code works until the end of that day."))
+    data.poster_headline = " ".join((data.poster_headline or "").split())
+    if len(data.poster_headline) > POSTER_HEADLINE_MAX_CHARS:
+        _add(errors, "poster_headline", _("Keep the poster headline within %(max)s characters.")
+             % {"max": POSTER_HEADLINE_MAX_CHARS})
 
 
 def _refused(exc: Exception) -> ValidationError:
@@ -288,6 +319,7 @@ def _apply_fields(code: ChannelCode, data: CodeInput) -> None:
     code.strategy, code.skip_verify = data.strategy, data.skip_verify
     code.welcome_text, code.welcome_attachments = data.welcome_text, list(data.welcome_attachments or [])
     code.welfare_id, code.auto_tag_ids, code.group_chat_id = data.welfare_id, data.auto_tag_ids, data.group_chat_id
+    code.group_id, code.expires_on, code.poster_headline = data.group_id, data.expires_on, data.poster_headline
 
 
 def _check_group(client: WeComClient, chat_id: str) -> None:
@@ -302,11 +334,52 @@ def _check_group(client: WeComClient, chat_id: str) -> None:
 
 
 def _add_way(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> None:
-    """Create the code's contact way: several members (type 2), a QR code (scene 2), the name as
-    remark and the code's state (WECOM.md §3); store what WeCom answered on `code`."""
+    """Create what customers scan or tap. A contact way: several members (type 2), a QR code
+    (scene 2), the name as remark and the code's state (WECOM.md §3). An acquisition link: the
+    name, the accounts as its range, and the code's state as the URL's `customer_channel`, which
+    WeCom hands back as the add's State (§7), so the add finds its code exactly as a scan does.
+    What WeCom answered is stored on `code`."""
+    if code.is_link:
+        link = client.create_acquisition_link(code.name, users=list(userids), skip_verify=code.skip_verify)
+        code.link_id, code.link_url = link.link_id, channel_url(link.url, code.state)
+        return
     created = client.add_contact_way(ContactWaySpec(
         type=2, scene=2, remark=code.name, state=code.state, skip_verify=code.skip_verify, user=list(userids)))
     code.config_id, code.qr_code_url = created.config_id, created.qr_code
+
+
+def channel_url(url: str, state: str) -> str:
+    """The link's URL with `customer_channel=<state>` appended (WECOM.md §7)."""
+    assert len(state.encode("utf-8")) <= CUSTOMER_CHANNEL_MAX_BYTES
+    return f"{url}{'&' if '?' in url else '?'}customer_channel={quote(state)}"
+
+
+def _update_way(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> None:
+    """Give WeCom the code's name, verification setting and accounts; one WeCom no longer has is
+    made again (a contact way with the same state; a link gets a new URL, same channel)."""
+    if not code.wecom_id:
+        _add_way(client, code, userids)
+        return
+    try:
+        if code.is_link:
+            client.update_acquisition_link(code.link_id, link_name=code.name, users=list(userids),
+                                           skip_verify=code.skip_verify)
+        else:
+            client.update_contact_way(ContactWayUpdate(
+                config_id=code.config_id, remark=code.name, skip_verify=code.skip_verify, user=list(userids)))
+    except (ContactWayMissing, AcquisitionLinkMissing):
+        _add_way(client, code, userids)  # gone at WeCom: made again, same state
+
+
+def _delete_at_wecom(client: WeComClient, code: ChannelCode) -> None:
+    """Delete the code's contact way or link at WeCom; one already gone is fine."""
+    try:
+        if code.is_link and code.link_id:
+            client.delete_acquisition_link(code.link_id)
+        elif code.config_id:
+            client.delete_contact_way(code.config_id)
+    except (ContactWayMissing, AcquisitionLinkMissing):
+        pass  # gone at WeCom already
 
 
 def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
@@ -316,7 +389,8 @@ def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
     require(role_of(membership), Module.CHANNELS, Action.EDIT)
     now = now or timezone.now()
     accounts = _validate(workspace, data, None)
-    code = ChannelCode(workspace=workspace, state=new_state(workspace), created_by=getattr(membership, "user", None))
+    code = ChannelCode(workspace=workspace, state=new_state(workspace), kind=data.kind,
+                       created_by=getattr(membership, "user", None))
     _apply_fields(code, data)
     seats = _unsaved_seats(workspace, data.seats, accounts)
     choice = _first_choice(seats, code.strategy, now, {}, ())
@@ -338,18 +412,18 @@ def create_code(workspace: Workspace, membership: Seat | None, data: CodeInput,
                          name=code.name, facts=[fact(CODE_LABELS["seats"], code_values(workspace, code, seats)["seats"])])
     except IntegrityError as exc:
         # Two planners racing for the same name: the way WeCom made for the loser goes again.
-        _delete_way_quietly(workspace, code.config_id)
+        _delete_way_quietly(workspace, code)
         raise ValidationError({"name": _("Another code was saved at the same time with this name. "
                                          "Choose another name.")}) from exc
     return code
 
 
-def _delete_way_quietly(workspace: Workspace, config_id: str) -> None:
+def _delete_way_quietly(workspace: Workspace, code: ChannelCode) -> None:
     try:
         with _client(workspace) as client:
-            client.delete_contact_way(config_id)
+            _delete_at_wecom(client, code)
     except Exception:  # noqa: BLE001 - best effort; reconcile never sees an orphan way as a code
-        logger.warning("could not delete orphaned contact way %s", config_id, exc_info=True)
+        logger.warning("could not delete orphaned contact way or link of %s", code.name, exc_info=True)
 
 
 def _active_code(workspace: Workspace, code_id: int) -> ChannelCode:
@@ -376,15 +450,7 @@ def update_code(workspace: Workspace, membership: Membership | None, code_id: in
         with _client(workspace) as client:
             if group_changed and code.group_chat_id:
                 _check_group(client, code.group_chat_id)
-            if not code.config_id:
-                _add_way(client, code, choice.userids)
-            else:
-                try:
-                    client.update_contact_way(ContactWayUpdate(
-                        config_id=code.config_id, remark=code.name, skip_verify=code.skip_verify,
-                        user=list(choice.userids)))
-                except ContactWayMissing:
-                    _add_way(client, code, choice.userids)  # gone at WeCom: made again, same state
+            _update_way(client, code, choice.userids)
     except (WeComError, NotConnected) as exc:
         raise _refused(exc) from exc
     if list(choice.userids) != list(code.routed_userids):
@@ -426,16 +492,15 @@ def deactivate_code(workspace: Workspace, membership: Membership | None, code_id
     code = _active_code(workspace, code_id)
     if not code.active:
         return code
-    if code.config_id:
+    if code.wecom_id:
         try:
             with _client(workspace) as client:
-                client.delete_contact_way(code.config_id)
-        except ContactWayMissing:
-            pass  # gone at WeCom already
+                _delete_at_wecom(client, code)
         except (WeComError, NotConnected) as exc:
             raise _refused(exc) from exc
     code.active = False
-    code.routing_note = _("Deactivated; the contact way was deleted at WeCom.")
+    code.routing_note = (_("Deactivated; the acquisition link was deleted at WeCom.") if code.is_link
+                         else _("Deactivated; the contact way was deleted at WeCom."))
     code.save(update_fields=["active", "routing_note", "updated_at"])
     audit_change(workspace, membership, AuditAction.UPDATED, module="channels", subject=gettext_lazy("channel code"),
                  name=code.name, changes=[change(pgettext_lazy("channel code", "in use"), True, False)])
@@ -491,8 +556,14 @@ def reconcile_contact_ways(workspace: Workspace, now: dt.datetime | None = None)
 
 
 def _reconcile_one(workspace: Workspace, client: WeComClient, code: ChannelCode, now: dt.datetime) -> bool:
-    """Re-create the code's way if WeCom lacks it; True when it did."""
-    if code.config_id:
+    """Re-create the code's way (or link) if WeCom lacks it; True when it did."""
+    if code.is_link and code.link_id:
+        try:
+            client.get_acquisition_link(code.link_id)
+            return False
+        except AcquisitionLinkMissing:
+            pass  # gone at WeCom: made again below
+    elif code.config_id:
         try:
             # A way under our config_id with another state is not ours (a restarted twin reuses ids).
             if client.get_contact_way(code.config_id).state == code.state:
@@ -506,17 +577,53 @@ def _reconcile_one(workspace: Workspace, client: WeComClient, code: ChannelCode,
     userids = [u for u in code.routed_userids if u in {s.account.userid for s in seats}] or list(choice.userids)
     _add_way(client, code, userids)
     ChannelCode.objects.for_workspace(workspace).filter(pk=code.pk).update(
-        config_id=code.config_id, qr_code_url=code.qr_code_url, routed_userids=userids, routed_at=now)
+        config_id=code.config_id, qr_code_url=code.qr_code_url, link_id=code.link_id, link_url=code.link_url,
+        routed_userids=userids, routed_at=now)
     code.routed_userids = userids
     return True
 
 
 def _repair_members(client: WeComClient, code: ChannelCode) -> bool:
+    if code.is_link:
+        link = client.get_acquisition_link(code.link_id)
+        if list(link.range.user_list) == list(code.routed_userids):
+            return False
+        client.update_acquisition_link(code.link_id, users=list(code.routed_userids))
+        return True
     way = client.get_contact_way(code.config_id)
     if list(way.user) == list(code.routed_userids):
         return False
     client.update_contact_way(ContactWayUpdate(config_id=code.config_id, user=list(code.routed_userids)))
     return True
+
+
+# --- expiry ----------------------------------------------------------------------------------------
+
+def expire_codes(workspace: Workspace, now: dt.datetime | None = None) -> list[str]:
+    """Retire the codes whose last day (Asia/Shanghai) is past: their contact way or link is
+    deleted at WeCom, so a printed QR or a shared link stops adding friends, as WeCom's own
+    `expires_in` would; each is marked expired and its adds stay in the numbers. Idempotent: a
+    code is claimed (active → expired) with a conditional UPDATE, and one WeCom could not be
+    reached for stays active for the next run. Answers the names of the codes it retired."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, routing.SHANGHAI)
+    due = list(ChannelCode.objects.for_workspace(workspace).filter(active=True, expires_on__lt=today))
+    if not due:
+        return []
+    retired: list[str] = []
+    with _client(workspace) as client:
+        for code in due:
+            try:
+                _delete_at_wecom(client, code)
+            except WeComError as exc:
+                logger.warning("expiring code %s of %s failed: %s", code.pk, workspace.slug, exc)
+                continue
+            note = _("Expired after %(day)s; Siyu deleted it at WeCom.") % {"day": str(code.expires_on)}
+            claimed = ChannelCode.objects.for_workspace(workspace).filter(pk=code.pk, active=True).update(
+                active=False, expired_at=now, routing_note=note[:200], updated_at=now)
+            if claimed:
+                retired.append(code.name)
+    return retired
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -544,11 +651,21 @@ def _adds_by_state(workspace: Workspace, states: list[str], now: dt.datetime) ->
     return {r["state"]: {"total": r["total"], "today": r["today"], "week": r["week"]} for r in rows}
 
 
-def list_codes(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None) -> list[CodeRow]:
-    """The brand's codes, newest first, active ones before retired ones (three queries)."""
+NO_GROUP = "none"  # the list's filter value for codes in no group
+
+
+def list_codes(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None,
+               group: int | str | None = None) -> list[CodeRow]:
+    """The brand's codes, newest first, active ones before retired ones (three queries). `group`
+    keeps one group's codes (a `CodeGroup` id) or those in none (`NO_GROUP`)."""
     require(role_of(membership), Module.CHANNELS, Action.VIEW)
     now = now or timezone.now()
-    codes = sorted(ChannelCode.objects.for_workspace(workspace), key=lambda c: not c.active)
+    found = ChannelCode.objects.for_workspace(workspace).select_related("group")
+    if group == NO_GROUP:
+        found = found.filter(group__isnull=True)
+    elif isinstance(group, int):
+        found = found.filter(group_id=group)
+    codes = sorted(found, key=lambda c: not c.active)
     adds = _adds_by_state(workspace, [c.state for c in codes], now)
     names = dict(StaffAccount.objects.for_workspace(workspace).values_list("userid", "name"))
     return [
@@ -641,7 +758,8 @@ def input_from(code: ChannelCode, seats: list[ChannelAccount]) -> CodeInput:
         name=code.name, touchpoint=code.touchpoint, promoter_name=code.promoter_name, strategy=code.strategy,
         skip_verify=code.skip_verify, welcome_text=code.welcome_text,
         welcome_attachments=list(code.welcome_attachments), welfare_id=code.welfare_id,
-        auto_tag_ids=list(code.auto_tag_ids), group_chat_id=code.group_chat_id,
+        auto_tag_ids=list(code.auto_tag_ids), group_chat_id=code.group_chat_id, kind=code.kind,
+        group_id=code.group_id, expires_on=code.expires_on, poster_headline=code.poster_headline,
         seats=[SeatInput(s.account_id, s.weight, s.daily_cap, s.is_backup, list(s.shifts)) for s in seats],
     )
 

@@ -19,10 +19,10 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from siyu.channels.models import WelcomeRecord, WelcomeStatus
+from siyu.core.days import SHANGHAI, day_range
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, role_of
 from siyu.customers import services as customers
-from siyu.customers.services.movement import SHANGHAI
 
 DAYS = 14  # two weeks: this week against the one before
 
@@ -79,8 +79,7 @@ def daily_figures(workspace: Workspace, membership: Membership | None, now: dt.d
     missed = None
     role = role_of(membership)
     if role is not None and allows(role, Module.CHANNELS, Action.VIEW):
-        lo = dt.datetime.combine(dates[0], dt.time.min, tzinfo=SHANGHAI)
-        hi = dt.datetime.combine(dates[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+        lo, hi = day_range(dates[0], dates[-1])
         per_day = {
             (row["day"].date() if isinstance(row["day"], dt.datetime) else row["day"]): row["n"]
             for row in (WelcomeRecord.objects.for_workspace(workspace)

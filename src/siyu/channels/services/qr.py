@@ -1,22 +1,33 @@
-"""活码下载 — a channel code's QR as a PNG download, and a printable poster (海报) with the
-persona's avatar and name, the headline, the QR and a call to action.
+"""活码下载 — a channel code's QR as a PNG download, a small cached thumbnail for the list, a zip
+of several codes' QRs or posters, and a printable poster (海报) with the persona's avatar and name,
+a headline the ops team writes (the persona's slogan by default, never the code's internal
+name), the QR and a call to action.
 
-The QR is the one WeCom made for the contact way (`qr_code` of add_contact_way, WECOM.md §3),
-fetched from its image URL: a code is only worth printing if it is the real one, so when the
-image cannot be fetched the caller gets the reason, never a QR drawn here.
+A contact way's QR is the one WeCom made (`qr_code` of add_contact_way, WECOM.md §3), fetched
+from its image URL: a code is only worth printing if it is the real one, so when the image
+cannot be fetched the caller gets the reason, never a QR drawn here. An acquisition link (§7)
+has no image at WeCom, only its URL, so its QR is drawn here from that URL (segno).
 Posters need a CJK font (Noto Sans CJK from fonts-noto-cjk, or any font fontconfig lists for
 Chinese); without one the text would print as empty boxes, so the poster is refused instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
 import subprocess
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+import segno
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
@@ -39,6 +50,11 @@ POSTER_BACKGROUND = (255, 244, 236)
 POSTER_ACCENT = (214, 78, 60)
 POSTER_INK = (40, 36, 34)
 POSTER_MUTED = (120, 110, 104)
+
+THUMBNAIL_SIDE = 96  # pixels; the list shows it at 48 CSS pixels, sharp on 2x screens
+THUMBNAIL_CACHE_SECONDS = 7 * 24 * 3600  # keyed by the QR's source, so a new QR is a new key
+MAX_ZIP_CODES = 50  # a poster takes a fraction of a second; a zip stays well inside a request
+LINK_QR_SCALE = 12  # pixels per module of a link's QR: about 500 px, like WeCom's own QR images
 
 # Where Debian's fonts-noto-cjk puts its fonts (.ci/run installs it); index 2 is Simplified Chinese.
 CJK_FONT_CANDIDATES: list[tuple[str, int]] = [
@@ -132,10 +148,22 @@ def _code(workspace: Workspace, membership: Membership | None, code_id: int) -> 
 
 
 def _qr_of(code: ChannelCode) -> Image.Image:
+    if code.is_link:
+        if not code.link_url:
+            raise NoQrYet(_("“%(name)s” has no link yet: WeCom has not made its acquisition link.")
+                          % {"name": code.name})
+        return link_qr(code.link_url)
     if not code.qr_code_url:
         raise NoQrYet(_("“%(name)s” has no QR code yet: WeCom has not made its contact way.")
                             % {"name": code.name})
     return fetch_image(code.qr_code_url)
+
+
+def link_qr(url: str) -> Image.Image:
+    """A QR of an acquisition link's URL, as an image (WeCom gives links no QR of their own)."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=LINK_QR_SCALE, border=4)
+    return _decode(out.getvalue())
 
 
 def _filename(code: ChannelCode, suffix: str) -> str:
@@ -144,10 +172,78 @@ def _filename(code: ChannelCode, suffix: str) -> str:
 
 
 def code_qr(workspace: Workspace, membership: Membership | None, code_id: int) -> Download:
-    """The code's own QR (as WeCom serves it) as a PNG named after the code."""
+    """The code's own QR (as WeCom serves it, or of its link's URL) as a PNG named after the code."""
     code = _code(workspace, membership, code_id)
-    image = _qr_of(code)
-    return Download(_filename(code, _("QR code")), _png(image))
+    return _qr_download(code)
+
+
+def _qr_download(code: ChannelCode) -> Download:
+    return Download(_filename(code, _("QR code")), _png(_qr_of(code)))
+
+
+def code_qr_thumbnail(workspace: Workspace, membership: Membership | None, code_id: int) -> bytes:
+    """A small PNG of the code's QR for the list. Cached under the QR's source (its image URL or
+    link URL), so the list does not fetch WeCom's image again on every view, and a re-made
+    contact way, whose QR is new, is never shown stale."""
+    code = _code(workspace, membership, code_id)
+    source = code.link_url if code.is_link else code.qr_code_url
+    key = f"channels:qr-thumb:{workspace.pk}:{code.pk}:{hashlib.sha256(source.encode()).hexdigest()[:24]}"
+    cached = cache.get(key)
+    if isinstance(cached, bytes):
+        return cached
+    image = _qr_of(code).convert("L")
+    # A preview, not for scanning: smooth scaling reads better than dropped modules.
+    thumbnail = _png(image.resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS))
+    cache.set(key, thumbnail, THUMBNAIL_CACHE_SECONDS)
+    return thumbnail
+
+
+# --- several codes at once ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Archive:
+    filename: str
+    data: bytes
+    included: list[str]
+    left_out: list[str]  # "name: why", also written into the zip as a text file
+
+
+def codes_zip(workspace: Workspace, membership: Membership | None, code_ids: Sequence[int],
+              what: Literal["qr", "poster"] = "qr") -> Archive:
+    """One zip of the checked codes' QR PNGs (or posters), each named after its code. A code
+    whose QR cannot be had is left out and named, with the reason, in a text file in the zip."""
+    require(role_of(membership), Module.CHANNELS, Action.VIEW)
+    ids = list(dict.fromkeys(int(i) for i in code_ids))
+    if not ids:
+        raise ValidationError(_("Check at least one code to download."))
+    if len(ids) > MAX_ZIP_CODES:
+        raise ValidationError(_("Download at most %(max)s codes at once.") % {"max": MAX_ZIP_CODES})
+    codes = list(ChannelCode.objects.for_workspace(workspace).select_related("welfare").filter(pk__in=ids))
+    if not codes:
+        raise ValidationError(_("Check at least one code to download."))
+    font = _poster_font() if what == "poster" else None
+    out = io.BytesIO()
+    included: list[str] = []
+    left_out: list[str] = []
+    used: set[str] = set()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
+        for code in sorted(codes, key=lambda c: c.name):
+            try:
+                item = _poster_download(workspace, code, font) if font else _qr_download(code)
+            except QrUnavailable as exc:
+                left_out.append(f"{code.name}: {exc.reason}")
+                continue
+            name = item.filename
+            if name in used:  # names are unique per brand, but a name's unsafe characters are dropped
+                name = f"{name[:-4]}-{code.pk}.png"
+            used.add(name)
+            archive.writestr(name, item.png)
+            included.append(code.name)
+        if left_out:
+            archive.writestr(_("not included") + ".txt", "\n".join(left_out) + "\n")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    label = _("posters") if what == "poster" else _("QR codes")
+    return Archive(f"{label}-{stamp}.zip", out.getvalue(), included, left_out)
 
 
 # --- the poster ------------------------------------------------------------------------------
@@ -230,6 +326,17 @@ def poster_persona(workspace: Workspace, code: ChannelCode) -> Persona | None:
     return persona
 
 
+def poster_headline(code: ChannelCode, persona: Persona | None) -> str:
+    """What the poster says in large letters: the headline the ops team wrote for the code, else
+    the persona's slogan, else a plain invitation. Never the code's name, which is internal
+    ("门店A-二楼收银台") and means nothing to a customer."""
+    if code.poster_headline:
+        return code.poster_headline
+    if persona is not None and persona.slogan:
+        return persona.slogan
+    return _("Add me on WeCom for tips and member perks")
+
+
 def _avatar(persona: Persona | None, name: str, font: ImageFont.FreeTypeFont) -> Image.Image:
     side = POSTER_AVATAR_BOX[2]
     image: Image.Image | None = None
@@ -249,50 +356,82 @@ def _avatar(persona: Persona | None, name: str, font: ImageFont.FreeTypeFont) ->
     return image
 
 
-def code_poster(workspace: Workspace, membership: Membership | None, code_id: int) -> Download:
-    """A 1080×1920 PNG poster for print: avatar and name, headline, welfare, QR, call to action."""
-    code = _code(workspace, membership, code_id)
+@dataclass(frozen=True)
+class PosterSpec:
+    """What a poster shows, whoever asks for it (a channel code here; fission invitations can
+    fill the same shape): the band's text, the persona, the headline, a detail line (the
+    welfare), the QR and the call to action under it."""
+
+    band: str
+    persona: Persona | None
+    display_name: str
+    headline: str
+    detail: str
+    qr: Image.Image
+    call_to_action: str
+
+
+def _poster_font() -> tuple[str, int]:
     found = find_cjk_font()
     if found is None:
         raise FontMissing(_("No font for Chinese text is installed on this server, so the poster would "
                             "print empty boxes. Install the %(package)s package (apt-get install "
                             "%(package)s) and try again.") % {"package": CJK_FONT_PACKAGE})
-    qr = _qr_of(code).convert("RGB")
-    persona = poster_persona(workspace, code)
-    display_name = persona.name if persona else workspace.name
+    return found
 
+
+def render_poster(spec: PosterSpec, found: tuple[str, int]) -> bytes:
+    """A 1080×1920 PNG for print: band, avatar and name, headline, detail, QR, call to action."""
     poster = Image.new("RGB", POSTER_SIZE, POSTER_BACKGROUND)
     draw = ImageDraw.Draw(poster)
     draw.rectangle((0, 0, POSTER_SIZE[0], 90), fill=POSTER_ACCENT)
-    _centered(draw, 22, workspace.name, _font(found, 40), (255, 255, 255))
+    _centered(draw, 22, spec.band, _font(found, 40), (255, 255, 255))
 
     left, top, side = POSTER_AVATAR_BOX
     mask = Image.new("L", (side, side), 0)
     ImageDraw.Draw(mask).ellipse((0, 0, side - 1, side - 1), fill=255)
     draw.ellipse((left - 8, top - 8, left + side + 8, top + side + 8), fill=(255, 255, 255))
-    poster.paste(_avatar(persona, display_name, _font(found, 120)), (left, top), mask)
+    poster.paste(_avatar(spec.persona, spec.display_name, _font(found, 120)), (left, top), mask)
 
-    y = _centered(draw, top + side + 36, display_name, _font(found, 56), POSTER_INK) + 40
+    y = _centered(draw, top + side + 36, spec.display_name, _font(found, 56), POSTER_INK) + 40
     headline = _font(found, 64)
-    for line in _wrap(draw, code.name, headline, 960, 2):
+    for line in _wrap(draw, spec.headline, headline, 960, 2):
         y = _centered(draw, y, line, headline, POSTER_ACCENT) + 16
-    welfare = ""
-    if code.welfare is not None:
-        welfare = code.welfare.description or code.welfare.name
-    if welfare:
+    if spec.detail:
         small = _font(found, 40)
-        for line in _wrap(draw, welfare, small, 900, 2):
+        for line in _wrap(draw, spec.detail, small, 900, 2):
             y = _centered(draw, y + 8, line, small, POSTER_INK) + 4
 
     left, top, side = POSTER_QR_BOX
     draw.rounded_rectangle((left - 40, top - 40, left + side + 40, top + side + 40), radius=32, fill=(255, 255, 255))
     # Nearest-neighbour keeps every module a crisp square, as a scanner wants.
-    poster.paste(qr.resize((side, side), Image.Resampling.NEAREST), (left, top))
+    poster.paste(spec.qr.convert("RGB").resize((side, side), Image.Resampling.NEAREST), (left, top))
 
     cta = _font(found, 46)
     y = top + side + 80
-    for line in _wrap(draw, _("Scan the QR code to add %(name)s as a friend") % {"name": display_name},
-                      cta, 960, 2):
+    for line in _wrap(draw, spec.call_to_action, cta, 960, 2):
         y = _centered(draw, y, line, cta, POSTER_INK) + 14
     _centered(draw, POSTER_SIZE[1] - 110, _("Long-press or scan with WeChat"), _font(found, 34), POSTER_MUTED)
-    return Download(_filename(code, _("poster")), _png(poster))
+    return _png(poster)
+
+
+def code_poster_spec(workspace: Workspace, code: ChannelCode) -> PosterSpec:
+    """A channel code's poster: its persona, the headline, its welfare and its QR."""
+    persona = poster_persona(workspace, code)
+    display_name = persona.name if persona else workspace.name
+    detail = (code.welfare.description or code.welfare.name) if code.welfare is not None else ""
+    return PosterSpec(
+        band=workspace.name, persona=persona, display_name=display_name,
+        headline=poster_headline(code, persona), detail=detail, qr=_qr_of(code),
+        call_to_action=_("Scan the QR code to add %(name)s as a friend") % {"name": display_name},
+    )
+
+
+def _poster_download(workspace: Workspace, code: ChannelCode, found: tuple[str, int]) -> Download:
+    return Download(_filename(code, _("poster")), render_poster(code_poster_spec(workspace, code), found))
+
+
+def code_poster(workspace: Workspace, membership: Membership | None, code_id: int) -> Download:
+    """A 1080×1920 PNG poster for print (see `render_poster`)."""
+    code = _code(workspace, membership, code_id)
+    return _poster_download(workspace, code, _poster_font())

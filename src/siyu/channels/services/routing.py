@@ -19,7 +19,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch
 from django.utils import timezone
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from siyu.channels.models import ChannelAccount, ChannelCode, RoutingStrategy
+from siyu.core.days import SHANGHAI, start_of_day
 from siyu.core.models import Workspace
 from siyu.customers.models import FollowRelation
 from siyu.wecom.client import ContactWayUpdate, WeComClient, WeComError
@@ -34,7 +34,6 @@ from siyu.wecom.services import client_for
 
 logger = logging.getLogger("siyu.channels")
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROTATION_SLOT = dt.timedelta(minutes=1)  # matches the every-minute routing job
 NOTE_MAX_CHARS = 200  # ChannelCode.routing_note
 
@@ -181,8 +180,7 @@ def choose_accounts(
 
 def day_start(now: dt.datetime) -> dt.datetime:
     """Midnight of `now`'s day in Asia/Shanghai: daily caps reset there."""
-    local = now.astimezone(SHANGHAI)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start_of_day(now)
 
 
 def adds_today_by_account(workspace: Workspace, codes: Sequence[ChannelCode], now: dt.datetime) -> dict[str, dict[int, int]]:
@@ -233,13 +231,12 @@ def apply_routing(
         adds_today = adds_today_by_account(workspace, [code], now).get(code.state, {})
     choice = choose_accounts(seats, code.strategy, now, adds_today, previous=code.routed_userids)
     changed = bool(choice.userids) and list(choice.userids) != list(code.routed_userids)
-    if changed and code.config_id:
-        update = ContactWayUpdate(config_id=code.config_id, user=list(choice.userids))
+    if changed and code.wecom_id:
         if client is not None:
-            client.update_contact_way(update)
+            _set_members(client, code, choice.userids)
         else:
             with client_for(workspace) as own:
-                own.update_contact_way(update)
+                _set_members(own, code, choice.userids)
     fields: dict[str, object] = {}
     if changed:
         fields.update(routed_userids=list(choice.userids), routed_at=now)
@@ -250,6 +247,15 @@ def apply_routing(
         for key, value in fields.items():
             setattr(code, key, value)
     return choice
+
+
+def _set_members(client: WeComClient, code: ChannelCode, userids: Sequence[str]) -> None:
+    """The accounts WeCom hands the code's adds to: a contact way's `user` list (WECOM.md §3) or
+    an acquisition link's range (§7); both replace the old list."""
+    if code.is_link:
+        client.update_acquisition_link(code.link_id, users=list(userids))
+    else:
+        client.update_contact_way(ContactWayUpdate(config_id=code.config_id, user=list(userids)))
 
 
 @dataclass(frozen=True)
@@ -263,8 +269,8 @@ def route_active_codes(workspace: Workspace, now: dt.datetime | None = None) -> 
     """Apply routing to every active code of the brand, with one WeCom connection and three
     queries in all; a code WeCom refuses is logged and the others still run."""
     now = now or timezone.now()
-    codes = list(ChannelCode.objects.for_workspace(workspace).filter(active=True).exclude(config_id="")
-                 .prefetch_related(seats_prefetch(workspace)))
+    codes = list(ChannelCode.objects.for_workspace(workspace).filter(active=True)
+                 .exclude(config_id="", link_id="").prefetch_related(seats_prefetch(workspace)))
     if not codes:
         return RoutingRun(0, 0, 0)
     adds = adds_today_by_account(workspace, codes, now)

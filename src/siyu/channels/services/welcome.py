@@ -38,6 +38,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, WelcomeStatus
+from siyu.channels.services.welcome_media import UPLOADED_FILE, file_problems, fresh_media
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
 from siyu.channels.timeline import ChannelTimeline
 from siyu.core import bounds
@@ -63,17 +64,20 @@ ATTACHMENT_KINDS = ("image", "link", "miniprogram", "video", "file")
 URL_MAX_BYTES = 2048  # WECOM.md §3: link.url <= 2048 bytes; the other addresses are held to the same
 MEDIA_ID_MAX_BYTES = 256  # media ids from media/upload are about 64 characters
 APPID_MAX_BYTES = 64
+FILE_MAX_BYTES = 120  # a stored upload's name, "welcome/<brand>/<sha256>.<ext>"
 
 
 # --- the message as configured -----------------------------------------------------------------
 
-def validate_welcome(text: str, attachments: Sequence[Any]) -> list[str]:
+def validate_welcome(text: str, attachments: Sequence[Any], workspace: Workspace | None = None) -> list[str]:
     """What is wrong with a welcome message as configured on a code (empty when it is fine).
     Shared by the code form, the API and the sender. Attachments are stored as
     `{"type": "image", "media_id" | "pic_url"}`, `{"type": "link", "title", "url", "desc"?,
     "picurl"?}`, `{"type": "miniprogram", "title", "pic_media_id", "appid", "page"}`,
     `{"type": "video", "media_id"}` or `{"type": "file", "media_id"}`, with nothing else
-    (`SHAPES`) and within WeCom's byte limits."""
+    (`SHAPES`) and within WeCom's byte limits. An image or a mini-program cover uploaded in the
+    editor adds `file` and `media_at` (`welcome_media`); with `workspace`, each such picture
+    must be one of that brand's."""
     errors: list[str] = []
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
         errors.append(_("The text is %(n)s bytes; WeCom takes at most 4000 (a Chinese character is 3 bytes).")
@@ -88,6 +92,8 @@ def validate_welcome(text: str, attachments: Sequence[Any]) -> list[str]:
         errors.append(_("At most %(n)s attachments.") % {"n": MAX_ATTACHMENTS})
     for number, item in enumerate(attachments, start=1):
         errors += [_("Attachment %(n)s: %(problem)s") % {"n": number, "problem": p} for p in _attachment_problems(item)]
+    if workspace is not None and not errors:
+        errors += file_problems(workspace, attachments)
     return errors
 
 
@@ -103,7 +109,11 @@ class ImageShape(AttachmentShape):
     type: Literal["image"]
     media_id: str = ""
     pic_url: str = ""
-    limits = {"media_id": MEDIA_ID_MAX_BYTES, "pic_url": URL_MAX_BYTES}
+    # An image uploaded in the editor: the stored picture (`welcome_media.FILE`) and when its
+    # media_id was had; media ids last 3 days, so the sender uploads the file again when stale.
+    file: str = ""
+    media_at: str = ""
+    limits = {"media_id": MEDIA_ID_MAX_BYTES, "pic_url": URL_MAX_BYTES, "file": FILE_MAX_BYTES, "media_at": 40}
 
 
 class LinkShape(AttachmentShape):
@@ -122,8 +132,11 @@ class MiniprogramShape(AttachmentShape):
     pic_media_id: str = ""
     appid: str = ""
     page: str = ""
+    file: str = ""  # the uploaded cover, refreshed into pic_media_id as an image's file is
+    media_at: str = ""
     # WECOM.md §3: miniprogram.title <= 64 bytes
-    limits = {"title": 64, "pic_media_id": MEDIA_ID_MAX_BYTES, "appid": APPID_MAX_BYTES, "page": URL_MAX_BYTES}
+    limits = {"title": 64, "pic_media_id": MEDIA_ID_MAX_BYTES, "appid": APPID_MAX_BYTES, "page": URL_MAX_BYTES,
+              "file": FILE_MAX_BYTES, "media_at": 40}
 
 
 class VideoShape(AttachmentShape):
@@ -178,12 +191,14 @@ def _attachment_problems(item: Any) -> list[str]:
         return problems
 
     def text_of(key: str) -> str:
-        return str(getattr(shape, key)).strip()
+        return str(getattr(shape, key, "")).strip()
 
     kind = item["type"]
+    if text_of("file") and not UPLOADED_FILE.match(text_of("file")):
+        problems.append(_("the picture is not one uploaded here; upload it again."))
     if kind == "image":
-        if not (text_of("media_id") or text_of("pic_url")):
-            problems.append(_("an image needs a media_id or a pic_url."))
+        if not (text_of("media_id") or text_of("pic_url") or text_of("file")):
+            problems.append(_("an image needs an uploaded picture, a media_id or a pic_url."))
         if text_of("pic_url") and not _URL.match(text_of("pic_url")):
             problems.append(_("pic_url must be an http(s) address."))
     elif kind == "link":
@@ -194,7 +209,8 @@ def _attachment_problems(item: Any) -> list[str]:
         if text_of("picurl") and not _URL.match(text_of("picurl")):
             problems.append(_("picurl must be an http(s) address."))
     elif kind == "miniprogram":
-        missing = [k for k in ("title", "pic_media_id", "appid", "page") if not text_of(k)]
+        missing = [k for k in ("title", "pic_media_id", "appid", "page")
+                   if not text_of(k) and not (k == "pic_media_id" and text_of("file"))]
         if missing:
             problems.append(_("a mini-program needs %(fields)s.") % {"fields": ", ".join(missing)})
     elif not text_of("media_id"):
@@ -213,7 +229,7 @@ def to_attachments(items: Sequence[dict[str, Any]]) -> list[Any]:
         elif kind == "link":
             out.append(Attachment.of_link(item["title"], item["url"], item.get("picurl", ""), item.get("desc", "")))
         elif kind == "miniprogram":
-            out.append(Attachment.of_miniprogram(item["title"], item["pic_media_id"], item["appid"], item["page"]))
+            out.append(Attachment.of_miniprogram(item["title"], item.get("pic_media_id", ""), item["appid"], item["page"]))
         else:  # video, file
             out.append(Attachment.model_validate({"msgtype": kind, kind: {"media_id": item["media_id"]}}))
     return out
@@ -237,6 +253,8 @@ class WelcomeJob:
 
     workspace_id: int
     record_id: int
+    code_id: int
+    code_updated_at: dt.datetime  # new media ids are stored only if the code was not saved since
     welcome_code: str
     occurred_at: dt.datetime
     text: str
@@ -401,7 +419,8 @@ def _job(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: Chan
         outcome = try_issue_welfare(workspace, welfare_offer, record.relation.customer, code, account, now)
         welfare, welfare_note = welfare_text(outcome.grant), outcome.reason
     return WelcomeJob(
-        workspace_id=workspace.pk, record_id=record.pk, welcome_code=add.welcome_code, occurred_at=add.at,
+        workspace_id=workspace.pk, record_id=record.pk, code_id=code.pk, code_updated_at=code.updated_at,
+        welcome_code=add.welcome_code, occurred_at=add.at,
         text=code.welcome_text, attachments=list(code.welcome_attachments),
         persona_name=account.persona.name if account.persona else "", staff_name=account.name or account.userid,
         welfare=welfare, welfare_note=welfare_note,
@@ -465,7 +484,8 @@ def _send(workspace: Workspace, pool: WeComClient, record: WelcomeRecord, job: W
         "staff_name": job.staff_name, "welfare": job.welfare,
     })
     try:
-        client.send_welcome_message(job.welcome_code, text, to_attachments(job.attachments))
+        attachments = _with_fresh_media(workspace, client, job)
+        client.send_welcome_message(job.welcome_code, text, to_attachments(attachments))
     except WeComUnavailable as exc:
         return WelcomeStatus.MISSED, _(
             "No answer from WeCom (%(error)s); not retried, since the message may have been delivered "
@@ -477,6 +497,16 @@ def _send(workspace: Workspace, pool: WeComClient, record: WelcomeRecord, job: W
     if job.welfare_note:
         note += " " + _("Without welfare: %(reason)s.") % {"reason": job.welfare_note}
     return WelcomeStatus.SENT, note
+
+
+def _with_fresh_media(workspace: Workspace, client: WeComClient, job: WelcomeJob) -> list[dict[str, Any]]:
+    """The job's attachments with each uploaded picture's media id fresh; new ids are stored on
+    the code unless it was saved meanwhile (the form's save then holds the newer list)."""
+    attachments, changed = fresh_media(workspace, client, job.attachments)
+    if changed:
+        ChannelCode.unscoped.filter(pk=job.code_id, updated_at=job.code_updated_at).update(
+            welcome_attachments=attachments)
+    return attachments
 
 
 def sweep_stuck_welcomes(workspace: Workspace, now: dt.datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from siyu.accounts.models import StaffAccount
 from siyu.core.bounds import MAX_PAGE
+from siyu.core.days import day_range, local_day
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import DeletedBy, FollowRelation, TimelineEntry
@@ -49,12 +50,10 @@ class ChurnFilter:
     reasons: tuple[str, ...] = (DeletedBy.CUSTOMER,)
 
     def bounds(self, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-        today = timezone.localdate(now or timezone.now())
+        today = local_day(now or timezone.now())
         end = self.end or today
         start = self.start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
-        tz = timezone.get_current_timezone()
-        return (dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-                dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+        return day_range(start, end)
 
 
 @dataclass

@@ -20,12 +20,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from siyu.core import bounds
+from siyu.core.days import day_start
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.tenancy import workspace_context
 from siyu.customers.models import Customer, FollowRelation, LifecycleStage
 from siyu.customers.segmentation import Context, Op, shared_fields
 from siyu.customers.services.common import may_see_phone
+from siyu.customers.services.scope import scoped
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -55,9 +57,11 @@ _TAG_LINKS = "tag_links__tag"
 
 
 def customers_query(workspace: Workspace, membership: Membership | None) -> QuerySet[Customer]:
-    """The brand's customers, newest first, each with its follow relations and accounts."""
+    """The customers the member sees (the brand's, or their accounts' for customer ops: see
+    `scope`), newest first, each with its follow relations and accounts."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
-    return Customer.objects.for_workspace(workspace).prefetch_related(_follows()).order_by("-first_added_at", "-id")
+    return (scoped(Customer.objects.for_workspace(workspace), workspace, membership)
+            .prefetch_related(_follows()).order_by("-first_added_at", "-id"))
 
 
 def list_customers(workspace: Workspace, membership: Membership | None, page: int = 1) -> Page:
@@ -67,7 +71,8 @@ def list_customers(workspace: Workspace, membership: Membership | None, page: in
 
 @dataclass(frozen=True)
 class CustomerFilters:
-    """What the list is narrowed to. Dates are Asia/Shanghai days of the first add."""
+    """What the list is narrowed to. Dates are Asia/Shanghai days of the first add. `mine`: only
+    the customers of the accounts the member operates (always so for customer ops)."""
 
     q: str = ""
     stage: str = ""
@@ -77,6 +82,7 @@ class CustomerFilters:
     added_from: dt.date | None = None
     added_to: dt.date | None = None
     sort: str = "newest"
+    mine: bool = False
 
     @property
     def active(self) -> bool:
@@ -100,10 +106,6 @@ class CustomerListPage:
     is_first: bool
     size: int
     filters: CustomerFilters = field(default_factory=CustomerFilters)
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _digits(text: str) -> str:
@@ -158,9 +160,9 @@ def filtered(workspace: Workspace, role: str | None, filters: CustomerFilters) -
     if filters.state:
         rows = rows.filter(pk__in=follows.filter(state=filters.state).values("customer_id"))
     if filters.added_from:
-        rows = rows.filter(first_added_at__gte=_day_start(filters.added_from))
+        rows = rows.filter(first_added_at__gte=day_start(filters.added_from))
     if filters.added_to:
-        rows = rows.filter(first_added_at__lt=_day_start(filters.added_to + dt.timedelta(days=1)))
+        rows = rows.filter(first_added_at__lt=day_start(filters.added_to + dt.timedelta(days=1)))
     return rows
 
 
@@ -214,7 +216,7 @@ def search_customers(
     if filters.sort not in SORTS:
         filters = CustomerFilters(**{**filters.__dict__, "sort": "newest"})
     size = max(1, min(size, MAX_PAGE_SIZE))
-    rows = filtered(workspace, role_of(membership), filters)
+    rows = scoped(filtered(workspace, role_of(membership), filters), workspace, membership, filters.mine)
     key = _decode(filters.sort, after) if after else None
     if key is not None:
         rows = _after(rows, filters.sort, key)
@@ -237,7 +239,8 @@ def count_customers(workspace: Workspace, membership: Membership | None,
     """The list's total with the same filters and search: one COUNT over at most
     `COUNT_UP_TO + 1` rows, so it stays bounded at a million customers."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
-    rows = filtered(workspace, role_of(membership), filters or CustomerFilters())
+    filters = filters or CustomerFilters()
+    rows = scoped(filtered(workspace, role_of(membership), filters), workspace, membership, filters.mine)
     found = rows.order_by().values("pk")[:COUNT_UP_TO + 1].count()
     return CustomerCount(min(found, COUNT_UP_TO), more=found > COUNT_UP_TO)
 

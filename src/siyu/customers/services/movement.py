@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from siyu.core.days import SHANGHAI, day_range, local_day
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import TimelineEntry
 from siyu.customers.timeline import TimelineKind
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DAYS = 92
 
 
@@ -53,10 +52,9 @@ def daily_movement(workspace: Workspace, membership: Membership | None, days: in
     """The last `days` days (1..92) up to today, oldest first, a row for every day."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     days = min(max(int(days), 1), MAX_DAYS)
-    today = (now or timezone.now()).astimezone(SHANGHAI).date()
+    today = local_day(now or timezone.now())
     first = today - dt.timedelta(days=days - 1)
-    lo = dt.datetime.combine(first, dt.time.min, tzinfo=SHANGHAI)
-    hi = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+    lo, hi = day_range(first, today)
     counted = (TimelineEntry.objects.for_workspace(workspace)
                .filter(kind__in=list(_FIELD), at__gte=lo, at__lt=hi)
                .annotate(day=TruncDate("at", tzinfo=SHANGHAI))

@@ -36,6 +36,7 @@ from siyu.customers.models import (
 )
 from siyu.customers.services.common import add_timeline, customers_changed, shown_phone
 from siyu.customers.services.listing import customers_query
+from siyu.customers.services.scope import scoped
 from siyu.customers.timeline import TimelineKind
 from siyu.wecom.client import WeComClient, WeComError
 from siyu.wecom.services import NotConnected, client_for
@@ -243,7 +244,7 @@ def update_profile(
     back keyed `phone`, `birthday` and `field_<key>`. A change goes on the timeline
     (FIELD_CHANGED, the phone never written out) and segments and lifecycle are told."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
-    customer = Customer.objects.for_workspace(workspace).get(pk=customer_id)
+    customer = scoped(Customer.objects.for_workspace(workspace), workspace, membership).get(pk=customer_id)
     definitions = {f.key: f for f in CustomField.objects.for_workspace(workspace)}
     errors: dict[str, list[str]] = {}
     updates: dict[str, Any] = {}
@@ -325,6 +326,7 @@ def remark_follow(
     customer: at WeCom first (`externalcontact/remark`), then locally with a REMARKED entry, as
     WeCom sends no callback for it. A WeCom refusal changes nothing and says why."""
     require(role_of(membership), Module.CUSTOMERS, Action.EDIT)
+    customer_id = scoped(Customer.objects.for_workspace(workspace), workspace, membership).get(pk=customer_id).pk
     relation = (FollowRelation.objects.for_workspace(workspace).select_related("account", "customer")
                 .get(pk=relation_id, customer_id=customer_id))
     remark, description = (remark or "").strip(), (description or "").strip()
