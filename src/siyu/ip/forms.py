@@ -66,6 +66,12 @@ class PersonaForm(forms.Form):
                                    help_text=_("One per line."))
     interests = forms.CharField(label=_("Interests"), required=False,
                                 help_text=_("Separated by commas; topics to talk about with customers."))
+    tone_markers = forms.CharField(label=_("Tone markers"), required=False,
+                                   help_text=_("Separated by commas, e.g. 呀, 哦, 啦, ~, 宝子. The content voice check "
+                                               "warns about a sentence with none of them or of the catchphrases."))
+    forbidden_words = forms.CharField(label=_("Forbidden words"), required=False,
+                                      help_text=_("Separated by commas; words this persona never says. Templates "
+                                                  "with them cannot be saved."))
     zodiac = forms.ChoiceField(label=_("Zodiac"), choices=[*BLANK, *Zodiac.choices], required=False)
     story = forms.CharField(label=_("Story"), required=False, widget=_textarea(5))
     archetype = forms.ChoiceField(label=_("Archetype"), choices=[*BLANK, *Archetype.choices], required=False)
@@ -85,6 +91,7 @@ class PersonaForm(forms.Form):
             "generation": persona.generation, "value_offered": persona.value_offered,
             "slogan": persona.slogan, "social_identity": persona.social_identity, "tone": persona.tone,
             "catchphrases": "\n".join(persona.catchphrases), "interests": "，".join(persona.interests),
+            "tone_markers": "，".join(persona.tone_markers), "forbidden_words": "，".join(persona.forbidden_words),
             "zodiac": persona.zodiac, "story": persona.story, "archetype": persona.archetype,
             "expertise": persona.expertise, "level": persona.level, "parent": persona.parent_id,
         }
@@ -95,6 +102,7 @@ class PersonaForm(forms.Form):
             name=d["name"], gender=d["gender"], company_role=d["company_role"], generation=d["generation"],
             value_offered=d["value_offered"], slogan=d["slogan"], social_identity=d["social_identity"],
             tone=d["tone"], catchphrases=split_lines(d["catchphrases"]), interests=split_tags(d["interests"]),
+            tone_markers=split_tags(d["tone_markers"]), forbidden_words=split_tags(d["forbidden_words"]),
             zodiac=d["zodiac"], story=d["story"], archetype=d["archetype"], expertise=d["expertise"],
             level=d["level"], parent_id=d["parent"],
         )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from siyu.core.tenancy import WorkspaceScoped
 
@@ -79,7 +80,7 @@ class Persona(WorkspaceScoped):
     `ip.services.save_persona`, which also keeps the matrix a tree)."""
 
     # the six required dimensions
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(pgettext_lazy("persona", "name"), max_length=40)
     avatar = models.FileField(_("avatar"), upload_to=avatar_path, max_length=200, blank=True)
     avatar_width = models.PositiveIntegerField(null=True, blank=True)
     avatar_height = models.PositiveIntegerField(null=True, blank=True)
@@ -92,6 +93,10 @@ class Persona(WorkspaceScoped):
     social_identity = models.CharField(_("social identity"), max_length=120, blank=True)
     tone = models.CharField(_("tone"), max_length=120, blank=True)
     catchphrases = models.JSONField(_("catchphrases"), default=list, blank=True)
+    # the content voice check (content.services.voice): words a sentence in this voice carries,
+    # and words the persona never says
+    tone_markers = models.JSONField(_("tone markers"), default=list, blank=True)
+    forbidden_words = models.JSONField(_("forbidden words"), default=list, blank=True)
     interests = models.JSONField(_("interests"), default=list, blank=True)
     zodiac = models.CharField(_("zodiac"), max_length=12, choices=Zodiac.choices, blank=True)
     story = models.TextField(_("story"), blank=True)

@@ -233,6 +233,8 @@ class PersonaInput:
     tone: str = ""
     catchphrases: list[str] = field(default_factory=list)
     interests: list[str] = field(default_factory=list)
+    tone_markers: list[str] = field(default_factory=list)
+    forbidden_words: list[str] = field(default_factory=list)
     zodiac: str = ""
     story: str = ""
     archetype: str = ""
@@ -346,6 +348,7 @@ def _reports_to(start_id: int, ancestor_id: int, workspace: Workspace) -> bool:
 AUDITED_PERSONA_FIELDS = (
     "name", "avatar", "gender", "company_role", "generation", "value_offered", "slogan", "social_identity", "tone",
     "catchphrases", "interests", "zodiac", "story", "archetype", "expertise", "level", "parent",
+    "tone_markers", "forbidden_words",
 )
 AUDITED_PORTRAIT_FIELDS = (
     "female_share", "age_bands", "occupations", "regions", "spending_power", "spending_preferences", "competitors",
@@ -394,6 +397,8 @@ def save_persona(
             errors.setdefault(key, []).extend(messages)
     catchphrases = _items(data.catchphrases, "catchphrases", CATCHPHRASE_MAX_CHARS, errors)
     interests = _items(data.interests, "interests", TAG_MAX_CHARS, errors)
+    tone_markers = _items(data.tone_markers, "tone_markers", TAG_MAX_CHARS, errors)
+    forbidden_words = _items(data.forbidden_words, "forbidden_words", TAG_MAX_CHARS, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -404,6 +409,7 @@ def save_persona(
     persona.social_identity = _text(data.social_identity, 120)
     persona.tone = _text(data.tone, 120)
     persona.catchphrases, persona.interests = catchphrases, interests
+    persona.tone_markers, persona.forbidden_words = tone_markers, forbidden_words
     persona.zodiac, persona.story = data.zodiac, (data.story or "").strip()
     persona.archetype = data.archetype
     persona.expertise = data.expertise if data.archetype == Archetype.CONSULTANT else ""
