@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "siyu.channels",
     "siyu.content",
     "siyu.messaging",
+    "siyu.moments",
+    "siyu.sop",
     "siyu.console",
 ]
 
