@@ -16,3 +16,4 @@ class MomentsConfig(contract.SiyuApp):
         "admin": "vexa", "ops_lead": "vexa", "copywriter": "ve", "planner": "ve",
         "customer_ops": "v", "data_analyst": "vx", "merchandiser": "v",
     }, order=46)
+    demo_steps = (contract.DemoStep("siyu.moments.demo.seed"),)
