@@ -38,6 +38,10 @@ SUBSCRIBERS: dict[str, Promise] = {
     "siyu.lifecycle.subscribers.recompute_changed_customers": _("Lifecycle stage after customer changes"),
     "siyu.lifecycle.subscribers.recompute_after_follow_started": _("Lifecycle stage after an add"),
     "siyu.lifecycle.subscribers.recompute_after_follow_ended": _("Lifecycle stage after a loss"),
+    "siyu.sop.subscribers.enrol_on_add": _("SOP enrolment after an add"),
+    "siyu.sop.subscribers.enrol_on_tag": _("SOP enrolment after tagging"),
+    "siyu.sop.subscribers.enrol_on_segment_entered": _("SOP enrolment after entering a segment"),
+    "siyu.sop.subscribers.enrol_on_segment_left": _("SOP enrolment after leaving a segment"),
 }
 
 EVENTS: dict[str, Promise] = {
@@ -49,6 +53,8 @@ EVENTS: dict[str, Promise] = {
     "customers.follow_ended": _("Friendship ended"),
     "customers.follow_tags_listed": _("Customer's WeCom tags read"),
     "ip.persona_saved": _("Persona saved"),
+    "segments.entered": _("Customers entered a segment"),
+    "segments.left": _("Customers left a segment"),
     "tags.required_groups_changed": _("Required tag groups changed"),
     "wecom.contact_edited": _("Customer edited in WeCom"),
     "wecom.corp_tag_changed": _("Corp tags changed in WeCom"),

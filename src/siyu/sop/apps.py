@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from siyu.core import contract
 from siyu.core.permissions import PermissionColumn
+from siyu.sop.timeline import SopTimeline
 
 
 class SopConfig(contract.SiyuApp):
@@ -15,3 +16,5 @@ class SopConfig(contract.SiyuApp):
         "admin": "vexa", "ops_lead": "vexa", "copywriter": "v", "planner": "ve",
         "customer_ops": "v", "data_analyst": "vx", "merchandiser": "v",
     }, order=47)
+    timeline_kinds = dict(SopTimeline.choices)
+    demo_steps = (contract.DemoStep("siyu.sop.demo.seed"),)

@@ -1,1 +1,229 @@
-"""SOP"""
+"""SOP — routines of steps that fire for enrolled customers, and the staff task centre (任务中心).
+
+A `Sop` points at its current `SopVersion`; a version's `SopStep`s never change (an edit makes a
+new version). Enrolling a customer writes one `Enrolment` per (version, customer) and one
+`StepRun` per (enrolment, step, occurrence): the ledger the every-minute sweep walks through its
+(state, due_at) index. Nothing lives in memory, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from siyu.core.tenancy import WorkspaceScoped
+
+
+class SopKind(models.TextChoices):
+    CUSTOMER = "customer", _("Customer SOP")
+    GROUP = "group", _("Group SOP")
+    EVENT = "event", _("Event SOP")
+
+
+class SopStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("sop status", "Draft")
+    ACTIVE = "active", pgettext_lazy("sop status", "Active")
+    PAUSED = "paused", pgettext_lazy("sop status", "Paused")
+    STOPPED = "stopped", pgettext_lazy("sop status", "Stopped")
+
+
+class TriggerKind(models.TextChoices):
+    ADDED = "added", _("Added as a friend (optionally through given channel codes)")
+    TAG_ADDED = "tag_added", _("A tag added")
+    SEGMENT_ENTERED = "segment_entered", _("Entered a segment")
+    SEGMENT_LEFT = "segment_left", _("Left a segment")
+
+
+class Sop(WorkspaceScoped):
+    """SOP 流程 — a routine of steps for customers who meet its trigger."""
+
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(max_length=10, choices=SopKind.choices, default=SopKind.CUSTOMER)
+    status = models.CharField(max_length=10, choices=SopStatus.choices, default=SopStatus.DRAFT)
+    trigger = models.CharField(_("trigger"), max_length=20, choices=TriggerKind.choices, default=TriggerKind.ADDED)
+    channel_states = models.JSONField(default=list, blank=True)  # channel codes' `state`; empty: any add
+    tag_id = models.IntegerField(null=True, blank=True)
+    segment_id = models.IntegerField(null=True, blank=True)
+    delay_days = models.PositiveSmallIntegerField(_("days after the trigger"), default=0)
+    quiet_start = models.TimeField(_("quiet hours from"), default=dt.time(22, 0))
+    quiet_end = models.TimeField(_("quiet hours until"), default=dt.time(8, 0))
+    working_days_only = models.BooleanField(_("working days only"), default=True)
+    current_version = models.ForeignKey("sop.SopVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        indexes = [models.Index(fields=["workspace", "status", "trigger"])]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SopVersion(WorkspaceScoped):
+    """版本 — an immutable snapshot of an SOP's steps."""
+
+    sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["sop", "number"], name="sop_version_unique")]
+
+
+class Timing(models.TextChoices):
+    RELATIVE = "relative", _("After N days / hours")
+    ABSOLUTE = "absolute", _("At a fixed time")
+    REPEATING = "repeating", _("Repeating")
+
+
+class StepChannel(models.TextChoices):
+    MASS = "mass", _("Mass message (群发)")
+    TASK = "task", _("Staff task")
+
+
+class TaskKind(models.TextChoices):
+    SEND = "send", _("1:1 send")
+    CALL = "call", _("Call")
+    TAG = "tag", _("Tag")
+    INVITE = "invite", _("Invite to a group")
+
+
+class SopStep(WorkspaceScoped):
+    """步骤 — one step of a version: when, through which channel, what, and on which conditions."""
+
+    version = models.ForeignKey(SopVersion, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.RELATIVE)
+    days = models.PositiveSmallIntegerField(default=0)
+    hours = models.PositiveSmallIntegerField(default=0)
+    at_time = models.TimeField(null=True, blank=True)  # a time of day (Asia/Shanghai)
+    absolute_at = models.DateTimeField(null=True, blank=True)
+    repeat_every_days = models.PositiveSmallIntegerField(default=0)
+    repeat_times = models.PositiveSmallIntegerField(default=1)
+    channel = models.CharField(max_length=5, choices=StepChannel.choices, default=StepChannel.MASS)
+    task_kind = models.CharField(max_length=6, choices=TaskKind.choices, blank=True)
+    text = models.TextField(blank=True)
+    template_id = models.IntegerField(null=True, blank=True)
+    material_ids = models.JSONField(default=list, blank=True)
+    require_friend = models.BooleanField(default=True)
+    not_tag_ids = models.JSONField(default=list, blank=True)
+    stage = models.CharField(max_length=10, blank=True)
+    window_hours = models.PositiveSmallIntegerField(default=24)  # past this, a late step expires
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["version", "order"], name="sop_step_order_unique")]
+        ordering = ["order"]
+
+
+class Enrolment(WorkspaceScoped):
+    """入组 — a customer running one version of an SOP; `anchor_at` is when its clock started."""
+
+    # No index of their own: they lead the (sop, customer) and (version, customer) indexes below.
+    sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
+    version = models.ForeignKey(SopVersion, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    anchor_at = models.DateTimeField()
+    enrolled_at = models.DateTimeField()
+    calendar_note = models.CharField(max_length=120, blank=True)  # e.g. a year the holiday calendar lacks
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["version", "customer"], name="sop_enrolment_unique")]
+        indexes = [models.Index(fields=["sop", "customer"])]
+
+
+class RunState(models.TextChoices):
+    DUE = "due", _("Due")
+    CLAIMED = "claimed", _("Firing")
+    SENT = "sent", _("Fired")
+    SKIPPED = "skipped", _("Skipped")
+    EXPIRED = "expired", _("Expired")
+    FAILED = "failed", _("Failed")
+
+
+# Why a run did not fire, as people read it on the SOP's ledger.
+REASONS = {
+    "late": _("past its catch-up window"),
+    "migrated": _("moved to a new version"),
+    "stopped": _("SOP stopped"),
+    "not_friend": _("no longer a friend"),
+    "tagged": _("carries an excluded tag"),
+    "stage": _("in another lifecycle stage"),
+    "no_budget": _("receive limit reached"),
+    "refused": _("refused by the mass message service"),
+}
+
+
+class StepRun(WorkspaceScoped):
+    """步骤台账 — one firing of one step for one enrolment: due → claimed → sent | skipped |
+    expired | failed, each end with its reason. Claimed by a conditional UPDATE, never twice."""
+
+    sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="+")
+    # No index of their own (each costs every enrolment a write): they lead the unique
+    # (enrolment, step, occurrence) and the (step, state) indexes below.
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    step = models.ForeignKey(SopStep, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    occurrence = models.PositiveSmallIntegerField(default=0)
+    customer_id = models.BigIntegerField()  # the enrolment's, copied so the sweep needs no join
+    due_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=RunState.choices, default=RunState.DUE)
+    reason = models.CharField(max_length=20, blank=True)
+    claim = models.CharField(max_length=64, blank=True)  # the sweep's token, or the 群发 ref it went into
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result_id = models.BigIntegerField(null=True, blank=True)  # the MassMessage or StaffTask
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["enrolment", "step", "occurrence"], name="sop_run_unique")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="sop_run_due"),
+            models.Index(fields=["step", "state"], name="sop_run_by_step"),
+            models.Index(fields=["claim"], name="sop_run_by_claim"),
+        ]
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("To do")
+    DONE = "done", _("Done")
+    SNOOZED = "snoozed", _("Snoozed")
+    SKIPPED = "skipped", pgettext_lazy("task state", "Skipped")
+
+
+class TaskPriority(models.IntegerChoices):
+    LOW = 0, _("Low")
+    NORMAL = 1, _("Normal")
+    HIGH = 2, _("High")
+
+
+class StaffTask(WorkspaceScoped):
+    """任务 — something a member of staff does by hand for a customer (a 1:1 send, a call, a tag,
+    an invitation), because WeCom will not let a server do it."""
+
+    assignee = models.ForeignKey("accounts.StaffAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    operator = models.ForeignKey("core.Membership", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=6, choices=TaskKind.choices)
+    text = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    sla_hours = models.PositiveSmallIntegerField(default=24)
+    priority = models.PositiveSmallIntegerField(choices=TaskPriority.choices, default=TaskPriority.NORMAL)
+    state = models.CharField(max_length=8, choices=TaskState.choices, default=TaskState.OPEN)
+    reason = models.CharField(max_length=120, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=12)  # "sop", later complaints, community, fission
+    ref = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "source", "ref"], name="staff_task_ref_unique")]
+        indexes = [models.Index(fields=["workspace", "operator", "state", "due_at"])]
+        ordering = ["due_at", "id"]

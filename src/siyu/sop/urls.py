@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+"""SOP pages, under 内容与SOP (content/sop/)."""
+
+from django.urls import path
+
+from siyu.sop import views
 
 app_name = "sop"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.editor, name="new"),
+    path("today/", views.today, name="today"),
+    path("tasks/<int:task_id>/<str:action>/", views.task_action, name="task_action"),
+    path("<int:sop_id>/", views.detail, name="detail"),
+    path("<int:sop_id>/edit/", views.editor, name="edit"),
+    path("<int:sop_id>/status/", views.change_status, name="status"),
+]

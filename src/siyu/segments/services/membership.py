@@ -23,15 +23,18 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from siyu.core import events
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import Customer
 from siyu.customers.segmentation import Context, fields_for
+from siyu.segments.events import SegmentEntered, SegmentLeft
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
 from siyu.segments.services.rules import rule_q
 
 logger = logging.getLogger("siyu.segments")
 BATCH_SIZE = 1000
+EVENT_IDS = 10_000  # customer ids per entered/left event
 
 
 # --- reading the stored members ----------------------------------------------------------------
@@ -65,6 +68,18 @@ def member_ids_after(workspace: Workspace, segment: Segment, after: int, limit: 
 
 
 # --- keeping them in step ----------------------------------------------------------------------
+
+
+def _announce(workspace: Workspace, changes: dict[int, tuple[list[int], list[int]]], at: dt.datetime) -> None:
+    """Publish who entered and who left each segment ({segment id: (entered, left)}): one bulk
+    write for the whole refresh, in the caller's transaction, with the member rows."""
+    publications = [
+        events.Publication(kind(segment_id=pk, customer_ids=ids[i:i + EVENT_IDS], at=at), occurred_at=at)
+        for pk, (entered, left) in sorted(changes.items())
+        for kind, ids in ((SegmentEntered, entered), (SegmentLeft, left))
+        for i in range(0, len(ids), EVENT_IDS)]
+    if publications:
+        events.publish_many(workspace, publications)
 
 
 @dataclass(frozen=True)
@@ -129,14 +144,17 @@ def refresh_customers(workspace: Workspace, customer_ids: Iterable[int], now: dt
         with transaction.atomic():
             locked = list(_dynamic(workspace).select_for_update().filter(pk__in=changed).order_by("pk"))
             new_rows = []
+            changes: dict[int, tuple[list[int], list[int]]] = {}
             for pk, (add, drop) in _diff(workspace, ids, ctx, locked).items():
                 gone = SegmentMember.unscoped.filter(segment_id=pk, customer_id__in=drop).delete()[0] if drop else 0
+                changes[pk] = (sorted(add), sorted(drop))
                 new_rows += [SegmentMember(workspace=workspace, segment_id=pk, customer_id=customer_id,
                                            added_at=ctx.now) for customer_id in sorted(add)]
                 if add or gone:
                     Segment.unscoped.filter(pk=pk).update(member_count=F("member_count") + len(add) - gone)
                 added, removed = added + len(add), removed + gone
             SegmentMember.unscoped.bulk_create(new_rows)
+            _announce(workspace, changes, ctx.now)
     return Refreshed(len(first), added, removed)
 
 
@@ -150,8 +168,12 @@ def recompute(workspace: Workspace, segment: Segment, now: dt.datetime | None = 
         members = SegmentMember.unscoped.filter(segment_id=locked.pk)  # the brand's segment, locked above
         if locked.kind == SegmentKind.DYNAMIC:
             matching = Customer.objects.for_workspace(workspace).filter(rule_q(Context(workspace, now), locked.rule))
-            members.filter(~Exists(matching.filter(pk=OuterRef("customer_id")))).delete()
-            _insert_members(workspace, locked, matching.order_by().values("pk"), now)
+            leaving = members.filter(~Exists(matching.filter(pk=OuterRef("customer_id"))))
+            left = sorted(leaving.values_list("customer_id", flat=True))
+            if left:
+                leaving.delete()
+            entered = _insert_members(workspace, locked, matching.order_by().values("pk"), now)
+            _announce(workspace, {locked.pk: (sorted(entered), left)}, now)
         total = members.count()
         Segment.unscoped.filter(pk=locked.pk).update(member_count=total, computed_at=now)
     segment.member_count, segment.computed_at = total, now
@@ -159,8 +181,9 @@ def recompute(workspace: Workspace, segment: Segment, now: dt.datetime | None = 
 
 
 def _insert_members(workspace: Workspace, segment: Segment, customer_ids: QuerySet[Any, Any],
-                    now: dt.datetime) -> None:
-    """INSERT ... SELECT: the database copies the ids; nothing goes through Python. Members
+                    now: dt.datetime) -> list[int]:
+    """INSERT ... SELECT: the database copies the ids, and returns those it inserted (for the
+    segment-entered events). Members
     already there are skipped by the (segment, customer) unique index (ON CONFLICT), not by an
     anti-join, whose plan PostgreSQL may get badly wrong right after a segment fills up."""
     sql, params = customer_ids.query.get_compiler(connection=connection).as_sql()
@@ -169,9 +192,10 @@ def _insert_members(workspace: Workspace, segment: Segment, customer_ids: QueryS
         cursor.execute(
             f'INSERT INTO "{table}" ("workspace_id", "segment_id", "customer_id", "added_at") '  # noqa: S608
             # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
-            f"SELECT %s, %s, m.*, %s FROM ({sql}) m WHERE true ON CONFLICT DO NOTHING",
+            f'SELECT %s, %s, m.*, %s FROM ({sql}) m WHERE true ON CONFLICT DO NOTHING RETURNING "customer_id"',
             [workspace.pk, segment.pk, connection.ops.adapt_datetimefield_value(now), *params],
         )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def recompute_segment(workspace: Workspace, membership: Membership | None, segment_id: int) -> Segment:

@@ -1,0 +1,27 @@
+"""SOP services: building SOPs and their versions (`editing`), enrolling customers and writing
+their step ledger (`enrolment`), firing due steps once (`sweep`), the working-day calendar
+(`calendar`) and the staff task centre (`taskcentre`). Other apps import only this module."""
+
+from __future__ import annotations
+
+from siyu.sop.services.calendar import Hours, is_working_day, next_allowed  # noqa: F401 - re-exported
+from siyu.sop.services.editing import (  # noqa: F401 - re-exported
+    SopInput,
+    StepInput,
+    StepReport,
+    create_sop,
+    edit_sop,
+    get_sop,
+    list_sops,
+    set_status,
+    step_report,
+)
+from siyu.sop.services.enrolment import enrol, migrate_enrolments, plan_runs  # noqa: F401 - re-exported
+from siyu.sop.services.sweep import LEASE, Swept, claim_group, resume_stale, sweep  # noqa: F401 - re-exported
+from siyu.sop.services.taskcentre import (  # noqa: F401 - re-exported
+    SNOOZE_HOURS,
+    complete_task,
+    skip_task,
+    snooze_task,
+    today_tasks,
+)

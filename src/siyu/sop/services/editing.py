@@ -1,0 +1,222 @@
+"""Building SOPs: create, edit (a new version), activate, pause, resume and stop; the list and
+the per-step report. Roles: the `sop` column (view to read, edit to change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from siyu.core.auditing import audit_change, change, fact
+from siyu.core.models import AuditAction, Workspace
+from siyu.core.permissions import Action, Seat, require, role_of
+from siyu.segments.models import Segment
+from siyu.sop.models import (
+    REASONS,
+    RunState,
+    Sop,
+    SopStatus,
+    SopStep,
+    SopVersion,
+    StepChannel,
+    StepRun,
+    Timing,
+    TriggerKind,
+)
+from siyu.sop.services.enrolment import MAX_OCCURRENCES, migrate_enrolments
+from siyu.tags.models import Tag
+
+MODULE = "sop"
+SUBJECT = gettext_lazy("SOP")
+MAX_STEPS = 20
+
+
+@dataclass
+class StepInput:
+    timing: str = Timing.RELATIVE
+    days: int = 0
+    hours: int = 0
+    at_time: dt.time | None = None
+    absolute_at: dt.datetime | None = None
+    repeat_every_days: int = 0
+    repeat_times: int = 1
+    channel: str = StepChannel.MASS
+    task_kind: str = ""
+    text: str = ""
+    template_id: int | None = None
+    material_ids: list[int] = field(default_factory=list)
+    require_friend: bool = True
+    not_tag_ids: list[int] = field(default_factory=list)
+    stage: str = ""
+    window_hours: int = 24
+
+
+@dataclass
+class SopInput:
+    name: str
+    trigger: str = TriggerKind.ADDED
+    channel_states: list[str] = field(default_factory=list)
+    tag_id: int | None = None
+    segment_id: int | None = None
+    delay_days: int = 0
+    quiet_start: dt.time = dt.time(22, 0)
+    quiet_end: dt.time = dt.time(8, 0)
+    working_days_only: bool = True
+
+
+def require_edit(membership: Seat | None) -> None:
+    require(role_of(membership), MODULE, Action.EDIT)
+
+
+def _check(workspace: Workspace, data: SopInput, steps: list[StepInput]) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.name.strip():
+        errors.setdefault("name", []).append(_("Give the SOP a name."))
+    if data.trigger in (TriggerKind.SEGMENT_ENTERED, TriggerKind.SEGMENT_LEFT) and not (
+            data.segment_id and Segment.objects.for_workspace(workspace).filter(pk=data.segment_id).exists()):
+        errors.setdefault("segment_id", []).append(_("Choose a segment of this brand."))
+    if data.trigger == TriggerKind.TAG_ADDED and not (
+            data.tag_id and Tag.objects.for_workspace(workspace).filter(pk=data.tag_id, deleted_at=None).exists()):
+        errors.setdefault("tag_id", []).append(_("Choose a tag of this brand."))
+    if not steps:
+        errors.setdefault("steps", []).append(_("Add at least one step."))
+    if len(steps) > MAX_STEPS:
+        errors.setdefault("steps", []).append(_("An SOP has at most %(n)d steps.") % {"n": MAX_STEPS})
+    for number, step in enumerate(steps, start=1):
+        problem = _step_problem(step)
+        if problem:
+            errors.setdefault("steps", []).append(_("Step %(n)d: %(problem)s") % {"n": number, "problem": problem})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _step_problem(step: StepInput) -> str:
+    if step.channel == StepChannel.MASS and not step.text.strip():
+        return _("a mass message needs its text.")
+    if step.channel == StepChannel.TASK and not step.task_kind:
+        return _("choose what the staff task is.")
+    if step.timing == Timing.ABSOLUTE and step.absolute_at is None:
+        return _("give the date and time it fires.")
+    if step.timing == Timing.REPEATING and not (step.repeat_every_days >= 1 and 1 <= step.repeat_times <= MAX_OCCURRENCES):
+        return _("repeat every 1 day or more, at most %(n)d times.") % {"n": MAX_OCCURRENCES}
+    if not 1 <= step.window_hours <= 720:
+        return _("the catch-up window is 1 to 720 hours.")
+    return ""
+
+
+def _write_version(workspace: Workspace, sop: Sop, steps: list[StepInput]) -> SopVersion:
+    number = (SopVersion.objects.for_workspace(workspace).filter(sop=sop).aggregate(n=Max("number"))["n"] or 0) + 1
+    version = SopVersion.unscoped.create(workspace=workspace, sop=sop, number=number)
+    SopStep.unscoped.bulk_create([SopStep(workspace=workspace, version=version, order=i, **asdict(step))
+                                 for i, step in enumerate(steps, start=1)])
+    sop.current_version = version
+    sop.save(update_fields=["current_version", "updated_at"])
+    return version
+
+
+def _apply(sop: Sop, data: SopInput) -> None:
+    for name, value in asdict(data).items():
+        setattr(sop, name, value.strip() if isinstance(value, str) and name == "name" else value)
+
+
+def create_sop(workspace: Workspace, membership: Seat | None, data: SopInput, steps: list[StepInput]) -> Sop:
+    require(role_of(membership), MODULE, Action.EDIT)
+    _check(workspace, data, steps)
+    with transaction.atomic():
+        sop = Sop(workspace=workspace)
+        _apply(sop, data)
+        sop.save()
+        _write_version(workspace, sop, steps)
+        audit_change(workspace, membership, AuditAction.CREATED, module=MODULE, subject=SUBJECT, name=sop.name,
+                     data={"sop": sop.pk})
+    return sop
+
+
+def edit_sop(workspace: Workspace, membership: Seat | None, sop_id: int, data: SopInput,
+             steps: list[StepInput], *, migrate: bool = False, now: dt.datetime | None = None) -> Sop:
+    """Save a new version. Running enrolments keep theirs unless `migrate`: then their steps not
+    yet fired are replaced by the new version's steps not yet due."""
+    require(role_of(membership), MODULE, Action.EDIT)
+    _check(workspace, data, steps)
+    with transaction.atomic():
+        sop = Sop.objects.for_workspace(workspace).select_for_update().get(pk=sop_id)
+        if sop.status == SopStatus.STOPPED:
+            raise ValidationError(_("A stopped SOP cannot be edited."))
+        _apply(sop, data)
+        sop.save()
+        version = _write_version(workspace, sop, steps)
+        moved = migrate_enrolments(workspace, sop, version, now or timezone.now()) if migrate else 0
+        audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=sop.name,
+                     facts=[fact(gettext_lazy("version"), version.number),
+                            fact(gettext_lazy("enrolments migrated"), moved)],
+                     data={"sop": sop.pk, "version": version.number, "migrated": moved})
+    return sop
+
+
+ALLOWED = {
+    SopStatus.ACTIVE: (SopStatus.DRAFT, SopStatus.PAUSED),
+    SopStatus.PAUSED: (SopStatus.ACTIVE,),
+    SopStatus.STOPPED: (SopStatus.DRAFT, SopStatus.ACTIVE, SopStatus.PAUSED),
+}
+
+
+def set_status(workspace: Workspace, membership: Seat | None, sop_id: int, status: str,
+               now: dt.datetime | None = None) -> Sop:
+    """Activate (or resume), pause, or stop. A paused SOP's due steps wait (and expire past their
+    window); stopping skips every step not yet fired."""
+    require(role_of(membership), MODULE, Action.EDIT)
+    target = SopStatus(status)
+    with transaction.atomic():
+        sop = Sop.objects.for_workspace(workspace).select_for_update().get(pk=sop_id)
+        if sop.status not in ALLOWED.get(target, ()):
+            raise ValidationError(_("This SOP cannot go from %(old)s to %(new)s.")
+                                  % {"old": SopStatus(sop.status).label, "new": target.label})
+        before = sop.status
+        sop.status = target
+        sop.save(update_fields=["status", "updated_at"])
+        if target == SopStatus.STOPPED:
+            StepRun.objects.for_workspace(workspace).filter(sop=sop, state=RunState.DUE).update(
+                state=RunState.SKIPPED, reason="stopped", finished_at=now or timezone.now())
+        audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=sop.name,
+                     changes=[change(gettext_lazy("status"), SopStatus(before).label, target.label)],
+                     data={"sop": sop.pk})
+    return sop
+
+
+def list_sops(workspace: Workspace, membership: Seat | None) -> QuerySet[Sop]:
+    require(role_of(membership), MODULE, Action.VIEW)
+    return (Sop.objects.for_workspace(workspace).select_related("current_version")
+            .annotate(enrolled=Count("enrolments", distinct=True)).order_by("-id"))
+
+
+def get_sop(workspace: Workspace, membership: Seat | None, sop_id: int) -> Sop:
+    require(role_of(membership), MODULE, Action.VIEW)
+    return Sop.objects.for_workspace(workspace).select_related("current_version").get(pk=sop_id)
+
+
+@dataclass
+class StepReport:
+    step: SopStep
+    counts: dict[str, int]
+    reasons: dict[str, int]
+
+
+def step_report(workspace: Workspace, membership: Seat | None, sop: Sop) -> list[StepReport]:
+    """Per step of the current version: due, firing, fired, skipped (by reason), expired, failed."""
+    require(role_of(membership), MODULE, Action.VIEW)
+    steps = list(SopStep.objects.for_workspace(workspace).filter(version_id=sop.current_version_id))
+    reports = {s.pk: StepReport(s, dict.fromkeys(RunState.values, 0), {}) for s in steps}
+    for step_id, state, reason, n in (StepRun.objects.for_workspace(workspace).filter(step_id__in=list(reports))
+                                      .values_list("step_id", "state", "reason").annotate(n=Count("pk"))
+                                      .order_by()):
+        reports[step_id].counts[state] += n
+        if reason:
+            label = str(REASONS.get(reason, reason))
+            reports[step_id].reasons[label] = reports[step_id].reasons.get(label, 0) + n
+    return list(reports.values())

@@ -1,0 +1,259 @@
+"""The sweep — firing due steps, each once (WECOM.md §5 for the 群发 it hands over to).
+
+Every minute, per brand: walk the (state, due_at) index for due runs of active SOPs, one
+(step, due minute) group at a time, and
+
+1. **claim** the group by a conditional UPDATE (`due → claimed` where state is still due), so two
+   sweeps never hold the same run. A `mass` group's claim is its 群发 ref
+   (`sop-step:<step>:<minute>`), stored on the runs before anything is sent;
+2. **guard** at fire time, committed before any hand-over: expired past the step's window,
+   SOP version replaced (migrated), quiet hours (back to due at the next allowed time), still a
+   friend, not tagged X, stage is Y, receive budget left (`mass`);
+3. **hand over** the runs still claimed: one 群发 through `messaging.send_to_customers`
+   (idempotent on the ref), or one `StaffTask` per run (unique on source/ref) in the same
+   transaction that marks the runs sent.
+
+A worker that dies leaves runs claimed. After `LEASE` another sweep renews the claim and does
+step 3 again with the same ref: if the 群发 was created, the same message comes back and its
+recipients are marked sent; if not, it is created now. A 群发's guards are not re-run on
+resumption, because its customers may already have been handed over. A task run still claimed
+was never handed over (the task and the mark commit together), so it is guarded afresh. So
+nothing is sent twice and nothing is left without an outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from siyu.core.models import Workspace
+from siyu.customers.models import Customer, FollowRelation
+from siyu.customers.services import TimelineNote, add_timelines
+from siyu.messaging import services as messaging
+from siyu.sop.models import (
+    RunState,
+    Sop,
+    SopStatus,
+    SopStep,
+    StaffTask,
+    StepChannel,
+    StepRun,
+    TaskPriority,
+)
+from siyu.sop.services.calendar import in_quiet_hours, next_allowed
+from siyu.sop.services.enrolment import _chunks, hours_of
+from siyu.sop.timeline import SopTimeline
+from siyu.tags.models import CustomerTag
+
+LEASE = dt.timedelta(minutes=5)
+SLICE = 500  # due rows read per look at the index
+REF_PREFIX = "sop-step:"
+TIMELINE_KIND = {RunState.SENT: SopTimeline.STEP_SENT, RunState.SKIPPED: SopTimeline.STEP_SKIPPED,
+                 RunState.EXPIRED: SopTimeline.STEP_EXPIRED, RunState.FAILED: SopTimeline.STEP_FAILED}
+
+
+@dataclass
+class Swept:
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __getitem__(self, key: str) -> int:
+        return self.counts[key]
+
+
+def _due(workspace: Workspace, now: dt.datetime) -> QuerySet[StepRun]:
+    return StepRun.unscoped.filter(workspace=workspace, state=RunState.DUE, due_at__lte=now,
+                                   sop__status=SopStatus.ACTIVE)
+
+
+def _minute(at: dt.datetime) -> dt.datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def sweep(workspace: Workspace, now: dt.datetime | None = None, *, max_groups: int = 10_000) -> Swept:
+    """Resume what dead workers left claimed, then fire every due group (at most `max_groups`)."""
+    now = now or timezone.now()
+    swept = Swept()
+    resume_stale(workspace, now, swept)
+    groups = 0
+    while groups < max_groups:
+        keys = {(step_id, _minute(due)) for step_id, due in
+                _due(workspace, now).order_by("due_at").values_list("step_id", "due_at")[:SLICE]}
+        if not keys:
+            break
+        for step_id, minute in sorted(keys, key=lambda k: (k[1], k[0])):
+            claim = claim_group(workspace, step_id, minute, now)
+            if claim:
+                fire_claimed(workspace, claim, now, swept)
+            groups += 1
+    return swept
+
+
+def claim_group(workspace: Workspace, step_id: int, minute: dt.datetime, now: dt.datetime) -> str:
+    """Claim the due runs of one step in one minute; returns the claim ("" if another sweep won)."""
+    group = _due(workspace, now).filter(step_id=step_id, due_at__gte=minute,
+                                        due_at__lt=minute + dt.timedelta(minutes=1))
+    step = SopStep.unscoped.filter(pk=step_id).only("channel").first()
+    if step is None:
+        return ""
+    if step.channel == StepChannel.MASS:
+        claim = f"{REF_PREFIX}{step_id}:{minute:%Y%m%d%H%M}"
+        if StepRun.unscoped.filter(claim=claim).exists():  # that minute's 群发 already went: a late joiner
+            first = group.aggregate(first=Min("pk"))["first"]
+            claim = f"{claim}:{first}"
+    else:
+        claim = uuid.uuid4().hex
+    claimed = StepRun.unscoped.filter(pk__in=group.values("pk"), state=RunState.DUE).update(
+        state=RunState.CLAIMED, claim=claim, claimed_at=now)
+    return claim if claimed else ""
+
+
+def resume_stale(workspace: Workspace, now: dt.datetime, swept: Swept) -> None:
+    """Hand over the runs a dead worker claimed, renewing each claim first (only one sweep wins)."""
+    stale = StepRun.unscoped.filter(workspace=workspace, state=RunState.CLAIMED, claimed_at__lt=now - LEASE)
+    for claim in stale.values_list("claim", flat=True).distinct().order_by("claim"):
+        if stale.filter(claim=claim).update(claimed_at=now):
+            swept.counts["resumed"] += 1
+            if not claim.startswith(REF_PREFIX):
+                # A task run is handed over in the transaction that marks it sent: still claimed
+                # means no task was made, so it fires afresh, guards and window included.
+                _guard(workspace, claim, now, swept)
+            _hand_over(workspace, claim, now, swept)
+
+
+def fire_claimed(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> None:
+    _guard(workspace, claim, now, swept)
+    _hand_over(workspace, claim, now, swept)
+
+
+def _claimed(workspace: Workspace, claim: str) -> QuerySet[StepRun]:
+    return StepRun.unscoped.filter(workspace=workspace, claim=claim, state=RunState.CLAIMED)
+
+
+def _finish(workspace: Workspace, pks: list[int], state: RunState, reason: str, now: dt.datetime,
+            swept: Swept, result_id: int | None = None) -> None:
+    """End these claimed runs (a conditional UPDATE) and note each on its customer's timeline."""
+    for chunk in _chunks(pks):
+        done = list(StepRun.unscoped.filter(pk__in=chunk, state=RunState.CLAIMED)
+                    .values_list("pk", "customer_id", "sop__name", "step__order"))
+        n = StepRun.unscoped.filter(pk__in=[d[0] for d in done], state=RunState.CLAIMED).update(
+            state=state, reason=reason, finished_at=now, result_id=result_id)
+        add_timelines(workspace, [
+            TimelineNote(Customer(pk=customer_id), TIMELINE_KIND[state], now, detail=f"{name} #{order}",
+                         dedupe_key=f"sop-run:{pk}") for pk, customer_id, name, order in done])
+        swept.counts[state] += n
+        if reason:
+            swept.counts[f"{state}:{reason}"] += n
+
+
+def _guard(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> None:
+    runs = list(_claimed(workspace, claim).values_list("pk", "customer_id", "expires_at", "step_id",
+                                                      "enrolment__version_id"))
+    if not runs:
+        return
+    step = SopStep.unscoped.select_related("version").get(pk=runs[0][3])
+    sop = Sop.unscoped.get(pk=step.version.sop_id)
+    expired = [pk for pk, _c, expires, _s, _v in runs if expires < now]
+    migrated = [pk for pk, _c, expires, _s, version in runs if expires >= now and version != step.version_id]
+    live = [(pk, c) for pk, c, expires, _s, version in runs if expires >= now and version == step.version_id]
+    with transaction.atomic():
+        _finish(workspace, expired, RunState.EXPIRED, "late", now, swept)
+        _finish(workspace, migrated, RunState.SKIPPED, "migrated", now, swept)
+        if live and in_quiet_hours(now, hours_of(sop)):
+            again, _note = next_allowed(now, hours_of(sop))
+            StepRun.unscoped.filter(pk__in=[pk for pk, _c in live], state=RunState.CLAIMED).update(
+                state=RunState.DUE, claim="", claimed_at=None, due_at=again)
+            swept.counts["rescheduled"] += len(live)
+            return
+        for reason, failing in _failing(workspace, step, [c for _pk, c in live], now):
+            _finish(workspace, [pk for pk, c in live if c in failing], RunState.SKIPPED, reason, now, swept)
+            live = [(pk, c) for pk, c in live if c not in failing]
+
+
+def _failing(workspace: Workspace, step: SopStep, customer_ids: list[int],
+             now: dt.datetime) -> Iterable[tuple[str, set[int]]]:
+    """(reason, customers failing it) for each condition of the step, in order."""
+    if not customer_ids:
+        return
+    if step.require_friend:
+        friends: set[int] = set()
+        for chunk in _chunks(customer_ids):
+            friends.update(FollowRelation.objects.for_workspace(workspace).filter(
+                customer_id__in=chunk, deleted_at=None).values_list("customer_id", flat=True))
+        yield "not_friend", set(customer_ids) - friends
+    if step.not_tag_ids:
+        tagged: set[int] = set()
+        for chunk in _chunks(customer_ids):
+            tagged.update(CustomerTag.objects.for_workspace(workspace).filter(
+                customer_id__in=chunk, tag_id__in=step.not_tag_ids).values_list("customer_id", flat=True))
+        yield "tagged", tagged
+    if step.stage:
+        other: set[int] = set()
+        for chunk in _chunks(customer_ids):
+            other.update(Customer.objects.for_workspace(workspace).filter(pk__in=chunk).exclude(
+                stage=step.stage).values_list("pk", flat=True))
+        yield "stage", other
+    if step.channel == StepChannel.MASS:
+        refused = messaging.budget.preview(workspace, messaging.Recipients.customers(customer_ids), now).refused
+        yield "no_budget", set(refused)
+
+
+def _hand_over(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> None:
+    runs = list(_claimed(workspace, claim).values_list("pk", "customer_id", "step_id"))
+    if not runs:
+        return
+    step = SopStep.unscoped.select_related("version").get(pk=runs[0][2])
+    if step.channel == StepChannel.MASS:
+        _send_mass(workspace, step, claim, runs, now, swept)
+    else:
+        _create_tasks(workspace, step, runs, now, swept)
+
+
+def _send_mass(workspace: Workspace, step: SopStep, ref: str, runs: list[tuple[int, int, int]],
+               now: dt.datetime, swept: Swept) -> None:
+    sop = Sop.unscoped.get(pk=step.version.sop_id)
+    try:
+        message = messaging.send_to_customers(
+            workspace, source="sop", ref=ref, name=f"SOP {sop.name} #{step.order}"[:60],
+            customer_ids=[c for _pk, c, _s in runs], text=step.text, attachments=[], send_at=None, now=now)
+    except ValidationError:  # refused before anything was created (e.g. no text, brand not connected)
+        _finish(workspace, [pk for pk, _c, _s in runs], RunState.FAILED, "refused", now, swept)
+        return
+    included = set(message.customer_ids)
+    with transaction.atomic():
+        _finish(workspace, [pk for pk, c, _s in runs if c in included], RunState.SENT, "", now, swept, message.pk)
+        # Claimed after that ref's 群发 was made (a race at the minute's edge): never handed over,
+        # so back to due, where the next sweep gives them a ref of their own.
+        left = [pk for pk, c, _s in runs if c not in included]
+        StepRun.unscoped.filter(pk__in=left, state=RunState.CLAIMED).update(state=RunState.DUE, claim="",
+                                                                            claimed_at=None)
+
+
+def _assignees(workspace: Workspace, customer_ids: list[int]) -> dict[int, tuple[int, int | None]]:
+    """customer id → (staff account id, its operator's membership id): the latest friendship."""
+    found: dict[int, tuple[int, int | None]] = {}
+    for chunk in _chunks(customer_ids):
+        for customer_id, account_id, operator_id in (
+                FollowRelation.objects.for_workspace(workspace).filter(customer_id__in=chunk, deleted_at=None)
+                .order_by("added_at").values_list("customer_id", "account_id", "account__operator_id")):
+            found[customer_id] = (account_id, operator_id)
+    return found
+
+
+def _create_tasks(workspace: Workspace, step: SopStep, runs: list[tuple[int, int, int]],
+                  now: dt.datetime, swept: Swept) -> None:
+    owners = _assignees(workspace, [c for _pk, c, _s in runs])
+    with transaction.atomic():
+        StaffTask.unscoped.bulk_create([
+            StaffTask(workspace=workspace, customer_id=c, assignee_id=owners.get(c, (None, None))[0],
+                      operator_id=owners.get(c, (None, None))[1], kind=step.task_kind or "send", text=step.text,
+                      due_at=now, sla_hours=step.window_hours, priority=TaskPriority.NORMAL,
+                      source="sop", ref=f"sop-run:{pk}") for pk, c, _s in runs], ignore_conflicts=True)
+        _finish(workspace, [pk for pk, _c, _s in runs], RunState.SENT, "", now, swept)  # task ref: sop-run:<pk>
