@@ -15,7 +15,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from siyu.accounts.models import StaffAccount
+from siyu.content.models import MessageTemplate, TemplateContext
 from siyu.customers.models import Customer, FollowRelation
+from siyu.ip.models import Persona
 from siyu.messaging.models import (
     BudgetRule,
     MassMessage,
@@ -23,7 +25,7 @@ from siyu.messaging.models import (
     MessagingSettings,
     RecipientStatus,
 )
-from siyu.messaging.services import budget, track
+from siyu.messaging.services import budget, send_due_notices, track
 from siyu.messaging.services.budget import Recipients
 from siyu.segments.models import Segment, SegmentKind, SegmentMember
 from tests.conftest import PASSWORD, make_brand
@@ -60,6 +62,9 @@ def test_send_a_mass_message_to_a_segment_and_follow_it(transactional_db, live_s
             FollowRelation.objects.create(workspace=ws, customer=customer, account=account, added_at=now)
             SegmentMember.objects.create(workspace=ws, segment=segment, customer=customer, added_at=now)
         MessagingSettings.objects.create(workspace=ws, budget_rule=BudgetRule.DAILY_ONE)
+        persona = Persona.objects.create(workspace=ws, name="小完子", tone_markers=["～", "呀"])
+        MessageTemplate.objects.create(workspace=ws, name="周末到店", persona=persona, context=TemplateContext.MASS,
+                                       text="我是{persona_name}呀，周末到店有{welfare}相送～")
         full = Customer.objects.for_workspace(ws).get(external_userid="wmE2E0")
         budget.reserve(ws, Recipients.customers([full.pk]), now, "sop", "today")  # today's one is spent
 
@@ -71,7 +76,13 @@ def test_send_a_mass_message_to_a_segment_and_follow_it(transactional_db, live_s
         page.fill("#id_name", "周末回访")
         page.select_option("#id_target_kind", "segment")
         page.select_option("#id_segment", label="老客回访")
-        page.fill("#id_text", "周末到店有小样相送～")
+        # The text comes from the brand's template, filled and voice-checked on the form.
+        page.select_option("#id_template", label="周末到店")
+        page.fill("#id_welfare", "小样")
+        page.get_by_test_id("fill").click()
+        expect(page.locator("#id_text")).to_have_value("我是小完子呀，周末到店有小样相送～")
+        expect(page.get_by_test_id("voice-check")).to_be_visible()
+        shoot(page, "mass-template")
         page.get_by_test_id("plan").click()
 
         expect(page.get_by_test_id("planned")).to_have_text("5")
@@ -105,6 +116,11 @@ def test_send_a_mass_message_to_a_segment_and_follow_it(transactional_db, live_s
         expect(page.locator('[data-sender="staff1"] [data-testid="sender-status"]')).to_have_text("未发送")
         reminders = {t["creator"]: len(t["reminders"]) for t in twin.state()["mass_tasks"]}
         assert reminders == {"staff0": 0, "staff1": 1}
+        # The ladder also put a card in staff1's WeCom (应用消息) that opens this message.
+        assert send_due_notices(ws, timezone.now() + dt.timedelta(minutes=31)) == 1
+        cards = twin.admin.get("/twin/notices", params={"userid": "staff1"}).json()["notices"]
+        assert [c["content"]["url"].rsplit("/content/", 1)[1] for c in cards] == [f"messages/{message.pk}/"]
+        assert message.template_ref is not None
         page.get_by_test_id("remind").click()
         expect(page.locator(".alert-success, .alert")).not_to_have_count(0)
         assert {t["creator"]: len(t["reminders"]) for t in twin.state()["mass_tasks"]}["staff1"] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from siyu.accounts.models import StaffAccount
 from siyu.customers.models import Customer, FollowRelation
 from siyu.tags.models import CustomerTag, Tag, TagGroup
 from tests.conftest import seat
+from tests.simulator.twin import RunningTwin, running_twin, tokens_in_memory, twin_config
 
 # Mid-month in Asia/Shanghai: periods of both rules are unambiguous.
 NOW = dt.datetime(2026, 12, 15, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -41,6 +43,15 @@ def make_shop(brand: Any, accounts: int = 2) -> Shop:
 @pytest.fixture
 def shop(brand_a: Any) -> Shop:
     return make_shop(brand_a)
+
+
+@pytest.fixture
+def twin(settings: Any) -> Iterator[RunningTwin]:
+    """A running WeCom twin with the shop's two staff members (connect a brand with `connect_brand`)."""
+    with tokens_in_memory(settings), running_twin(twin_config()) as running:
+        running.add_staff("staff0")
+        running.add_staff("staff1")
+        yield running
 
 
 def make_customer(shop: Shop, external: str, *, follows: tuple[tuple[int, str, bool], ...] = ((0, "", True),),

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -20,18 +18,7 @@ from tests.messaging.conftest import Shop, make_customer
 from tests.simulator.twin import (
     RunningTwin,
     connect_brand,
-    running_twin,
-    tokens_in_memory,
-    twin_config,
 )
-
-
-@pytest.fixture
-def twin(settings: Any) -> Iterator[RunningTwin]:
-    with tokens_in_memory(settings), running_twin(twin_config()) as running:
-        running.add_staff("staff0")
-        running.add_staff("staff1")
-        yield running
 
 
 @pytest.fixture

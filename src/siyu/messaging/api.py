@@ -27,12 +27,15 @@ class MessageIn(Schema):
     attachments: list[dict[str, Any]] = []
     allow_select: bool = False
     send_at: dt.datetime | None = None
+    template_ref: int | None = None  # a content template of context "mass"
 
 
 class MessageOut(Schema):
     id: int
     name: str
     status: str
+    source: str  # "mass" from the console, else the app that sent it (sop, fission, community)
+    template_ref: int | None
     target_kind: str
     segment_id: int | None
     text: str

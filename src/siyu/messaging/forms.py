@@ -21,6 +21,13 @@ class MessageForm(forms.Form):
     segment = forms.TypedChoiceField(label=_("Segment"), coerce=int, empty_value=None, required=False)
     tags = PickedValues(label=_("Tags"), required=False, widget=PickerMultiple(search_label=_("Search tags")),
                         help_text=_("As WeCom filters by tag: any of the chosen tags of one group, and every group."))
+    template = forms.TypedChoiceField(label=_("Template"), coerce=int, empty_value=None, required=False,
+                                      help_text=_("One of the brand's mass message templates: “Fill from the "
+                                                  "template” puts its text and links below."))
+    welfare = forms.CharField(label=_("Welfare"), max_length=60, required=False,
+                              help_text=_("For a template with {welfare}, e.g. a coupon of 20 off 99."))
+    event_date = forms.CharField(label=_("Event date"), max_length=30, required=False,
+                                 help_text=_("For a template with {event_date}, e.g. 12/12."))
     text = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
                            help_text=_("At most 4,000 bytes (about 1,300 Chinese characters)."))
     links = forms.CharField(label=_("Link attachments"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -31,9 +38,10 @@ class MessageForm(forms.Form):
     allow_select = forms.BooleanField(label=_("Staff may leave out recipients"), required=False)
 
     def __init__(self, *args: Any, segments: Sequence[tuple[int, str]] = (), tags: Sequence[Any] = (),
-                 chosen_customers: int = 0, **kwargs: Any) -> None:
+                 chosen_customers: int = 0, templates: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "segment").choices = [("", "—"), *segments]
+        choice_field(self, "template").choices = [("", "—"), *templates]
         choice_field(self, "tags").choices = list(tags)
         if not chosen_customers:
             choice_field(self, "target_kind").choices = [

@@ -102,6 +102,10 @@ class MassMessage(WorkspaceScoped):
     error = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # Who asked for it: "mass" a planner in the console, else a system sender (sop, fission, …)
+    # whose `ref` makes its call idempotent (see `services/senders.py`).
+    source = models.CharField(_("source"), max_length=12, default="mass")
+    ref = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)  # every batch was created in WeCom
@@ -109,10 +113,21 @@ class MassMessage(WorkspaceScoped):
 
     class Meta(WorkspaceScoped.Meta):
         indexes = [models.Index(fields=["workspace", "status"], name="mass_message_status")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "source", "ref"], condition=~models.Q(ref=""),
+                                               name="mass_message_source_ref")]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def source_label(self) -> str:
+        """The sender's name in the console: SOP, fission (裂变), community (社群)."""
+        return str(SOURCE_LABELS.get(self.source, self.source))
+
+
+SOURCE_LABELS = {"mass": _("Mass message"), "sop": pgettext_lazy("sender", "SOP"),
+                 "fission": pgettext_lazy("sender", "Fission"), "community": pgettext_lazy("sender", "Community")}
 
 
 class BatchStatus(models.TextChoices):
@@ -131,6 +146,7 @@ class MassBatch(WorkspaceScoped):
     sender = models.ForeignKey("accounts.StaffAccount", on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
     size = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)  # recipients it reached, kept with their state
     status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.NEW)
     msgid = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -180,3 +196,50 @@ class MassRecipient(WorkspaceScoped):
 
     class Meta(WorkspaceScoped.Meta):
         indexes = [models.Index(fields=["message", "sender", "batch_number"], name="mass_recipient_batch")]
+
+
+class MassTally(WorkspaceScoped):
+    """How many recipients of a message are in one state: kept in the transactions that move
+    them (`services/tally.py`), so the progress page never counts a million rows."""
+
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_constraint=False, db_index=False)
+    message = models.ForeignKey(MassMessage, on_delete=models.CASCADE, related_name="tallies",
+                                db_constraint=False, db_index=False)
+    pk = models.CompositePrimaryKey("message", "status")
+    status = models.CharField(max_length=10, choices=RecipientStatus.choices)
+    count = models.IntegerField(default=0)
+
+
+class NoticeStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", pgettext_lazy("staff notice", "Sending")
+    SENT = "sent", pgettext_lazy("staff notice", "Sent")
+    FAILED = "failed", pgettext_lazy("staff notice", "Failed")
+
+
+class StaffNotice(WorkspaceScoped):
+    """应用消息 — one notice to one staff account, sent with `message/send` by a worker paced
+    within WeCom's limits (`services/notices.py`). Unique per (brand, source, ref, account), so
+    a sender that asks twice queues it once."""
+
+    account = models.ForeignKey("accounts.StaffAccount", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=20)
+    ref = models.CharField(max_length=100)
+    text = models.TextField()
+    title = models.CharField(max_length=128, blank=True)  # with `url`: a textcard
+    url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED)
+    due_at = models.DateTimeField()  # not sent before (pacing and retries move it on)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker took it to send
+    sent_at = models.DateTimeField(null=True, blank=True)
+    msgid = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "source", "ref", "account"],
+                                               name="staff_notice_once")]
+        indexes = [models.Index(fields=["status", "due_at"], name="staff_notice_due"),
+                   models.Index(fields=["account", "claimed_at"], name="staff_notice_pace")]

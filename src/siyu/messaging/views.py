@@ -41,7 +41,27 @@ def _choices(request: MemberRequest) -> dict[str, Any]:
     for pk, name, group in (Tag.objects.for_workspace(request.workspace).filter(deleted_at__isnull=True)
                             .order_by("group__order", "group_id", "order", "pk").values_list("pk", "name", "group__name")):
         groups.setdefault(group, []).append((str(pk), name))
-    return {"segments": segments, "tags": list(groups.items())}
+    templates = [(t.pk, t.name) for t in services.templates_for_mass(request.workspace, request.membership)]
+    return {"segments": segments, "tags": list(groups.items()), "templates": templates}
+
+
+def _fill(request: MemberRequest, kwargs: dict[str, Any]) -> tuple[MessageForm, list[Any]]:
+    """"Fill from the template": the form again with the template's text and links, and the
+    voice check of the filled text; nothing is planned."""
+    raw = request.POST.get("template", "")
+    data = request.POST.copy()
+    try:
+        filled = services.fill_template(
+            request.workspace, request.membership, int(raw) if raw.isdigit() else None,
+            welfare=request.POST.get("welfare", ""), event_date=request.POST.get("event_date", ""))
+    except ValidationError as exc:
+        form = MessageForm(data, **kwargs)
+        form.is_valid()
+        form.errors.clear()  # only the template's problem is shown: the planner has not planned yet
+        apply_errors(form, exc)
+        return form, []
+    data["text"], data["links"] = filled.text, filled.links
+    return MessageForm(data, **kwargs), filled.findings
 
 
 @member_page
@@ -49,14 +69,18 @@ def new(request: MemberRequest) -> HttpResponse:
     services.planning.require_edit(request.membership)
     chosen: list[int] = request.session.get(SESSION_CUSTOMERS) or []
     kwargs = _choices(request) | {"chosen_customers": len(chosen)}
-    if request.method == "POST":
+    findings: list[Any] = []
+    if request.method == "POST" and "fill" in request.POST:
+        form, findings = _fill(request, kwargs)
+    elif request.method == "POST":
         form = MessageForm(request.POST, **kwargs)
         if form.is_valid():
             d = form.cleaned_data
             data = services.MessageInput(
                 name=d["name"], target_kind=d["target_kind"], segment_id=d["segment"],
                 tag_ids=[int(t) for t in d["tags"] if str(t).isdigit()], customer_ids=chosen,
-                text=d["text"], attachments=d["links"], allow_select=d["allow_select"], send_at=d["send_at"])
+                text=d["text"], attachments=d["links"], allow_select=d["allow_select"], send_at=d["send_at"],
+                template_ref=d["template"])
             try:
                 message = services.plan_message(request.workspace, request.membership, data)
             except ValidationError as exc:
@@ -67,7 +91,7 @@ def new(request: MemberRequest) -> HttpResponse:
     else:
         initial = {"target_kind": "customers"} if chosen else {}
         form = MessageForm(initial=initial, **kwargs)
-    return render(request, "messaging/new.html", {"form": form, "chosen": len(chosen)})
+    return render(request, "messaging/new.html", {"form": form, "chosen": len(chosen), "findings": findings})
 
 
 @member_page

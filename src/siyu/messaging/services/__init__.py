@@ -4,7 +4,9 @@ progress and results, and the brand's messaging settings.
 
 Sub-modules: `budget` (the ledger: `preview`, `reserve`, `release`), `content` (text and
 attachments in WeCom's shapes), `planning`, `sending` (confirm, send, track, remind, cancel),
-`results` (progress, export, settings). Other apps call the names re-exported here.
+`results` (progress, export, settings), `tally` (stored progress counters), `senders` (群发 for
+other apps: `send_to_customers`), `notices` (应用消息 to staff: `notify_staff`). Other apps call
+the names re-exported here.
 
 Roles: the `messaging` column — view to see, edit to plan, send, remind and cancel, export to
 download results.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from siyu.messaging.services import budget  # noqa: F401 - re-exported
 from siyu.messaging.services.budget import Recipients, Source  # noqa: F401 - re-exported
+from siyu.messaging.services.notices import notify_staff, send_due_notices  # noqa: F401 - re-exported
 from siyu.messaging.services.planning import (  # noqa: F401 - re-exported
     BATCH_SIZE,
     MessageInput,
@@ -35,6 +38,7 @@ from siyu.messaging.services.results import (  # noqa: F401 - re-exported
     progress,
     update_settings,
 )
+from siyu.messaging.services.senders import send_to_customers  # noqa: F401 - re-exported
 from siyu.messaging.services.sending import (  # noqa: F401 - re-exported
     cancel_message,
     confirm_message,
@@ -43,3 +47,4 @@ from siyu.messaging.services.sending import (  # noqa: F401 - re-exported
     send_message,
     track,
 )
+from siyu.messaging.services.templates import FilledTemplate, fill_template, templates_for_mass  # noqa: F401 - re-exported

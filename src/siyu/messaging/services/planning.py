@@ -37,8 +37,9 @@ from siyu.messaging.models import (
     RecipientStatus,
     TargetKind,
 )
-from siyu.messaging.services import budget
+from siyu.messaging.services import budget, tally
 from siyu.messaging.services.content import clean_content
+from siyu.messaging.services.templates import template_problems
 from siyu.segments.models import Segment
 from siyu.segments.services import segment_members
 from siyu.tags.models import CustomerTag, Tag
@@ -167,13 +168,12 @@ def _write_plan(workspace: Workspace, message: MassMessage, at: dt.datetime) -> 
         MassRecipient.unscoped.filter(message=message).delete()
         cursor.execute(insert, params)
         cursor.execute(
-            f"INSERT INTO {batches} (workspace_id, message_id, sender_id, number, size, status, msgid, "  # noqa: S608
+            f"INSERT INTO {batches} (workspace_id, message_id, sender_id, number, size, sent_count, status, msgid, "  # noqa: S608
             f"checks, ladder_step, reminded_at, error) "
-            f"SELECT %s, %s, sender_id, batch_number, COUNT(*), %s, '', 0, 0, '[]', '' FROM {recipients} "
+            f"SELECT %s, %s, sender_id, batch_number, COUNT(*), 0, %s, '', 0, 0, '[]', '' FROM {recipients} "
             f"WHERE message_id = %s AND status = %s GROUP BY sender_id, batch_number",
             [workspace.pk, message.pk, "new", message.pk, planned])
-        totals = dict(MassRecipient.unscoped.filter(message=message).values("status").order_by()
-                      .annotate(n=Count("customer_id")).values_list("status", "n"))
+        totals = tally.rewrite(message)
         message.planned_count = totals.get(planned, 0)
         message.refused_count = totals.get(refused, 0)
         message.save(update_fields=["planned_count", "refused_count"])
@@ -194,7 +194,8 @@ def _send_at_problem(send_at: dt.datetime | None, now: dt.datetime) -> str | Non
     return None
 
 
-def _clean(workspace: Workspace, data: MessageInput, now: dt.datetime) -> dict[str, Any]:
+def clean_input(workspace: Workspace, data: MessageInput, now: dt.datetime) -> dict[str, Any]:
+    """The model values of `data`, or a ValidationError naming each field that is wrong."""
     errors: dict[str, str] = {}
     name = data.name.strip()
     if not name:
@@ -235,6 +236,11 @@ def _clean(workspace: Workspace, data: MessageInput, now: dt.datetime) -> dict[s
         errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
     if (problem := _send_at_problem(data.send_at, now)) is not None:
         errors["send_at"] = problem
+    problems = (template_problems(workspace, data.template_ref, values.get("text", ""),
+                                  len(values.get("attachments", [])))
+                if data.template_ref is not None and "text" not in errors else [])
+    if problems:  # planned from a template: one it may send, in the persona's voice
+        errors["text"] = " ".join(problems)
     if errors:
         raise ValidationError(errors)
     values |= {"allow_select": data.allow_select, "send_at": data.send_at, "template_ref": data.template_ref}
@@ -246,14 +252,22 @@ def plan_message(workspace: Workspace, membership: Seat | None, data: MessageInp
     """A draft 群发 with its ledger planned: nothing is reserved or sent until `confirm_message`."""
     require_edit(membership)
     now = now or timezone.now()
-    values = _clean(workspace, data, now)
+    values = clean_input(workspace, data, now)
     with transaction.atomic():
-        message = MassMessage.objects.create(workspace=workspace, created_by=getattr(membership, "user", None),
-                                             **values)
-        _write_plan(workspace, message, message.send_at or now)
+        message = create_plan(workspace, values, now, created_by=getattr(membership, "user", None))
         audit_change(workspace, membership, AuditAction.CREATED, module=MODULE, subject=SUBJECT,
                      name=message.name, facts=[fact(gettext_lazy("recipients"), message.planned_count)],
                      data={"message": message.pk})
+    return message
+
+
+def create_plan(workspace: Workspace, values: dict[str, Any], now: dt.datetime, *, created_by: Any = None,
+                source: str = budget.Source.MASS, ref: str = "") -> MassMessage:
+    """A draft from cleaned values (`clean_input`), its ledger planned; no role check, no audit: the
+    caller does both (the console's `plan_message`, a system sender's `send_to_customers`)."""
+    message = MassMessage.objects.create(workspace=workspace, created_by=created_by, source=source, ref=ref,
+                                         **values)
+    _write_plan(workspace, message, message.send_at or now)
     return message
 
 

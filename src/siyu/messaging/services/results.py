@@ -27,6 +27,7 @@ from siyu.messaging.models import (
     MessagingSettings,
     RecipientStatus,
 )
+from siyu.messaging.services import tally
 from siyu.messaging.services.planning import MODULE, require_edit, require_view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,14 +63,11 @@ class Progress:
 
 def progress(workspace: Workspace, membership: Seat | None, message: MassMessage) -> Progress:
     require_view(membership)
-    counts = dict(MassRecipient.unscoped.filter(message=message).values("status").order_by()
-                  .annotate(n=Count("customer_id")).values_list("status", "n"))
+    counts = tally.counts(message)  # stored: never a count over a million recipient rows
     waiting = counts.get(RecipientStatus.PLANNED, 0) + counts.get(RecipientStatus.PENDING, 0)
     total = sum(counts.values()) - counts.get(RecipientStatus.REFUSED, 0)
-    sent = dict(MassRecipient.unscoped.filter(message=message, status=RecipientStatus.SENT).values("sender_id")
-                .order_by().annotate(n=Count("customer_id")).values_list("sender_id", "n"))
     rows = (MassBatch.unscoped.filter(message=message).values("sender_id").order_by("sender_id")
-            .annotate(size=Sum("size"), open=Count("pk", filter=Q(status__in=(
+            .annotate(size=Sum("size"), sent=Sum("sent_count"), open=Count("pk", filter=Q(status__in=(
                 BatchStatus.NEW, BatchStatus.CREATING, BatchStatus.PENDING))),
                 cancelled=Count("pk", filter=Q(status=BatchStatus.CANCELLED)),
                 failed=Count("pk", filter=Q(status=BatchStatus.FAILED))))
@@ -80,8 +78,8 @@ def progress(workspace: Workspace, membership: Seat | None, message: MassMessage
     senders = []
     for r in rows:
         state = ("pending" if r["open"] else "cancelled" if r["cancelled"] else "failed"
-                 if r["failed"] and not sent.get(r["sender_id"]) else "sent")
-        senders.append(SenderProgress(accounts[r["sender_id"]], state, r["size"] or 0, sent.get(r["sender_id"], 0),
+                 if r["failed"] and not r["sent"] else "sent")
+        senders.append(SenderProgress(accounts[r["sender_id"]], state, r["size"] or 0, r["sent"] or 0,
                                       reminders.get(r["sender_id"], 0)))
     return Progress(counts, total, total - waiting, senders)
 

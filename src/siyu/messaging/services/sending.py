@@ -16,12 +16,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,7 +42,7 @@ from siyu.messaging.models import (
     MessagingSettings,
     RecipientStatus,
 )
-from siyu.messaging.services import budget
+from siyu.messaging.services import budget, notices, tally
 from siyu.messaging.services.budget import Recipients, Source
 from siyu.messaging.services.planning import MODULE, SUBJECT, require_edit
 from siyu.wecom.client import (
@@ -73,19 +76,30 @@ def _budget_at(message: MassMessage) -> dt.datetime:
     return message.budget_at or message.send_at or message.created_at
 
 
+def spend_key(message: MassMessage) -> tuple[Source, str]:
+    """The (source, ref) the message's budget is reserved and released under."""
+    return Source(message.source), message.ref or str(message.pk)
+
+
 def _finish_recipients(workspace: Workspace, message: MassMessage, rows: Any, status: RecipientStatus,
                        sent_at: dt.datetime | None = None) -> int:
     """Move `rows` (a queryset of the message's recipients, still planned or pending) to `status`,
     giving back the budget of those who did not receive it. Each row moves once: the ids are
     locked and moved in this transaction, so a second caller finds none left."""
     with transaction.atomic():
-        ids = list(rows.filter(status__in=(RecipientStatus.PLANNED, RecipientStatus.PENDING))
-                   .select_for_update(of=("self",)).values_list("customer_id", flat=True))
-        if not ids:
+        found = list(rows.filter(status__in=(RecipientStatus.PLANNED, RecipientStatus.PENDING))
+                     .select_for_update(of=("self",)).values_list("customer_id", "status", "sender_id", "batch_number"))
+        if not found:
             return 0
+        ids = [row[0] for row in found]
         MassRecipient.unscoped.filter(message=message, customer_id__in=ids).update(status=status, sent_at=sent_at)
+        tally.shift(message, Counter(row[1] for row in found), status)
+        if status == RecipientStatus.SENT:
+            for (sender_id, number), n in Counter((row[2], row[3]) for row in found).items():
+                MassBatch.unscoped.filter(message=message, sender_id=sender_id, number=number).update(
+                    sent_count=F("sent_count") + n)
         if status != RecipientStatus.SENT:
-            budget.release(workspace, Recipients.customers(ids), _budget_at(message), Source.MASS, str(message.pk))
+            budget.release(workspace, Recipients.customers(ids), _budget_at(message), *spend_key(message))
     return len(ids)
 
 
@@ -106,27 +120,35 @@ def confirm_message(workspace: Workspace, membership: Seat | None, message_id: i
     require_edit(membership)
     now = now or timezone.now()
     message = MassMessage.objects.for_workspace(workspace).get(pk=message_id)
+    with transaction.atomic():
+        schedule(workspace, message, now)
+        audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=message.name,
+                     changes=[change(gettext_lazy("status"), _status_label(MassStatus.DRAFT),
+                                     _status_label(MassStatus.SCHEDULED))],
+                     facts=[fact(gettext_lazy("recipients"), message.planned_count)], data={"message": message.pk})
+    return message
+
+
+def schedule(workspace: Workspace, message: MassMessage, now: dt.datetime) -> None:
+    """Draft → scheduled: reserve the budget of every planned recipient (who lost their last
+    unit meanwhile is refused) and enqueue the send if it is due, after the commit. No role
+    check and no audit: the caller does both."""
     at = message.send_at or now
     with transaction.atomic():
         if not MassMessage.unscoped.filter(pk=message.pk, status=MassStatus.DRAFT).update(
                 status=MassStatus.SCHEDULED, confirmed_at=now, budget_at=at):
             raise ValidationError({"status": _("This mass message was confirmed already.")})
         planned = MassRecipient.unscoped.filter(message=message, status=RecipientStatus.PLANNED)
-        got = budget.reserve(workspace, Recipients.customers(planned.values("customer_id")), at, Source.MASS,
-                             str(message.pk))
+        got = budget.reserve(workspace, Recipients.customers(planned.values("customer_id")), at, *spend_key(message))
         if got.refused:
             MassRecipient.unscoped.filter(message=message, customer_id__in=list(got.refused)).update(
                 status=RecipientStatus.REFUSED)
+            tally.shift(message, {RecipientStatus.PLANNED: len(got.refused)}, RecipientStatus.REFUSED)
             MassMessage.unscoped.filter(pk=message.pk).update(
                 planned_count=F("planned_count") - len(got.refused), refused_count=F("refused_count") + len(got.refused))
         message.refresh_from_db()
-        audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=message.name,
-                     changes=[change(gettext_lazy("status"), _status_label(MassStatus.DRAFT),
-                                     _status_label(MassStatus.SCHEDULED))],
-                     facts=[fact(gettext_lazy("recipients"), message.planned_count)], data={"message": message.pk})
     if message.send_at is None or message.send_at <= now:
         enqueue("siyu.messaging.tasks.send_now", workspace.pk, message.pk)
-    return message
 
 
 # --- send -----------------------------------------------------------------------------------------
@@ -191,7 +213,8 @@ def _record_created(workspace: Workspace, message: MassMessage, batch: MassBatch
         if failed:  # WeCom knows no friendship between this sender and them
             _finish_recipients(workspace, message, rows.filter(customer__external_userid__in=failed),
                                RecipientStatus.NOT_FRIEND)
-        rows.filter(status=RecipientStatus.PLANNED).update(status=RecipientStatus.PENDING)
+        moved = rows.filter(status=RecipientStatus.PLANNED).update(status=RecipientStatus.PENDING)
+        tally.shift(message, {RecipientStatus.PLANNED: moved}, RecipientStatus.PENDING)
 
 
 def _settle_message(message: MassMessage, now: dt.datetime) -> None:
@@ -285,6 +308,17 @@ def _remind(client: WeComClient, batch: MassBatch, now: dt.datetime) -> bool:
     return True
 
 
+def _notify_sender(workspace: Workspace, message: MassMessage, batch: MassBatch, now: dt.datetime) -> None:
+    """With each step of the ladder, a card in the sender's WeCom (应用消息) linking to the message."""
+    waiting = _batch_rows(message, batch).filter(status=RecipientStatus.PENDING).count()
+    notices.notify_staff(
+        workspace, accounts=[batch.sender], source="mass-reminder", ref=f"{batch.pk}:{batch.ladder_step}", now=now,
+        title=_("A mass message is waiting for you"),
+        text=_("Please confirm the mass message “%(name)s” in WeCom: %(n)s customers are waiting for it.")
+        % {"name": message.name, "n": waiting},
+        url=settings.SIYU_PUBLIC_URL + reverse("messaging:message", args=[message.pk]))
+
+
 def _record_results(workspace: Workspace, client: WeComClient, message: MassMessage, batch: MassBatch,
                     confirmed_at: dt.datetime | None) -> None:
     by_status: dict[int, list[str]] = {}
@@ -336,6 +370,7 @@ def _check_batch(workspace: Workspace, client: WeComClient, message: MassMessage
                 pk=batch.pk, ladder_step=batch.ladder_step).update(ladder_step=batch.ladder_step + 1):
             batch.ladder_step += 1
             _remind(client, batch, now)
+            _notify_sender(workspace, message, batch, now)
     MassBatch.unscoped.filter(pk=batch.pk).update(next_check_at=_next_check(batch, ladder, now))
 
 
@@ -356,6 +391,8 @@ def _reconcile(workspace: Workspace, client: WeComClient, message: MassMessage, 
                   and (m.text.content if m.text else None) == text), None)
     if found is not None:
         _record_created(workspace, message, batch, found.msgid, [], now)
+        if MassMessage.unscoped.filter(pk=message.pk, status=MassStatus.CANCELLED).exists():
+            _cancel_batch(workspace, client, message, batch, found.msgid, now)  # cancelled before we knew it
     elif now - claimed > RECONCILE_AFTER * 5:
         with transaction.atomic():
             MassBatch.unscoped.filter(pk=batch.pk, status=BatchStatus.CREATING).update(status=BatchStatus.FAILED)
@@ -432,8 +469,9 @@ def cancel_message(workspace: Workspace, membership: Seat | None, message_id: in
             _finish_recipients(workspace, message, MassRecipient.unscoped.filter(
                 message=message, status=RecipientStatus.PLANNED), RecipientStatus.CANCELLED)
         else:
-            MassRecipient.unscoped.filter(message=message, status=RecipientStatus.PLANNED).update(
+            moved = MassRecipient.unscoped.filter(message=message, status=RecipientStatus.PLANNED).update(
                 status=RecipientStatus.CANCELLED)
+            tally.shift(message, {RecipientStatus.PLANNED: moved}, RecipientStatus.CANCELLED)
     pending = list(MassBatch.unscoped.filter(message=message, status=BatchStatus.PENDING).select_related("sender"))
     if pending:
         with _client(workspace) as client:
