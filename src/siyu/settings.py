@@ -178,6 +178,8 @@ SIYU = {
     "RETAIN_REJECTIONS_DAYS": envint("SIYU_RETAIN_REJECTIONS_DAYS", 30),
     "RETAIN_REJECTIONS_MAX_ROWS": envint("SIYU_RETAIN_REJECTIONS_MAX_ROWS", 10_000),
 }
+# The console's address as staff reach it: links in notices to staff (应用消息 textcards).
+SIYU_PUBLIC_URL = envstr("SIYU_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 # WeCom API base URLs allowed besides https on port 443 of a public host (comma-separated URL
 # prefixes; "*" as the port allows any), e.g. the twin's "http://127.0.0.1:8001/cgi-bin/". The
 # server requests these addresses, so only an operator may widen them (siyu.wecom.api_bases).

@@ -70,7 +70,7 @@ def test_the_list_filters_by_group_and_by_no_group(brand_a):
     make_code(brand_a.workspace, state="chloose")
     reader = seat(brand_a.members["data_analyst"], brand_a.workspace)
     assert [r.code.state for r in codes.list_codes(brand_a.workspace, reader, group=stores.pk)] == ["chstore"]
-    assert [r.code.state for r in codes.list_codes(brand_a.workspace, reader, group=codes.NO_GROUP)] == ["chloose"]
+    assert [r.code.state for r in codes.list_codes(brand_a.workspace, reader, group=groups.NO_GROUP)] == ["chloose"]
     assert len(codes.list_codes(brand_a.workspace, reader)) == 2
     assert [g.code_count for g in groups.list_groups(brand_a.workspace, reader)] == [1]
 

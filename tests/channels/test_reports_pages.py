@@ -118,7 +118,7 @@ def test_the_export_is_a_workbook_with_the_ranked_rows_and_an_audit_entry(brand_
     assert ad[header[header.index(str(analytics.COLUMN_BY_KEY["adds"].label))]] == 3
     assert ad[str(analytics.COLUMN_BY_KEY["cost"].label)] == 700.0
     assert ad[str(analytics.COLUMN_BY_KEY["revenue"].label)] == "—"
-    assert len(book.worksheets) == 4  # codes, touchpoints, by day, notes
+    assert len(book.worksheets) == 5  # codes, code groups, touchpoints, by day, notes
     entry = AuditEntry.objects.for_workspace(brand_a.workspace).get(action=AuditAction.EXPORT)
     assert entry.detail["rows"] == 2 and entry.actor == brand_a.members["data_analyst"]
 

@@ -3,8 +3,6 @@ admins and the other roles see the whole brand and may narrow the list to their 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone
 
@@ -14,23 +12,12 @@ from siyu.customers import services
 from siyu.customers.models import Customer, DeletedBy, FollowRelation
 from siyu.customers.services import CustomerFilters
 from tests.conftest import seat
+from tests.customers.scope_book import make_book
 
 
 @pytest.fixture
 def book(brand_a):
-    """xiaowanzi01 is operated by the customer ops member, xiaowanzi02 by the ops lead; two
-    customers each, and one customer who is friends with both."""
-    ws = brand_a.workspace
-    when = timezone.now() - dt.timedelta(days=1)
-    for staff, externals in (("xiaowanzi01", ["wmMINE1", "wmMINE2", "wmBOTH"]),
-                             ("xiaowanzi02", ["wmOTHER1", "wmOTHER2", "wmBOTH"])):
-        for external in externals:
-            services.record_add(ws, staff_userid=staff, external_userid=external, state="chstore", at=when)
-    ops = seat(brand_a.members[Role.CUSTOMER_OPS], ws)
-    lead = seat(brand_a.members[Role.OPS_LEAD], ws)
-    StaffAccount.objects.for_workspace(ws).filter(userid="xiaowanzi01").update(operator=ops)
-    StaffAccount.objects.for_workspace(ws).filter(userid="xiaowanzi02").update(operator=lead)
-    return brand_a
+    return make_book(brand_a)
 
 
 def externals(page) -> set[str]:

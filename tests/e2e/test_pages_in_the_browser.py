@@ -34,7 +34,7 @@ ALLOWED_WORDS = {
     "wecom", "api", "apis", "siyu", "csv", "xlsx", "excel", "url", "urls", "ids", "json", "http", "https",
     "openapi", "swagger", "secret", "bearer", "authorization", "token", "corpid", "agentid", "encodingaeskey", "unionid",
     "userid", "state", "echarts", "tabler", "redis", "sqlite", "postgresql", "asia", "shanghai", "alpha",
-    "admin", "brand", "utc", "demo", "mini", "logo", "english",
+    "admin", "brand", "utc", "demo", "mini", "logo", "english", "sop",
 }
 # Where a page's own content is English by design.
 NOT_CHECKED_FOR_WORDS = {"/api/docs"}
@@ -90,6 +90,9 @@ MAIN_PAGES = [
     "/content/", "/content/scripts/", "/content/templates/", "/content/templates/new/",
     "/content/messages/", "/content/messages/new/", "/content/messages/settings/",
     "/audit/", "/tasks/", "/tokens/", "/notifications/", "/wecom/settings/", "/api/docs",
+    "/channels/codes/new/",
+    "/content/sop/", "/content/sop/new/", "/content/sop/today/",
+    "/content/moments/", "/content/moments/new/",
 ]
 
 

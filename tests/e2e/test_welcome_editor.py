@@ -1,5 +1,6 @@
-"""Issue 12, the welcome-message editor in Chromium under the console's CSP: a planner types the
-welcome, inserts a variable at the cursor, watches the phone preview (the persona's avatar and
+"""Issue 12, the welcome-message editor in Chromium under the console's CSP: a planner starts from
+a content template (its variables kept; one the welcome cannot fill is named) and watches the
+persona voice check beside the preview flag a forbidden word, then types the welcome, inserts a variable at the cursor, watches the phone preview (the persona's avatar and
 name, sample values, a link card) and the byte counter follow, sees the counter turn red past
 WeCom's 4,000 bytes, sends a test to a colleague's WeCom (the twin records it), and the editor
 fits 1440 px and 390 px without a horizontal scrollbar. Screenshots go where the main pages'
@@ -14,8 +15,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from siyu.accounts.models import StaffAccount
+from siyu.content import services as content
+from siyu.content.models import TemplateContext
+from siyu.core.permissions import Role
 from siyu.ip.models import Persona
-from tests.conftest import PASSWORD, make_brand
+from tests.conftest import PASSWORD, make_brand, seat
 from tests.e2e.test_console_flow import sign_in
 from tests.e2e.test_pages_in_the_browser import ALLOWED_WORDS, screenshot_dir
 from tests.simulator.twin import connect_brand, running_twin, tokens_in_memory, twin_config
@@ -53,7 +57,13 @@ def test_a_planner_writes_a_welcome_watches_the_preview_and_sends_a_test(
     Image.new("RGB", (64, 64), "#c0392b").save(avatar, "PNG")
     (tmp_path / "media" / "avatars" / str(ws.pk)).mkdir(parents=True)
     (tmp_path / "media" / "avatars" / str(ws.pk) / "xiaowanzi.png").write_bytes(avatar.getvalue())
-    persona = Persona.objects.create(workspace=ws, name="小完子", avatar=f"avatars/{ws.pk}/xiaowanzi.png")
+    persona = Persona.objects.create(workspace=ws, name="小完子", avatar=f"avatars/{ws.pk}/xiaowanzi.png",
+                                     tone_markers=["～"], forbidden_words=["最便宜"])
+    lead = seat(brand.members[Role.OPS_LEAD], ws)
+    greeting = content.save_template(ws, lead, content.TemplateInput(
+        name="新人欢迎", persona_id=persona.pk, context=TemplateContext.WELCOME, text="{customer_nickname}你好呀～"))
+    dated = content.save_template(ws, lead, content.TemplateInput(
+        name="带日期欢迎", context=TemplateContext.WELCOME, text="今天是{today}～"))
     StaffAccount.objects.create(workspace=ws, userid="xiaowanzi01", name="小完子01", persona=persona)
     StaffAccount.objects.create(workspace=ws, userid="planner01", name="策划小李")
     shots = screenshot_dir(tmp_path_factory)
@@ -82,6 +92,20 @@ def test_a_planner_writes_a_welcome_watches_the_preview_and_sends_a_test(
         preview = page.get_by_test_id("welcome-preview")
         counter = page.get_by_test_id("byte-counter")
         text = page.get_by_test_id("welcome-text")
+        voice = page.get_by_test_id("voice-check")
+        editor.locator("[data-template-picker]").select_option(str(greeting.pk))
+        expect(text).to_have_value("{customer_nickname}你好呀～")
+        expect(page.get_by_test_id("preview-text")).to_have_text("王小雨你好呀～")
+        expect(page.get_by_test_id("template-note")).to_contain_text("新人欢迎")
+        expect(voice).to_contain_text("小完子 的语气")
+        expect(voice.locator(".is-fine")).to_be_visible()
+        text.press("End")
+        text.press_sequentially("全网最便宜")
+        expect(voice.locator("[data-finding=forbidden]")).to_contain_text("最便宜")
+        expect(page.get_by_test_id("template-note")).to_be_empty()  # the text is no longer the template's
+        editor.locator("[data-template-picker]").select_option(str(dated.pk))
+        expect(text).to_have_value("今天是{today}～")
+        expect(page.get_by_test_id("template-note")).to_contain_text("{today}")
         text.fill("你好，")
         expect(counter).to_have_text("9 / 4000 字节")
         text.press("End")
@@ -127,6 +151,9 @@ def test_a_planner_writes_a_welcome_watches_the_preview_and_sends_a_test(
         for width in (1440, 390):
             page.set_viewport_size({"width": width, "height": 900})
             editor.scroll_into_view_if_needed()
+            expect(voice).to_be_visible()
+            phone_box, voice_box = preview.bounding_box(), voice.bounding_box()
+            assert voice_box["y"] >= phone_box["y"] + phone_box["height"], "the voice check sits under the phone"
             no_horizontal_scrollbar(page)
             editor.screenshot(path=str(shots / f"{width}-welcome-editor.png"))
             page.screenshot(path=str(shots / f"{width}-channels-codes-new.png"), full_page=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from siyu.channels.services import analytics, qr
+from siyu.channels.services import analytics, groups, qr
 from siyu.core.exports import XLSX_CONTENT_TYPE
 from siyu.core.permissions import Action, Module, allows
 from siyu.web import DayInput, MemberRequest, apply_errors, choice_field, client_ip, member_page
@@ -75,9 +75,11 @@ def analytics_page(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
     period, preset, range_errors = _period(request)
     sort, descending = _sort(request)
-    result = analytics.channel_report(workspace, seat, period, sort, descending)
-    base = _range_query(period, preset)
-    comparison = result.comparison(TOP_CODES_COMPARED)
+    group = groups.parse_group(request.GET.get("group"))
+    compare = "groups" if request.GET.get("compare") == "groups" else "codes"
+    result = analytics.channel_report(workspace, seat, period, sort, descending, group=group)
+    base = {**_range_query(period, preset), **({"group": str(group)} if group is not None else {})}
+    comparison = result.comparison(TOP_CODES_COMPARED, by=compare)
     staff = analytics.staff_chart(analytics.staff_ranking(workspace, seat, period, TOP_STAFF_RANKED))
     moved = result.totals.adds or result.totals.deleted_by_customer or result.totals.deleted_by_staff
     empty = {  # each chart's empty state, "" when it has something to draw
@@ -99,7 +101,17 @@ def analytics_page(request: MemberRequest) -> HttpResponse:
         "range_errors": range_errors,
         "headers": headers,
         "code_rows": [{"row": r, "cells": _cells(r.figures)} for r in result.codes],
-        "touch_rows": [{"row": r, "cells": _cells(r.figures)} for r in result.touchpoints],
+        "touch_rows": [{"row": r, "cells": _cells(r.figures), "key": r.touchpoint, "label": r.touchpoint_label}
+                       for r in result.touchpoints],
+        "group_rows": [{"row": r, "cells": _cells(r.figures), "key": r.filter_value, "label": r.name,
+                        "url": "?" + urlencode({**_range_query(period, preset), "group": r.filter_value})}
+                       for r in result.groups],
+        "code_groups": groups.list_groups(workspace, seat),
+        "group": "" if group is None else str(group),
+        "no_group": groups.NO_GROUP,
+        "compare": compare,
+        "compare_urls": {by: "?" + urlencode({**base, "sort": sort, "order": "desc" if descending else "asc",
+                                              "compare": by}) for by in ("codes", "groups")},
         "totals": _cells(result.totals),
         "days": [(day, f) for day, f in result.daily_totals()],
         "chart": result.trend(TOP_CODES_IN_TREND),
@@ -121,7 +133,8 @@ def analytics_export(request: MemberRequest) -> HttpResponse:
         return render(request, "channels/report_error.html",
                       {"title": _("Export"), "reason": " ".join(range_errors)}, status=400)
     sort, descending = _sort(request)
-    export = analytics.export_report(workspace, seat, period, sort, descending, ip_address=client_ip(request))
+    export = analytics.export_report(workspace, seat, period, sort, descending, ip_address=client_ip(request),
+                                     group=groups.parse_group(request.GET.get("group")))
     response = HttpResponse(export.content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, export.filename)
     response["Cache-Control"] = "private, no-store"

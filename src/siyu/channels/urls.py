@@ -12,10 +12,11 @@ urlpatterns = [
     path("codes/<int:code_id>/deactivate/", views.code_deactivate, name="code_deactivate"),
     path("codes/<int:code_id>/reroute/", views.code_reroute, name="code_reroute"),
     path("promoters/", views.promoters, name="promoters"),
-    # welcome_views.py: the welcome-message editor's pictures and test send
+    # welcome_views.py: the welcome-message editor's pictures, voice check and test send
     path("welcome/pictures/", welcome_views.welcome_picture, name="welcome_picture"),
     path("welcome/pictures/upload/", welcome_views.welcome_picture_upload, name="welcome_picture_upload"),
     path("welcome/test-send/", welcome_views.welcome_test_send, name="welcome_test_send"),
+    path("welcome/voice/", welcome_views.welcome_voice, name="welcome_voice"),
     path("codes/<int:code_id>/qr-thumbnail.png", views.qr_thumbnail, name="qr_thumbnail"),
     path("codes/download/", views.codes_download, name="codes_download"),
     path("groups/new/", views.group_create, name="group_create"),

@@ -21,22 +21,15 @@ from siyu.core import bounds
 from siyu.web import MemberRequest, apply_errors, member_page
 
 
-def _group_filter(value: str) -> int | str | None:
-    """The list's `?group=`: a group id, "none" for codes in no group, or nothing (all)."""
-    if value == codes.NO_GROUP:
-        return codes.NO_GROUP
-    return bounds.parse_id(value) if value else None
-
-
 @member_page
 def home(request: MemberRequest) -> HttpResponse:
     workspace, seat = request.workspace, request.membership
-    group = _group_filter(request.GET.get("group", ""))
+    group = groups.parse_group(request.GET.get("group", ""))
     return render(request, "channels/home.html", {
         "rows": codes.list_codes(workspace, seat, group=group),
         "groups": groups.list_groups(workspace, seat),
         "group": "" if group is None else str(group),
-        "no_group": codes.NO_GROUP,
+        "no_group": groups.NO_GROUP,
         "max_download": qr.MAX_ZIP_CODES,
         "leaders": codes.promoter_leaderboard(workspace, seat)[:5],
         "can_edit": codes.can_edit(seat),
@@ -46,7 +39,7 @@ def home(request: MemberRequest) -> HttpResponse:
 def _back_to_list(request: MemberRequest) -> HttpResponse:
     group = request.POST.get("back_group", "")
     url = reverse("channels:home")
-    return redirect(f"{url}?group={group}" if _group_filter(group) is not None else url)
+    return redirect(f"{url}?group={group}" if groups.parse_group(group) is not None else url)
 
 
 @member_page

@@ -1,4 +1,5 @@
-"""Console endpoints of the welcome-message editor (欢迎语编辑器): its pictures and its test send.
+"""Console endpoints of the welcome-message editor (欢迎语编辑器): its pictures, the voice check of
+its text and its test send.
 The editor itself is part of the channel-code form (`channels/_welcome_editor.html`)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from siyu.channels.forms import AttachmentFormSet
 from siyu.channels.models import ChannelCode
-from siyu.channels.services import welcome_editor
+from siyu.channels.services import welcome_editor, welcome_templates
 from siyu.channels.services.welcome_media import PICTURE_MAX_BYTES
 from siyu.core.bounds import parse_id
 from siyu.core.uploads import read_upload
@@ -68,3 +69,14 @@ def welcome_test_send(request: MemberRequest) -> HttpResponse:
     except ValidationError as exc:
         errors = exc.messages
     return render(request, "channels/_welcome_test_result.html", {"sent": sent, "errors": errors})
+
+
+@member_page
+@require_POST
+def welcome_voice(request: MemberRequest) -> JsonResponse:
+    """The voice check of the text as typed, against the sending account's persona (JSON)."""
+    report = welcome_templates.welcome_voice(
+        request.workspace, request.membership, text=request.POST.get("text", "")[:20_000],
+        sender_id=_optional_id(request.POST.get("sender")),
+        attachments=parse_id(request.POST.get("attachments") or 0) or 0)
+    return JsonResponse(report.as_json())

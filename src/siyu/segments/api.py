@@ -95,7 +95,7 @@ def members(request: MemberRequest, segment_id: int, cursor: int = 0, limit: int
     workspace, seat = _ctx(request)
     found = services.get_segment(workspace, seat, segment_id)
     limit = max(1, min(limit, MAX_BATCH))
-    ids = services.member_ids_after(workspace, found, max(cursor, 0), limit)
+    ids = services.visible_member_ids(workspace, seat, found, max(cursor, 0), limit)
     return {"customer_ids": ids, "next_cursor": ids[-1] if len(ids) == limit else None}
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, ChannelSpend, Touchpoint, WelfareGrant
+from siyu.channels.services.groups import NO_GROUP, GroupFilter, in_group
 from siyu.core import bounds
 from siyu.core.days import SHANGHAI, day_range, local_day
 from siyu.core.exports import Sheet, xlsx_bytes
@@ -269,10 +270,27 @@ class CodeRow:
     active: bool
     figures: Figures
     daily: dict[dt.date, Figures]  # only the days with something to count
+    group_id: int | None = None
+    group_name: str = ""
 
     @property
     def touchpoint_label(self) -> str:
         return str(Touchpoint(self.touchpoint).label) if self.touchpoint in Touchpoint.values else self.touchpoint
+
+
+@dataclass
+class GroupRow:
+    """活码分组 — a code group's figures: the sum of its codes' (None: the codes in no group)."""
+
+    group_id: int | None
+    name: str
+    code_count: int
+    figures: Figures
+    daily: dict[dt.date, Figures]
+
+    @property
+    def filter_value(self) -> str:
+        return str(self.group_id) if self.group_id is not None else NO_GROUP
 
 
 @dataclass
@@ -303,6 +321,8 @@ class ChannelReport:
     sort: str
     descending: bool
     generated_at: dt.datetime
+    groups: list[GroupRow] = field(default_factory=list)
+    group: GroupFilter = None  # the codes the report is narrowed to (`groups.in_group`)
 
     def daily_totals(self) -> list[tuple[dt.date, Figures]]:
         merged: dict[dt.date, Figures] = defaultdict(Figures)
@@ -327,10 +347,11 @@ class ChannelReport:
             ],
         }
 
-    def comparison(self, top: int = 10) -> dict[str, Any]:
+    def comparison(self, top: int = 10, by: str = "codes") -> dict[str, Any]:
         """Chart data: adds, net adds and churn (deleted by the customer or by staff) of the `top`
-        codes by adds, side by side. `empty` when no code moved in the range."""
-        moved = [r for r in self.codes if r.figures.adds or r.figures.deleted_by_customer or r.figures.deleted_by_staff]
+        codes (or code groups, `by="groups"`) by adds, side by side. `empty` when none moved."""
+        rows: list[Any] = self.groups if by == "groups" else self.codes
+        moved = [r for r in rows if r.figures.adds or r.figures.deleted_by_customer or r.figures.deleted_by_staff]
         leaders = sorted(moved, key=lambda r: (-r.figures.adds, -r.figures.net, r.name))[:top]
         return {
             "codes": [r.name for r in leaders],
@@ -339,6 +360,7 @@ class ChannelReport:
             "churn": [r.figures.deleted_by_customer + r.figures.deleted_by_staff for r in leaders],
             "others": max(0, len(moved) - len(leaders)),
             "empty": not leaders,
+            "by": "groups" if by == "groups" else "codes",
         }
 
 
@@ -377,10 +399,26 @@ def _spend_fen(spends: Iterable[ChannelSpend], period: DateRange) -> dict[int, i
     return {code_id: int(value.quantize(Decimal(1), ROUND_HALF_UP)) for code_id, value in exact.items()}
 
 
+def _rollup(rows: list[CodeRow], key: Callable[[CodeRow], Any]) -> dict[Any, tuple[list[CodeRow], dict[dt.date, Figures]]]:
+    """Code rows gathered by `key`, each gathering with its daily figures merged."""
+    gathered: dict[Any, list[CodeRow]] = defaultdict(list)
+    for row in rows:
+        gathered[key(row)].append(row)
+    result = {}
+    for value, members in gathered.items():
+        merged: dict[dt.date, Figures] = defaultdict(Figures)
+        for member in members:
+            for day, figures in member.daily.items():
+                merged[day] = merged[day] + figures
+        result[value] = (members, dict(merged))
+    return result
+
+
 def channel_report(workspace: Workspace, membership: Membership | None, period: DateRange,
                    sort: str = DEFAULT_SORT, descending: bool = True,
-                   now: dt.datetime | None = None) -> ChannelReport:
-    """Per code and per touchpoint figures over `period`, ranked by `sort` (default net adds).
+                   now: dt.datetime | None = None, group: GroupFilter = None) -> ChannelReport:
+    """Per code, per touchpoint and per code group figures over `period`, ranked by `sort`
+    (default net adds); `group` narrows every figure to one group's codes (or those in none).
 
     Six queries whatever the number of codes and days."""
     require(role_of(membership), Module.CHANNELS, Action.VIEW)
@@ -388,10 +426,11 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
         raise ValidationError({"sort": [_("Unknown column “%(sort)s”.") % {"sort": sort}]})
     now = now or timezone.now()
     lo, hi = period.bounds()
-    codes = list(ChannelCode.objects.for_workspace(workspace)
-                 .only("id", "name", "touchpoint", "state", "active").order_by("id"))
+    chosen = in_group(ChannelCode.objects.for_workspace(workspace), group)
+    codes = list(chosen.select_related("group").only("id", "name", "touchpoint", "state", "active", "group__name")
+                 .order_by("id"))
     by_state = {c.state: c for c in codes if c.state}
-    code_states = ChannelCode.objects.for_workspace(workspace).exclude(state="").values("state")
+    code_states = chosen.exclude(state="").values("state")
     relations = FollowRelation.objects.for_workspace(workspace).filter(state__in=code_states)
 
     daily: dict[int, dict[dt.date, Figures]] = defaultdict(lambda: defaultdict(Figures))
@@ -431,7 +470,7 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
             figures.deleted_by_staff += deletion["count"]
 
     # 3 and 4. welfare issued and redeemed through each code, on their own days
-    grants = WelfareGrant.objects.for_workspace(workspace).filter(channel__isnull=False)
+    grants = WelfareGrant.objects.for_workspace(workspace).filter(channel__in=chosen.values("id"))
     for moment, attribute in (("granted_at", "welfare_issued"), ("redeemed_at", "welfare_redeemed")):
         rows = (grants.filter(**{f"{moment}__gte": lo, f"{moment}__lt": hi})
                 .annotate(day=TruncDate(moment, tzinfo=SHANGHAI))
@@ -442,25 +481,21 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
 
     # 5. spend whose period touches the range
     spend = _spend_fen(ChannelSpend.objects.for_workspace(workspace)
-                       .filter(start__lte=period.end, end__gte=period.start)
+                       .filter(start__lte=period.end, end__gte=period.start, code__in=chosen.values("id"))
                        .only("code_id", "start", "end", "amount_fen"), period)
 
     code_rows = []
     for code in codes:
         days = dict(daily.get(code.pk, {}))
         figures = replace(_sum(days.values()), cost_fen=spend.get(code.pk))
-        code_rows.append(CodeRow(code.pk, code.name, code.touchpoint, code.state, code.active, figures, days))
+        code_rows.append(CodeRow(code.pk, code.name, code.touchpoint, code.state, code.active, figures, days,
+                                 code.group_id, code.group.name if code.group else ""))
 
-    touch_rows = []
-    grouped: dict[str, list[CodeRow]] = defaultdict(list)
-    for row in code_rows:
-        grouped[row.touchpoint].append(row)
-    for touchpoint, members in grouped.items():
-        merged: dict[dt.date, Figures] = defaultdict(Figures)
-        for member in members:
-            for day, figures in member.daily.items():
-                merged[day] = merged[day] + figures
-        touch_rows.append(TouchpointRow(touchpoint, len(members), _sum(m.figures for m in members), dict(merged)))
+    touch_rows = [TouchpointRow(touchpoint, len(members), _sum(m.figures for m in members), merged)
+                  for touchpoint, (members, merged) in _rollup(code_rows, lambda r: r.touchpoint).items()]
+    group_rows = [GroupRow(group_id, members[0].group_name or str(_("No group")), len(members),
+                           _sum(m.figures for m in members), merged)
+                  for group_id, (members, merged) in _rollup(code_rows, lambda r: r.group_id).items()]
 
     return ChannelReport(
         range=period,
@@ -470,6 +505,8 @@ def channel_report(workspace: Workspace, membership: Membership | None, period: 
         sort=sort,
         descending=descending,
         generated_at=now,
+        groups=_sort_rows(group_rows, sort if sort != "touchpoint" else "name", descending),
+        group=group,
     )
 
 
@@ -594,6 +631,13 @@ def spend_code_options(workspace: Workspace, membership: Membership | None) -> l
 
 # --- export ----------------------------------------------------------------------------------
 
+def _group_label(result: ChannelReport) -> str:
+    if result.group is None:
+        return _("All codes")
+    if result.group == NO_GROUP:
+        return _("No group")
+    return result.groups[0].name if result.groups else _("No code in this group")
+
 @dataclass(frozen=True)
 class Export:
     filename: str
@@ -623,12 +667,13 @@ def _table(title: str, first: list[str], rows: list[Any], lead: Callable[[Any], 
 
 def export_report(workspace: Workspace, membership: Membership | None, period: DateRange,
                   sort: str = DEFAULT_SORT, descending: bool = True, ip_address: str | None = None,
-                  now: dt.datetime | None = None) -> Export:
-    """The ranked tables as an .xlsx workbook (codes, touchpoints, days, notes), audit-logged
-    as an export with its row count. Headers follow the active language; names are written
-    as text, never as formulas (`core.exports`)."""
+                  now: dt.datetime | None = None, group: GroupFilter = None) -> Export:
+    """The ranked tables as an .xlsx workbook (codes, code groups, touchpoints, days, notes),
+    narrowed to one code group with `group`, audit-logged as an export with its row count.
+    Headers follow the active language; names are written as text, never as formulas
+    (`core.exports`)."""
     require(role_of(membership), Module.CHANNELS, Action.EXPORT)
-    result = channel_report(workspace, membership, period, sort, descending, now)
+    result = channel_report(workspace, membership, period, sort, descending, now, group=group)
     days: list[list[Any]] = [[_("Day"), _("Adds"), _("Deleted by customer"), pgettext("analytics column", "Deleted by staff"), _("Net adds"),
              pgettext("analytics column", "Welfare issued"), pgettext("analytics column", "Welfare redeemed")]]
     days += [[day, f.adds, f.deleted_by_customer, f.deleted_by_staff, f.net, f.welfare_issued, f.welfare_redeemed]
@@ -642,10 +687,13 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
         [_("Cost"), _("Spend prorated by the days each spend period shares with the range; — when no "
                       "spend was entered.")],
         [_("First purchases"), _("Filled by the commerce module.")],
+        [pgettext("channel code", "Code group"), _group_label(result)],
     ]
     content = xlsx_bytes([
-        _table(_("Channel codes"), [_("Channel code"), _("Touchpoint")], result.codes,
-               lambda r: [r.name, r.touchpoint_label]),
+        _table(_("Channel codes"), [_("Channel code"), _("Touchpoint"), pgettext("channel code", "Code group")],
+               result.codes, lambda r: [r.name, r.touchpoint_label, r.group_name or _("No group")]),
+        _table(_("Code groups"), [pgettext("channel code", "Code group"), _("Codes")], result.groups,
+               lambda r: [r.name, r.code_count]),
         _table(_("Touchpoints"), [_("Touchpoint"), _("Codes")], result.touchpoints,
                lambda r: [r.touchpoint_label, r.code_count]),
         Sheet(_("By day"), days),
@@ -653,7 +701,8 @@ def export_report(workspace: Workspace, membership: Membership | None, period: D
     ])
     rows = len(result.codes)
     audit(workspace, getattr(membership, "user", None), AuditAction.EXPORT, "channel analytics",
-          {"rows": rows, "start": period.start.isoformat(), "end": period.end.isoformat(), "sort": sort},
+          {"rows": rows, "start": period.start.isoformat(), "end": period.end.isoformat(), "sort": sort,
+           "group": "" if group is None else str(group)},
           ip_address, module="channels")
     filename = f"channel-analytics-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     return Export(filename, content, rows)

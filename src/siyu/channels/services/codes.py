@@ -41,6 +41,7 @@ from siyu.channels.models import (
 )
 from siyu.channels.services import routing
 from siyu.channels.services.auditing import CODE_LABELS, code_values
+from siyu.channels.services.groups import GroupFilter, in_group
 from siyu.channels.services.welcome import validate_welcome
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
@@ -651,20 +652,13 @@ def _adds_by_state(workspace: Workspace, states: list[str], now: dt.datetime) ->
     return {r["state"]: {"total": r["total"], "today": r["today"], "week": r["week"]} for r in rows}
 
 
-NO_GROUP = "none"  # the list's filter value for codes in no group
-
-
 def list_codes(workspace: Workspace, membership: Membership | None, now: dt.datetime | None = None,
-               group: int | str | None = None) -> list[CodeRow]:
+               group: GroupFilter = None) -> list[CodeRow]:
     """The brand's codes, newest first, active ones before retired ones (three queries). `group`
     keeps one group's codes (a `CodeGroup` id) or those in none (`NO_GROUP`)."""
     require(role_of(membership), Module.CHANNELS, Action.VIEW)
     now = now or timezone.now()
-    found = ChannelCode.objects.for_workspace(workspace).select_related("group")
-    if group == NO_GROUP:
-        found = found.filter(group__isnull=True)
-    elif isinstance(group, int):
-        found = found.filter(group_id=group)
+    found = in_group(ChannelCode.objects.for_workspace(workspace).select_related("group"), group)
     codes = sorted(found, key=lambda c: not c.active)
     adds = _adds_by_state(workspace, [c.state for c in codes], now)
     names = dict(StaffAccount.objects.for_workspace(workspace).values_list("userid", "name"))

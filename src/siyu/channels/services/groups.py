@@ -5,16 +5,35 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from siyu.channels.models import GROUP_NAME_MAX_CHARS, ChannelCode, CodeGroup
+from siyu.core import bounds
 from siyu.core.models import AuditAction, Workspace
 from siyu.core.permissions import Action, Module, Seat, require, role_of
 from siyu.core.services import audit_change, change, fact
 
 SUBJECT = pgettext_lazy("channel code", "code group")
+NO_GROUP = "none"  # a filter's value for codes in no group
+GroupFilter = int | str | None  # a `CodeGroup` id, `NO_GROUP`, or None for every code
+
+
+def parse_group(value: str | None) -> GroupFilter:
+    """A page's `?group=`: a group id, "none" for codes in no group, or nothing (all)."""
+    if value == NO_GROUP:
+        return NO_GROUP
+    return bounds.parse_id(value) if value else None
+
+
+def in_group(codes: QuerySet[ChannelCode], group: GroupFilter) -> QuerySet[ChannelCode]:
+    """`codes` narrowed to one group's (a `CodeGroup` id) or to those in none (`NO_GROUP`)."""
+    if group == NO_GROUP:
+        return codes.filter(group__isnull=True)
+    if isinstance(group, int):
+        return codes.filter(group_id=group)
+    return codes
 
 
 def list_groups(workspace: Workspace, membership: Seat | None) -> list[CodeGroup]:

@@ -28,6 +28,7 @@ from siyu.channels.services.welcome import (
     render_welcome,
     validate_welcome,
 )
+from siyu.channels.services.welcome_templates import TemplateOption, template_options
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, allows, require, role_of
 from siyu.core.services import audit_change, fact
@@ -70,6 +71,7 @@ class EditorData:
     default_recipient: int | None
     can_send: bool
     variables: list[tuple[str, str]] = field(default_factory=list)
+    templates: list[TemplateOption] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,10 +83,18 @@ class EditorData:
             "defaultSender": self.default_sender,
             "welfare": {str(pk): text for pk, text in self.welfare_samples.items()},
             "pictureUrl": reverse("channels:welcome_picture"),
+            "voiceUrl": reverse("channels:welcome_voice"),
+            "templates": {str(t.template_id): t.as_json() for t in self.templates},
             "words": {
                 "bytes": _("bytes"), "attachments": _("attachments"), "webImage": _("Web picture"),
                 "noPicture": _("No picture yet"), "miniprogram": _("Mini-program"), "uploading": _("Uploading…"),
                 "uploaded": _("Picture uploaded."), "failed": _("Upload failed"), "cover": _("Cover"),
+                "voiceOf": _("Voice of %(persona)s"), "noPersona": _("No persona: WeCom's limits only"),
+                "toneMarkers": _("Tone markers"), "forbiddenWords": _("Forbidden words"),
+                "voiceFine": _("Fits the persona's voice and WeCom's limits."),
+                "unfillable": _("A welcome cannot fill %(names)s: replace it before saving."),
+                "materials": _("The template's %(n)s attachments are not copied: add them below."),
+                "filled": _("Filled from the template “%(name)s”."),
             },
         }
 
@@ -113,7 +123,7 @@ def _sender(account: StaffAccount, show_avatar: bool) -> Sender:
 def editor_data(workspace: Workspace, membership: Membership | None, code: ChannelCode | None) -> EditorData:
     """The senders the preview may show (each account with its persona and avatar; the code's
     first regular seat by default), each welfare's sample, and who may get a test send (the
-    member's own account first). Three queries."""
+    member's own account first), and the brand's welcome templates to start from (one more)."""
     role = role_of(membership)
     require(role, Module.CHANNELS, Action.VIEW)
     assert role is not None  # noqa: S101 - require refused None
@@ -132,6 +142,7 @@ def editor_data(workspace: Workspace, membership: Membership | None, code: Chann
         recipients=accounts, default_recipient=own or default_sender,
         can_send=allows(role, Module.CHANNELS, Action.EDIT),
         variables=[(name, str(VARIABLE_LABELS[name])) for name in VARIABLES],
+        templates=template_options(workspace, membership),
     )
 
 

@@ -36,7 +36,7 @@ from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.services import audit_change, fact
 from siyu.core.uploads import REPORT_ROWS, first_column, read_upload
 from siyu.customers.models import Customer
-from siyu.customers.services import add_timeline, mark_engaged
+from siyu.customers.services import add_timeline, mark_engaged, scoped
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -167,9 +167,11 @@ GRANTS_PAGE_SIZE = 50
 def grants_of(workspace: Workspace, membership: Membership | None, welfare_id: int, *, search: str = "",
               status: str = "", page: int | str = 1) -> Page:
     """One page of a welfare's grants, newest first: found by the customer's nickname (part of
-    it), their WeCom external id or the coupon code (whole), and by whether they are redeemed."""
+    it), their WeCom external id or the coupon code (whole), and by whether they are redeemed. A
+    customer ops member finds only their accounts' customers (数据范围, `customers.services.scoped`)."""
     require(role_of(membership), Module.CHANNELS, Action.VIEW)
-    grants = WelfareGrant.objects.for_workspace(workspace).filter(welfare_id=welfare_id)
+    grants = scoped(WelfareGrant.objects.for_workspace(workspace).filter(welfare_id=welfare_id), workspace, membership,
+                    via="customer_id")
     search = search.strip()
     if search:
         grants = grants.filter(Q(customer__name__icontains=search) | Q(customer__external_userid=search)

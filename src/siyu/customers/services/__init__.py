@@ -48,4 +48,4 @@ from siyu.customers.services.profile import (  # noqa: F401 - re-exported
     customer_profile,
     ensure_profile,
 )
-from siyu.customers.services.scope import Scope, scope_of, visible_ids  # noqa: F401 - re-exported
+from siyu.customers.services.scope import Scope, scope_of, scoped, visible_ids  # noqa: F401 - re-exported

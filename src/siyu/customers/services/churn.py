@@ -8,7 +8,7 @@ joins the follow relations of the page's customers in one query. A customer who 
 the same `Customer` (`record_add` reactivates or adds a relation), so "returned" means: the
 customer has an active follow added after the loss.
 
-Roles: `Module.CUSTOMERS` view.
+Roles: `Module.CUSTOMERS` view; customer ops see their accounts' customers' losses (`scope`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from siyu.core.days import day_range, local_day
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.customers.models import DeletedBy, FollowRelation, TimelineEntry
+from siyu.customers.services.scope import scoped
 from siyu.customers.timeline import TimelineKind
 
 PAGE_SIZE = 50
@@ -119,13 +120,15 @@ class AccountChurn:
         return self.returned / self.lost if self.lost else 0.0
 
 
-def _losses(workspace: Workspace, flt: ChurnFilter, now: dt.datetime | None = None):  # noqa: ANN202
+def _losses(workspace: Workspace, membership: Membership | None, flt: ChurnFilter,  # noqa: ANN202
+            now: dt.datetime | None = None):
+    """The losses in range the member sees (`scope`: customer ops, their accounts' customers)."""
     lo, hi = flt.bounds(now)
     kinds = [REASON_KINDS[DeletedBy(r)] for r in flt.reasons if r in DeletedBy.values] or [TimelineKind.DELETED_STAFF]
     entries = TimelineEntry.objects.for_workspace(workspace).filter(kind__in=kinds, at__gte=lo, at__lt=hi)
     if flt.account_id:
         entries = entries.filter(account_id=flt.account_id)
-    return entries
+    return scoped(entries, workspace, membership, via="customer_id")
 
 
 def _came_back() -> Exists:
@@ -145,7 +148,7 @@ def churn_list(
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     page = min(max(int(page or 1), 1), MAX_PAGE)  # past MAX_PAGE the offset would overflow the database
     offset = (page - 1) * PAGE_SIZE
-    entries = list(_losses(workspace, flt, now).select_related("customer", "account")
+    entries = list(_losses(workspace, membership, flt, now).select_related("customer", "account")
                    .order_by("-at", "-id")[offset:offset + PAGE_SIZE + 1])
     has_next = len(entries) > PAGE_SIZE
     entries = entries[:PAGE_SIZE]
@@ -177,7 +180,7 @@ def churn_by_account(
     """Per account, for the range and reasons: losses and how many of those customers came back
     (one grouped query), most losses first."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
-    figures = (_losses(workspace, flt, now).exclude(account_id=None)
+    figures = (_losses(workspace, membership, flt, now).exclude(account_id=None)
                .values("account_id").annotate(lost=Count("id"), returned=Count("id", filter=Q(_came_back())))
                .order_by())
     by_account = {row["account_id"]: row for row in figures}

@@ -17,6 +17,7 @@ another account.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.db import models
 from django.db.models import Exists, Q, QuerySet
@@ -26,6 +27,8 @@ from siyu.accounts.models import StaffAccount
 from siyu.core.models import Membership, Workspace
 from siyu.core.permissions import Role, role_of
 from siyu.customers.models import Customer, DeletedBy, FollowRelation
+
+M = TypeVar("M", bound=models.Model)
 
 
 class Scope(models.TextChoices):
@@ -51,24 +54,26 @@ def scope_of(workspace: Workspace, membership: Membership | None) -> Scope:
     return Scope.OWN_ACCOUNTS if operates else Scope.UNASSIGNED
 
 
-def _operated_customers(workspace: Workspace, membership: Membership | None) -> Q:
+def _operated_customers(workspace: Workspace, membership: Membership | None, via: str) -> Q:
     seat_id = _seat_id(membership)
     if seat_id is None:
         return Q(pk__in=[])
     follows = (FollowRelation.objects.for_workspace(workspace).filter(account__operator_id=seat_id)
                .exclude(deleted_by=DeletedBy.TRANSFER))
-    return Q(pk__in=follows.values("customer_id"))
+    return Q(**{f"{via}__in": follows.values("customer_id")})
 
 
-def scoped(rows: QuerySet[Customer], workspace: Workspace, membership: Membership | None,
-           mine: bool = False) -> QuerySet[Customer]:
+def scoped(rows: QuerySet[M], workspace: Workspace, membership: Membership | None,
+           mine: bool = False, *, via: str = "pk") -> QuerySet[M]:
     """`rows` narrowed to what the member sees: their accounts' customers when their role is held
-    to them, or when they asked for only theirs (`mine`)."""
+    to them, or when they asked for only theirs (`mine`). The one scoping query of the console:
+    `rows` are customers, or rows of a customer named by `via` (e.g. `"customer_id"` for churn
+    entries, transfers, segment members, welfare grants). Unchanged for roles not held to it."""
     if mine:
-        return rows.filter(_operated_customers(workspace, membership))
+        return rows.filter(_operated_customers(workspace, membership, via))
     if role_of(membership) == Role.CUSTOMER_OPS:
         # In the same query: theirs, or everyone while they operate no account (`Scope.UNASSIGNED`).
-        return rows.filter(_operated_customers(workspace, membership)
+        return rows.filter(_operated_customers(workspace, membership, via)
                            | ~Exists(_operated_accounts(workspace, membership)))
     return rows
 

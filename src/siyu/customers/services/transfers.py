@@ -14,7 +14,8 @@
   other changes nothing.
 - `unassigned_customers` lists a resigned member's customers WeCom has not given to anyone.
 
-Roles: `Module.CUSTOMERS` — view to read, edit to transfer or check.
+Roles: `Module.CUSTOMERS` — view to read, edit to transfer or check. Customer ops list, pick and
+transfer only the customers of the accounts they operate (`scope`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from siyu.customers.models import (
 )
 from siyu.customers.services.common import add_timeline, customers_changed, may_see_phone
 from siyu.customers.services.follows import record_add, record_loss
+from siyu.customers.services.scope import Scope, scope_of, scoped, visible_ids
 from siyu.customers.timeline import TimelineKind
 from siyu.wecom.client import (
     NotAFriend,
@@ -192,6 +194,9 @@ def request_transfer(
     customers = Customer.objects.for_workspace(workspace).in_bulk(ids)
     if ids and len(customers) != len(ids):
         errors.setdefault("customer_ids", []).append(_("Some chosen customers are not this brand's."))
+    elif ids and len(visible_ids(workspace, membership, ids)) != len(ids):
+        errors.setdefault("customer_ids", []).append(
+            _("Some chosen customers are not of the staff accounts you operate."))
     if errors:
         raise ValidationError(errors)
     assert handover is not None and takeover is not None
@@ -383,7 +388,8 @@ def transfers_query(workspace: Workspace, membership: Membership | None,
     """The brand's transfers, newest first, with customer and accounts."""
     require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
     flt = flt or TransferFilter()
-    rows = CustomerTransfer.objects.for_workspace(workspace).select_related("customer", "handover", "takeover")
+    rows = scoped(CustomerTransfer.objects.for_workspace(workspace), workspace, membership, via="customer_id")
+    rows = rows.select_related("customer", "handover", "takeover")
     if flt.status:
         rows = rows.filter(status=flt.status)
     if flt.handover_id:
@@ -409,8 +415,8 @@ def handover_customers(workspace: Workspace, membership: Membership | None, hand
     role = role_of(membership)
     require(role, Module.CUSTOMERS, Action.VIEW)
     account = _account(workspace, handover_account_id, "handover")
-    relations = (FollowRelation.objects.for_workspace(workspace).filter(account=account, deleted_at__isnull=True)
-                 .select_related("customer").order_by("-added_at", "-id"))
+    relations = scoped(FollowRelation.objects.for_workspace(workspace).filter(account=account, deleted_at__isnull=True),
+                       workspace, membership, via="customer_id").select_related("customer").order_by("-added_at", "-id")
     search = (search or "").strip()[:SEARCH_MAX_CHARS]
     if search:
         found = (Q(customer__name__icontains=search) | Q(remark__icontains=search)
@@ -454,8 +460,10 @@ def unassigned_customers(workspace: Workspace, membership: Membership | None,
     found = found[:limit]
     accounts = {a.userid: a for a in StaffAccount.objects.for_workspace(workspace)
                 .filter(userid__in={r.handover_userid for r in found})}
-    customers = {c.external_userid: c for c in Customer.objects.for_workspace(workspace)
+    customers = {c.external_userid: c for c in scoped(Customer.objects.for_workspace(workspace), workspace, membership)
                  .filter(external_userid__in={r.external_userid for r in found})}
+    if scope_of(workspace, membership) == Scope.OWN_ACCOUNTS:  # held to their accounts' customers
+        found = [r for r in found if r.external_userid in customers]
     return [Unassigned(r.handover_userid, r.external_userid,
                        dt.datetime.fromtimestamp(r.dimission_time, tz=dt.UTC) if r.dimission_time else None,
                        accounts.get(r.handover_userid), customers.get(r.external_userid)) for r in found]

@@ -32,6 +32,7 @@ from siyu.segments.services.definitions import (  # noqa: F401 - re-exported
     rule_customers,
     snapshots,
     update_segment,
+    visible_member_ids,
 )
 from siyu.segments.services.export import export_customers, export_segment  # noqa: F401 - re-exported
 from siyu.segments.services.membership import (  # noqa: F401 - re-exported

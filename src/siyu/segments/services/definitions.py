@@ -19,9 +19,9 @@ from siyu.core.permissions import Action, Module, Seat, allows, require, role_of
 from siyu.core.services import audit_change, changes, fact
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.segmentation import Context, CustomerSnapshot, FollowSnapshot, fields_for
+from siyu.customers.services import scoped
 from siyu.segments.models import Segment, SegmentKind
 from siyu.segments.services.membership import (
-    member_ids_after,
     recompute,
     segment_members,
 )
@@ -187,6 +187,16 @@ def delete_segment(workspace: Workspace, membership: Membership | None, segment_
                  name=segment.name)
 
 
+def visible_member_ids(workspace: Workspace, membership: Membership | None, segment: Segment, after: int,
+                       limit: int) -> list[int]:
+    """Member customer ids after the keyset cursor, ascending: a customer ops member's only of the
+    accounts they operate (数据范围, `customers.services.scoped`), everyone's for other roles."""
+    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
+    rows = scoped(segment_members(workspace, segment).filter(customer_id__gt=after), workspace, membership,
+                  via="customer_id")
+    return list(rows.order_by("customer_id").values_list("customer_id", flat=True)[:limit])
+
+
 @dataclass(frozen=True)
 class MemberPage:
     customers: list[Customer]
@@ -195,9 +205,9 @@ class MemberPage:
 
 def member_page(workspace: Workspace, membership: Membership | None, segment: Segment, after: int = 0,
                 limit: int = 50) -> MemberPage:
-    """One page of members in id order, from the keyset cursor `after`."""
-    require(role_of(membership), Module.CUSTOMERS, Action.VIEW)
-    ids = member_ids_after(workspace, segment, after, limit + 1)
+    """One page of members in id order, from the keyset cursor `after`; a customer ops member sees
+    only their accounts' customers (`customers.services.scoped`)."""
+    ids = visible_member_ids(workspace, membership, segment, after, limit + 1)
     more = len(ids) > limit
     ids = ids[:limit]
     customers = list(Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"))

@@ -3,7 +3,7 @@
 Rows are read and written in batches of `BATCH_SIZE` into a write-only workbook, so a segment
 of hundreds of thousands of customers does not sit in memory. Phone numbers are masked unless
 the role may see them (`customers.services.may_see_phone`); every export is audit-logged with
-its row count.
+its row count. A member held to a data scope (客户运营) exports only their accounts' customers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.permissions import Action, Module, require, role_of
 from siyu.core.services import audit_change, fact
 from siyu.customers.models import Customer, CustomField, FollowRelation
-from siyu.customers.services import shown_phone
+from siyu.customers.services import scoped, shown_phone
 from siyu.segments.models import Segment
 from siyu.segments.services.membership import iter_member_ids
 from siyu.tags.models import CustomerTag
@@ -102,16 +102,20 @@ def _related(workspace: Workspace, ids: list[int]) -> Related:
     return related
 
 
-def _write(workspace: Workspace, role: str | None, batches: Iterator[list[int]], columns: list[ExportColumn],
-           title: str) -> tuple[bytes, int]:
+def _write(workspace: Workspace, membership: Membership | None, batches: Iterator[list[int]],
+           columns: list[ExportColumn], title: str) -> tuple[bytes, int]:
+    """Only the customers the member sees are written (数据范围, `customers.services.scoped`)."""
     written = 0
+    role = role_of(membership)
 
     def rows() -> Iterator[list[Any]]:
         nonlocal written
         yield [str(c.label) for c in columns]
         for ids in batches:
-            related = _related(workspace, ids)
-            for customer in Customer.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"):
+            customers = list(scoped(Customer.objects.for_workspace(workspace).filter(pk__in=ids), workspace, membership)
+                             .order_by("pk"))
+            related = _related(workspace, [c.pk for c in customers])
+            for customer in customers:
                 yield [column.value(customer, related, role) for column in columns]
                 written += 1
 
@@ -125,7 +129,7 @@ def export_segment(workspace: Workspace, membership: Membership | None, segment:
     role = role_of(membership)
     require(role, Module.CUSTOMERS, Action.EXPORT)
     chosen = _chosen(workspace, columns)
-    content, rows = _write(workspace, role, iter_member_ids(workspace, segment, BATCH_SIZE), chosen, segment.name)
+    content, rows = _write(workspace, membership, iter_member_ids(workspace, segment, BATCH_SIZE), chosen, segment.name)
     audit_change(workspace, membership, AuditAction.EXPORT, module="segments", subject=gettext_lazy("segment"),
                  name=segment.name, facts=_export_facts(rows, chosen), ip_address=ip_address,
                  data={"rows": rows, "segment_id": segment.pk, "columns": [c.key for c in chosen]})
@@ -141,7 +145,7 @@ def export_customers(workspace: Workspace, membership: Membership | None, custom
     chosen = _chosen(workspace, columns)
     ids = sorted({int(pk) for pk in customer_ids})
     batches = (ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
-    content, rows = _write(workspace, role, batches, chosen, _("Customers"))
+    content, rows = _write(workspace, membership, batches, chosen, _("Customers"))
     audit_change(workspace, membership, AuditAction.EXPORT, module="customers", subject=gettext_lazy("customers"), name="",
                  facts=_export_facts(rows, chosen), ip_address=ip_address,
                  data={"rows": rows, "columns": [c.key for c in chosen]})

@@ -1,6 +1,7 @@
 // The welcome-message editor of a channel code (channels/_welcome_editor.html): variable
-// buttons, the byte and attachment counters, attachment rows by kind, picture uploads and the
-// phone preview. Plain JS: the page's CSP allows no inline handlers.
+// buttons, a content template to start from, the byte and attachment counters, attachment rows
+// by kind, picture uploads, the phone preview and the persona voice check beside it (asked of
+// the server as the text settles). Plain JS: the page's CSP allows no inline handlers.
 (function () {
   "use strict";
 
@@ -250,10 +251,85 @@
       });
     }
 
+    // --- the persona voice check: asked of the server once typing pauses ---
+    var voice = root.querySelector("[data-voice-check]");
+    var voiceTimer = null;
+    var voiceAsked = 0;
+
+    function format(message, values) {
+      return message.replace(/%\((\w+)\)s/g, function (whole, name) { return values[name]; });
+    }
+
+    function showVoice(answer) {
+      voice.querySelector("[data-voice-title]").textContent =
+        answer.persona ? format(words.voiceOf, { persona: answer.persona }) : words.noPersona;
+      var parts = [];
+      if (answer.toneMarkers.length) parts.push(words.toneMarkers + ": " + answer.toneMarkers.join(" "));
+      if (answer.forbiddenWords.length) parts.push(words.forbiddenWords + ": " + answer.forbiddenWords.join("、"));
+      voice.querySelector("[data-voice-words]").textContent = parts.join(" · ");
+      var items = voice.querySelector("[data-voice-findings]");
+      items.textContent = "";
+      answer.findings.forEach(function (finding) {
+        var item = element("li", "is-" + finding.level,
+          finding.sentence ? finding.message + " “" + finding.sentence + "”" : finding.message);
+        item.dataset.finding = finding.code;
+        items.appendChild(item);
+      });
+      if (!answer.findings.length) items.appendChild(element("li", "is-fine", words.voiceFine));
+      voice.dataset.checked = String(voiceAsked);
+    }
+
+    function checkVoice() {
+      if (!voice) return;
+      var body = new FormData();
+      body.append("text", text.value);
+      body.append("sender", sender());
+      body.append("attachments", String(liveRows().length));
+      var token = form.querySelector("[name=csrfmiddlewaretoken]");
+      var asked = ++voiceAsked;
+      fetch(data.voiceUrl, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": token ? token.value : "" }
+      }).then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) { if (answer && asked === voiceAsked) showVoice(answer); })
+        .catch(function () { /* the next edit asks again */ });
+    }
+
+    function laterVoice() {
+      clearTimeout(voiceTimer);
+      voiceTimer = setTimeout(checkVoice, 300);
+    }
+
+    // --- a content template to start from: its text, variables kept for the welcome to fill ---
+    var picker = root.querySelector("[data-template-picker]");
+    function useTemplate() {
+      var chosen = data.templates[picker.value];
+      var note = root.querySelector("[data-template-note]");
+      note.textContent = "";
+      note.classList.remove("text-danger");
+      if (!chosen) return;
+      text.value = chosen.text;
+      note.appendChild(document.createTextNode(format(words.filled, { name: chosen.name }) + " "));
+      if (chosen.unfillable.length) {
+        // Variable names are code, not prose: shown as such around the translated sentence.
+        var parts = words.unfillable.split("%(names)s");
+        note.appendChild(document.createTextNode(parts[0]));
+        chosen.unfillable.forEach(function (name, index) {
+          if (index) note.appendChild(document.createTextNode("、"));
+          note.appendChild(element("code", "", "{" + name + "}"));
+        });
+        note.appendChild(document.createTextNode((parts[1] || "") + " "));
+        note.classList.add("text-danger");
+      }
+      if (chosen.materials) note.appendChild(document.createTextNode(format(words.materials, { n: chosen.materials })));
+      refresh();
+    }
+
     function refresh() {
       counters();
       number();
       preview();
+      laterVoice();
     }
 
     // --- wiring ---
@@ -280,10 +356,20 @@
       if (event.target.matches("[data-attachment-kind]")) showFields(row);
       refresh();
     });
-    text.addEventListener("input", refresh);
+    text.addEventListener("input", function () {
+      // Once the text is no longer the template's, its note is stale: the picker starts over.
+      if (picker && data.templates[picker.value] && data.templates[picker.value].text !== text.value) {
+        picker.value = "";
+        var note = root.querySelector("[data-template-note]");
+        note.textContent = "";
+        note.classList.remove("text-danger");
+      }
+      refresh();
+    });
+    if (picker) picker.addEventListener("change", useTemplate);
     list.addEventListener("input", preview);
     form.addEventListener("change", function (event) {
-      if (!root.contains(event.target)) preview();  // a seat or the welfare changed
+      if (!root.contains(event.target)) { preview(); laterVoice(); }  // a seat or the welfare changed
     });
     form.addEventListener("submit", function (event) {
       if (!counters()) {
