@@ -26,7 +26,6 @@ class NavItem:
 
 # (module key, label, icon): the roadmap's modules until their apps land (wave 2 and later)
 PLANNED: list[tuple[str, Promise, str]] = [
-    ("content", _("Content & SOP"), "✎"),
     ("community", _("Community"), "❖"),
     ("fission", _("Fission"), "✺"),
     ("commerce", _("Mall"), "▣"),
