@@ -14,6 +14,7 @@ from siyu.sop import services
 from siyu.sop.models import Sop, SopStatus, StepChannel, TaskKind
 from siyu.sop.services import SopInput, StepInput
 from tests.conftest import seat
+from tests.messaging.conftest import twin  # noqa: F401 - the WeCom twin with staff0 and staff1
 
 SH = dt.timezone(dt.timedelta(hours=8))
 # A Monday with no holiday near it: 2026-11-02 10:00 in Shanghai.

@@ -156,6 +156,7 @@ REASONS = {
     "no_budget": _("receive limit reached"),
     "refused": _("refused by the mass message service"),
 }
+# Beyond these, a reason is the error that failed a 群发 hand-over MAX_ATTEMPTS times, as raised.
 
 
 class StepRun(WorkspaceScoped):
@@ -172,7 +173,9 @@ class StepRun(WorkspaceScoped):
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     state = models.CharField(max_length=8, choices=RunState.choices, default=RunState.DUE)
-    reason = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=120, blank=True)
+    # A database default: the enrolment INSERT ... SELECT names its columns.
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)  # hand-overs that raised an unexpected error
     claim = models.CharField(max_length=64, blank=True)  # the sweep's token, or the 群发 ref it went into
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -219,11 +222,18 @@ class StaffTask(WorkspaceScoped):
     outcome = models.CharField(max_length=300, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    breach_at = models.DateTimeField(null=True, blank=True)  # due + SLA: past it, still open escalates
+    escalated_at = models.DateTimeField(null=True, blank=True)  # told the ops leads, once
     source = models.CharField(max_length=12)  # "sop", later complaints, community, fission
     ref = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [models.UniqueConstraint(fields=["workspace", "source", "ref"], name="staff_task_ref_unique")]
-        indexes = [models.Index(fields=["workspace", "operator", "state", "due_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "operator", "state", "due_at"]),
+            # The escalation job's walk: only tasks still to do and not yet escalated are in it.
+            models.Index(fields=["breach_at"], name="staff_task_to_escalate",
+                         condition=models.Q(escalated_at__isnull=True, state__in=["open", "snoozed"])),
+        ]
         ordering = ["due_at", "id"]

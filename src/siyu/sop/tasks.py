@@ -1,4 +1,5 @@
-"""SOP background work: every minute, one sweep per brand with due or stranded step runs."""
+"""SOP background work: every minute, one sweep per brand with due or stranded step runs; every
+five minutes, escalation of overdue staff tasks for each brand that has some."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from django_tasks import task
 from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
-from siyu.sop.models import RunState, StepRun
-from siyu.sop.services import LEASE, sweep
+from siyu.sop.models import RunState, StaffTask, StepRun, TaskState
+from siyu.sop.services import LEASE, escalate_overdue, sweep
 
 
 @task()
@@ -31,3 +32,23 @@ def sweep_due() -> int:
 
 
 register_job("sop.sweep", "* * * * *", sweep_due)
+
+
+@task()
+def escalate_brand(workspace_id: int) -> int:
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return 0
+    with workspace_context(workspace):
+        return escalate_overdue(workspace)
+
+
+@task()
+def escalate_due() -> int:
+    # The same partial index the brand task walks (`staff_task_to_escalate`).
+    overdue = StaffTask.unscoped.filter(escalated_at__isnull=True, state__in=[TaskState.OPEN, TaskState.SNOOZED],
+                                        breach_at__lte=timezone.now())
+    return for_each_brand(escalate_brand, brands_of(overdue))
+
+
+register_job("sop.escalate", "*/5 * * * *", escalate_due)

@@ -1,5 +1,6 @@
 """SOP services: building SOPs and their versions (`editing`), enrolling customers and writing
-their step ledger (`enrolment`), firing due steps once (`sweep`), the working-day calendar
+their step ledger (`enrolment`), firing due steps once (`sweep`), telling staff
+and ops leads about tasks (`reminders`), the working-day calendar
 (`calendar`) and the staff task centre (`taskcentre`). Other apps import only this module."""
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from siyu.sop.services.editing import (  # noqa: F401 - re-exported
     step_report,
 )
 from siyu.sop.services.enrolment import enrol, migrate_enrolments, plan_runs  # noqa: F401 - re-exported
-from siyu.sop.services.sweep import LEASE, Swept, claim_group, resume_stale, sweep  # noqa: F401 - re-exported
+from siyu.sop.services.reminders import escalate_overdue, tell_assignees  # noqa: F401 - re-exported
+from siyu.sop.services.sweep import LEASE, MAX_ATTEMPTS, Swept, claim_group, resume_stale, sweep  # noqa: F401 - re-exported
 from siyu.sop.services.taskcentre import (  # noqa: F401 - re-exported
     SNOOZE_HOURS,
     complete_task,

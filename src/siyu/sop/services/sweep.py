@@ -19,11 +19,16 @@ recipients are marked sent; if not, it is created now. A 群发's guards are not
 resumption, because its customers may already have been handed over. A task run still claimed
 was never handed over (the task and the mark commit together), so it is guarded afresh. So
 nothing is sent twice and nothing is left without an outcome.
+
+An unexpected error from the 群发 service (not a refusal of bad input) leaves the group claimed,
+retried after the lease with the same ref; each raise counts on the runs (`attempts`), and after
+`MAX_ATTEMPTS` they fail with the error as the reason instead of being retried forever.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min, QuerySet
+from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
 from siyu.core.models import Workspace
@@ -50,10 +55,14 @@ from siyu.sop.models import (
 )
 from siyu.sop.services.calendar import in_quiet_hours, next_allowed
 from siyu.sop.services.enrolment import _chunks, hours_of
+from siyu.sop.services.reminders import tell_assignees
 from siyu.sop.timeline import SopTimeline
 from siyu.tags.models import CustomerTag
 
+log = logging.getLogger(__name__)
+
 LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5  # unexpected errors from one group's 群发 hand-over before its runs fail
 SLICE = 500  # due rows read per look at the index
 REF_PREFIX = "sop-step:"
 TIMELINE_KIND = {RunState.SENT: SopTimeline.STEP_SENT, RunState.SKIPPED: SopTimeline.STEP_SKIPPED,
@@ -226,6 +235,9 @@ def _send_mass(workspace: Workspace, step: SopStep, ref: str, runs: list[tuple[i
     except ValidationError:  # refused before anything was created (e.g. no text, brand not connected)
         _finish(workspace, [pk for pk, _c, _s in runs], RunState.FAILED, "refused", now, swept)
         return
+    except Exception as exc:  # noqa: BLE001 - counted; the lease retries it, MAX_ATTEMPTS fails it
+        _attempt_failed(workspace, ref, exc, now, swept)
+        return
     included = set(message.customer_ids)
     with transaction.atomic():
         _finish(workspace, [pk for pk, c, _s in runs if c in included], RunState.SENT, "", now, swept, message.pk)
@@ -234,6 +246,18 @@ def _send_mass(workspace: Workspace, step: SopStep, ref: str, runs: list[tuple[i
         left = [pk for pk, c, _s in runs if c not in included]
         StepRun.unscoped.filter(pk__in=left, state=RunState.CLAIMED).update(state=RunState.DUE, claim="",
                                                                             claimed_at=None)
+
+
+def _attempt_failed(workspace: Workspace, claim: str, exc: Exception, now: dt.datetime, swept: Swept) -> None:
+    """Count one failed hand-over on the group's runs; they stay claimed (so the next sweep after
+    the lease tries the same ref again) until the MAX_ATTEMPTS-th, which fails them with the error."""
+    log.warning("SOP hand-over %s failed", claim, exc_info=exc)
+    claimed = _claimed(workspace, claim)
+    claimed.update(attempts=F("attempts") + 1)
+    swept.counts["errors"] += 1
+    if (claimed.aggregate(n=Max("attempts"))["n"] or 0) >= MAX_ATTEMPTS:
+        reason = f"{type(exc).__name__}: {exc}"[:120]
+        _finish(workspace, list(claimed.values_list("pk", flat=True)), RunState.FAILED, reason, now, swept)
 
 
 def _assignees(workspace: Workspace, customer_ids: list[int]) -> dict[int, tuple[int, int | None]]:
@@ -254,6 +278,11 @@ def _create_tasks(workspace: Workspace, step: SopStep, runs: list[tuple[int, int
         StaffTask.unscoped.bulk_create([
             StaffTask(workspace=workspace, customer_id=c, assignee_id=owners.get(c, (None, None))[0],
                       operator_id=owners.get(c, (None, None))[1], kind=step.task_kind or "send", text=step.text,
-                      due_at=now, sla_hours=step.window_hours, priority=TaskPriority.NORMAL,
+                      due_at=now, sla_hours=step.window_hours, breach_at=now + dt.timedelta(hours=step.window_hours),
+                      priority=TaskPriority.NORMAL,
                       source="sop", ref=f"sop-run:{pk}") for pk, c, _s in runs], ignore_conflicts=True)
         _finish(workspace, [pk for pk, _c, _s in runs], RunState.SENT, "", now, swept)  # task ref: sop-run:<pk>
+        # Queued with the tasks, so a task never lacks its card; the outbox paces the sending.
+        for chunk in _chunks([pk for pk, _c, _s in runs]):
+            tell_assignees(workspace, StaffTask.unscoped.filter(
+                workspace=workspace, source="sop", ref__in=[f"sop-run:{pk}" for pk in chunk]), now)
