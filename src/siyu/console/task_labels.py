@@ -42,6 +42,8 @@ SUBSCRIBERS: dict[str, Promise] = {
     "siyu.sop.subscribers.enrol_on_tag": _("SOP enrolment after tagging"),
     "siyu.sop.subscribers.enrol_on_segment_entered": _("SOP enrolment after entering a segment"),
     "siyu.sop.subscribers.enrol_on_segment_left": _("SOP enrolment after leaving a segment"),
+    "siyu.sop.subscribers.enrol_on_stage": _("SOP enrolment after a lifecycle stage is reached"),
+    "siyu.sop.subscribers.enrol_on_tag_removed": _("SOP enrolment after a tag is removed"),
 }
 
 EVENTS: dict[str, Promise] = {
@@ -56,6 +58,7 @@ EVENTS: dict[str, Promise] = {
     "segments.entered": _("Customers entered a segment"),
     "segments.left": _("Customers left a segment"),
     "tags.required_groups_changed": _("Required tag groups changed"),
+    "tags.removed": _("Tags removed from customers"),
     "wecom.contact_edited": _("Customer edited in WeCom"),
     "wecom.corp_tag_changed": _("Corp tags changed in WeCom"),
     "wecom.customer_deleted_staff": _("Customer deleted a staff account"),

@@ -33,8 +33,16 @@ class SopStatus(models.TextChoices):
 class TriggerKind(models.TextChoices):
     ADDED = "added", _("Added as a friend (optionally through given channel codes)")
     TAG_ADDED = "tag_added", _("A tag added")
+    TAG_REMOVED = "tag_removed", _("A tag removed")
     SEGMENT_ENTERED = "segment_entered", _("Entered a segment")
     SEGMENT_LEFT = "segment_left", _("Left a segment")
+    STAGE_REACHED = "stage_reached", _("Reached a lifecycle stage")
+    BIRTHDAY = "birthday", _("Birthday (every year, at a time of day)")
+    SCHEDULE = "schedule", _("On a weekday or a date, for a segment's members")
+
+
+# Triggers that come round on a clock (the schedule job), not on a customer's event.
+SCHEDULED_TRIGGERS = (TriggerKind.BIRTHDAY, TriggerKind.SCHEDULE)
 
 
 class Sop(WorkspaceScoped):
@@ -48,6 +56,12 @@ class Sop(WorkspaceScoped):
     tag_id = models.IntegerField(null=True, blank=True)
     segment_id = models.IntegerField(null=True, blank=True)
     delay_days = models.PositiveSmallIntegerField(_("days after the trigger"), default=0)
+    stage = models.CharField(max_length=10, blank=True)  # STAGE_REACHED: a LifecycleStage
+    at_time = models.TimeField(null=True, blank=True)  # BIRTHDAY, SCHEDULE: the time of day (Asia/Shanghai)
+    schedule_weekday = models.PositiveSmallIntegerField(null=True, blank=True)  # SCHEDULE: 0 = Monday
+    schedule_date = models.DateField(null=True, blank=True)  # SCHEDULE: once, on this day
+    last_occurrence = models.CharField(max_length=10, blank=True)  # the schedule job's last day enrolled
+    event_at = models.DateTimeField(null=True, blank=True)  # EVENT: the activity; steps are offset from it
     quiet_start = models.TimeField(_("quiet hours from"), default=dt.time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=dt.time(8, 0))
     working_days_only = models.BooleanField(_("working days only"), default=True)
@@ -84,6 +98,7 @@ class Timing(models.TextChoices):
 class StepChannel(models.TextChoices):
     MASS = "mass", _("Mass message (群发)")
     TASK = "task", _("Staff task")
+    MOMENT = "moment", _("Moments post (朋友圈)")
 
 
 class TaskKind(models.TextChoices):
@@ -99,13 +114,13 @@ class SopStep(WorkspaceScoped):
     version = models.ForeignKey(SopVersion, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField()
     timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.RELATIVE)
-    days = models.PositiveSmallIntegerField(default=0)
+    days = models.SmallIntegerField(default=0)  # negative only in an event SOP: days before the event
     hours = models.PositiveSmallIntegerField(default=0)
     at_time = models.TimeField(null=True, blank=True)  # a time of day (Asia/Shanghai)
     absolute_at = models.DateTimeField(null=True, blank=True)
     repeat_every_days = models.PositiveSmallIntegerField(default=0)
     repeat_times = models.PositiveSmallIntegerField(default=1)
-    channel = models.CharField(max_length=5, choices=StepChannel.choices, default=StepChannel.MASS)
+    channel = models.CharField(max_length=8, choices=StepChannel.choices, default=StepChannel.MASS)
     task_kind = models.CharField(max_length=6, choices=TaskKind.choices, blank=True)
     text = models.TextField(blank=True)
     template_id = models.IntegerField(null=True, blank=True)
@@ -114,6 +129,7 @@ class SopStep(WorkspaceScoped):
     not_tag_ids = models.JSONField(default=list, blank=True)
     stage = models.CharField(max_length=10, blank=True)
     window_hours = models.PositiveSmallIntegerField(default=24)  # past this, a late step expires
+    persona_id = models.IntegerField(null=True, blank=True)  # MOMENT: the persona (人设) whose moment it is
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [models.UniqueConstraint(fields=["version", "order"], name="sop_step_order_unique")]
@@ -121,7 +137,9 @@ class SopStep(WorkspaceScoped):
 
 
 class Enrolment(WorkspaceScoped):
-    """入组 — a customer running one version of an SOP; `anchor_at` is when its clock started."""
+    """入组 — a customer running one version of an SOP; `anchor_at` is when its clock started.
+    `period` tells apart the runs of a repeating trigger ("2026" for a birthday, "2026-W49" for
+    a weekly schedule, a stage change's instant); empty for triggers that enrol a customer once."""
 
     # No index of their own: they lead the (sop, customer) and (version, customer) indexes below.
     sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
@@ -130,9 +148,10 @@ class Enrolment(WorkspaceScoped):
     anchor_at = models.DateTimeField()
     enrolled_at = models.DateTimeField()
     calendar_note = models.CharField(max_length=120, blank=True)  # e.g. a year the holiday calendar lacks
+    period = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta(WorkspaceScoped.Meta):
-        constraints = [models.UniqueConstraint(fields=["version", "customer"], name="sop_enrolment_unique")]
+        constraints = [models.UniqueConstraint(fields=["version", "customer", "period"], name="sop_enrolment_unique")]
         indexes = [models.Index(fields=["sop", "customer"])]
 
 
@@ -155,6 +174,7 @@ REASONS = {
     "stage": _("in another lifecycle stage"),
     "no_budget": _("receive limit reached"),
     "refused": _("refused by the mass message service"),
+    "moment_refused": _("refused by the moments service"),
 }
 # Beyond these, a reason is the error that failed a 群发 hand-over MAX_ATTEMPTS times, as raised.
 
@@ -179,7 +199,7 @@ class StepRun(WorkspaceScoped):
     claim = models.CharField(max_length=64, blank=True)  # the sweep's token, or the 群发 ref it went into
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    result_id = models.BigIntegerField(null=True, blank=True)  # the MassMessage or StaffTask
+    result_id = models.BigIntegerField(null=True, blank=True)  # the MassMessage, StaffTask or MomentPost
 
     class Meta(WorkspaceScoped.Meta):
         constraints = [models.UniqueConstraint(fields=["enrolment", "step", "occurrence"], name="sop_run_unique")]

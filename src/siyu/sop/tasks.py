@@ -1,5 +1,6 @@
 """SOP background work: every minute, one sweep per brand with due or stranded step runs; every
-five minutes, escalation of overdue staff tasks for each brand that has some."""
+five minutes, escalation of overdue staff tasks for each brand that has some, and the enrolment
+of birthday and schedule SOPs whose time of day has come (idempotent per occurrence)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from django_tasks import task
 from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
-from siyu.sop.models import RunState, StaffTask, StepRun, TaskState
-from siyu.sop.services import LEASE, escalate_overdue, sweep
+from siyu.sop.models import (
+    SCHEDULED_TRIGGERS,
+    RunState,
+    Sop,
+    SopStatus,
+    StaffTask,
+    StepRun,
+    TaskState,
+)
+from siyu.sop.services import LEASE, enrol_scheduled, escalate_overdue, sweep
 
 
 @task()
@@ -52,3 +61,23 @@ def escalate_due() -> int:
 
 
 register_job("sop.escalate", "*/5 * * * *", escalate_due)
+
+
+@task()
+def enrol_scheduled_brand(workspace_id: int) -> int:
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return 0
+    with workspace_context(workspace):
+        return enrol_scheduled(workspace)
+
+
+@task()
+def enrol_scheduled_due() -> int:
+    # Every five minutes rather than once a day: an SOP activated mid-morning still gets today's
+    # occurrence, and a missed run is caught by the next (each occurrence is enrolled once).
+    scheduled = Sop.unscoped.filter(status=SopStatus.ACTIVE, trigger__in=SCHEDULED_TRIGGERS)
+    return for_each_brand(enrol_scheduled_brand, brands_of(scheduled))
+
+
+register_job("sop.schedules", "*/5 * * * *", enrol_scheduled_due)

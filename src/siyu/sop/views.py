@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.core.permissions import Action, allows, role_of
+from siyu.ip.models import Persona
 from siyu.segments.models import Segment
 from siyu.sop import services
 from siyu.sop.forms import OutcomeForm, SkipForm, SnoozeForm, SopForm, StepFormSet
@@ -38,24 +39,31 @@ def _choices(request: MemberRequest) -> dict[str, Any]:
     return {"tags": tags, "segments": segments}
 
 
+def _personas(request: MemberRequest) -> list[tuple[int, str]]:
+    return list(Persona.objects.for_workspace(request.workspace).order_by("name").values_list("pk", "name"))
+
+
 def _initial(sop: Any, steps: list[SopStep]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    head = {"name": sop.name, "trigger": sop.trigger, "channel_states": ", ".join(sop.channel_states),
-            "tag_id": sop.tag_id, "segment_id": sop.segment_id, "delay_days": sop.delay_days,
-            "quiet_start": sop.quiet_start, "quiet_end": sop.quiet_end, "working_days_only": sop.working_days_only}
+    head = {"name": sop.name, "kind": sop.kind, "trigger": sop.trigger,
+            "channel_states": ", ".join(sop.channel_states), "tag_id": sop.tag_id, "segment_id": sop.segment_id,
+            "delay_days": sop.delay_days, "quiet_start": sop.quiet_start, "quiet_end": sop.quiet_end,
+            "working_days_only": sop.working_days_only, "stage": sop.stage, "at_time": sop.at_time,
+            "schedule_weekday": sop.schedule_weekday, "schedule_date": sop.schedule_date, "event_at": sop.event_at}
     rows = [{"timing": s.timing, "days": s.days, "hours": s.hours, "at_time": s.at_time, "absolute_at": s.absolute_at,
              "repeat_every_days": s.repeat_every_days, "repeat_times": s.repeat_times, "channel": s.channel,
              "task_kind": s.task_kind, "text": s.text, "not_tag_id": (s.not_tag_ids or [None])[0], "stage": s.stage,
-             "window_hours": s.window_hours} for s in steps]
+             "window_hours": s.window_hours, "persona_id": s.persona_id} for s in steps]
     return head, rows
 
 
 @member_page
 def editor(request: MemberRequest, sop_id: int | None = None) -> HttpResponse:
     choices = _choices(request)
+    step_choices = {"tags": choices["tags"], "personas": _personas(request)}
     sop = services.get_sop(request.workspace, request.membership, sop_id) if sop_id else None
     if request.method == "POST":
         form = SopForm(request.POST, **choices)
-        steps = StepFormSet(request.POST, form_kwargs={"tags": choices["tags"]})
+        steps = StepFormSet(request.POST, form_kwargs=step_choices)
         if form.is_valid() and steps.is_valid():
             step_inputs = [f.to_input() for f in steps if not f.blank()]
             try:
@@ -74,7 +82,7 @@ def editor(request: MemberRequest, sop_id: int | None = None) -> HttpResponse:
                                         .filter(version_id=sop.current_version_id))) if sop else ({}, [])
         services.editing.require_edit(request.membership)
         form = SopForm(initial=head or None, **choices)
-        steps = StepFormSet(initial=rows or None, form_kwargs={"tags": choices["tags"]})
+        steps = StepFormSet(initial=rows or None, form_kwargs=step_choices)
     return render(request, "sop/editor.html", {"form": form, "steps": steps, "sop": sop})
 
 

@@ -13,3 +13,13 @@ class RequiredGroupsChanged(DomainEvent):
 
     name = "tags.required_groups_changed"
     at: dt.datetime
+
+
+class TagsRemoved(DomainEvent):
+    """This tag came off these customers: untagged from the console or the API, or in the
+    WeCom client (seen by a sync). A tag deleted as a whole is not announced here."""
+
+    name = "tags.removed"
+    tag_id: int
+    customer_ids: list[int]
+    at: dt.datetime

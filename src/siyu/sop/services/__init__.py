@@ -18,6 +18,7 @@ from siyu.sop.services.editing import (  # noqa: F401 - re-exported
     step_report,
 )
 from siyu.sop.services.enrolment import enrol, migrate_enrolments, plan_runs  # noqa: F401 - re-exported
+from siyu.sop.services.occasions import enrol_event, enrol_scheduled, occurrence  # noqa: F401 - re-exported
 from siyu.sop.services.reminders import escalate_overdue, tell_assignees  # noqa: F401 - re-exported
 from siyu.sop.services.sweep import LEASE, MAX_ATTEMPTS, Swept, claim_group, resume_stale, sweep  # noqa: F401 - re-exported
 from siyu.sop.services.taskcentre import (  # noqa: F401 - re-exported

@@ -16,11 +16,14 @@ from django.utils.translation import gettext_lazy
 from siyu.core.auditing import audit_change, change, fact
 from siyu.core.models import AuditAction, Workspace
 from siyu.core.permissions import Action, Seat, require, role_of
+from siyu.customers.models import LifecycleStage
+from siyu.ip.models import Persona
 from siyu.segments.models import Segment
 from siyu.sop.models import (
     REASONS,
     RunState,
     Sop,
+    SopKind,
     SopStatus,
     SopStep,
     SopVersion,
@@ -30,6 +33,7 @@ from siyu.sop.models import (
     TriggerKind,
 )
 from siyu.sop.services.enrolment import MAX_OCCURRENCES, migrate_enrolments
+from siyu.sop.services.occasions import enrol_event
 from siyu.tags.models import Tag
 
 MODULE = "sop"
@@ -55,11 +59,13 @@ class StepInput:
     not_tag_ids: list[int] = field(default_factory=list)
     stage: str = ""
     window_hours: int = 24
+    persona_id: int | None = None
 
 
 @dataclass
 class SopInput:
     name: str
+    kind: str = SopKind.CUSTOMER
     trigger: str = TriggerKind.ADDED
     channel_states: list[str] = field(default_factory=list)
     tag_id: int | None = None
@@ -68,39 +74,91 @@ class SopInput:
     quiet_start: dt.time = dt.time(22, 0)
     quiet_end: dt.time = dt.time(8, 0)
     working_days_only: bool = True
+    stage: str = ""
+    at_time: dt.time | None = None
+    schedule_weekday: int | None = None
+    schedule_date: dt.date | None = None
+    event_at: dt.datetime | None = None
 
 
 def require_edit(membership: Seat | None) -> None:
     require(role_of(membership), MODULE, Action.EDIT)
 
 
+def _segment_ok(workspace: Workspace, segment_id: int | None) -> bool:
+    return bool(segment_id and Segment.objects.for_workspace(workspace).filter(pk=segment_id).exists())
+
+
+def _tag_ok(workspace: Workspace, tag_id: int | None) -> bool:
+    return bool(tag_id and Tag.objects.for_workspace(workspace).filter(pk=tag_id, deleted_at=None).exists())
+
+
+def _check_trigger(workspace: Workspace, data: SopInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if data.trigger in (TriggerKind.SEGMENT_ENTERED, TriggerKind.SEGMENT_LEFT, TriggerKind.SCHEDULE) and not (
+            _segment_ok(workspace, data.segment_id)):
+        errors.setdefault("segment_id", []).append(_("Choose a segment of this brand."))
+    if data.trigger in (TriggerKind.TAG_ADDED, TriggerKind.TAG_REMOVED) and not _tag_ok(workspace, data.tag_id):
+        errors.setdefault("tag_id", []).append(_("Choose a tag of this brand."))
+    if data.trigger == TriggerKind.STAGE_REACHED and data.stage not in LifecycleStage.values:
+        errors.setdefault("stage", []).append(_("Choose the lifecycle stage that starts it."))
+    if data.trigger in (TriggerKind.BIRTHDAY, TriggerKind.SCHEDULE) and data.at_time is None:
+        errors.setdefault("at_time", []).append(_("Give the time of day it starts."))
+    if data.trigger == TriggerKind.SCHEDULE and (data.schedule_weekday is None) == (data.schedule_date is None):
+        errors.setdefault("schedule_weekday", []).append(_("Choose either a weekday or a date."))
+    return errors
+
+
+def _check_event(workspace: Workspace, data: SopInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if data.event_at is None:
+        errors.setdefault("event_at", []).append(_("Give the event's date and time."))
+    if data.segment_id and data.tag_id:
+        errors.setdefault("segment_id", []).append(_("Choose the audience by a segment or by a tag, not both."))
+    elif data.segment_id and not _segment_ok(workspace, data.segment_id):
+        errors.setdefault("segment_id", []).append(_("Choose a segment of this brand."))
+    elif data.tag_id and not _tag_ok(workspace, data.tag_id):
+        errors.setdefault("tag_id", []).append(_("Choose a tag of this brand."))
+    elif not (data.segment_id or data.tag_id):
+        errors.setdefault("segment_id", []).append(_("Choose the event's audience: a segment or a tag."))
+    return errors
+
+
 def _check(workspace: Workspace, data: SopInput, steps: list[StepInput]) -> None:
     errors: dict[str, list[str]] = {}
     if not data.name.strip():
         errors.setdefault("name", []).append(_("Give the SOP a name."))
-    if data.trigger in (TriggerKind.SEGMENT_ENTERED, TriggerKind.SEGMENT_LEFT) and not (
-            data.segment_id and Segment.objects.for_workspace(workspace).filter(pk=data.segment_id).exists()):
-        errors.setdefault("segment_id", []).append(_("Choose a segment of this brand."))
-    if data.trigger == TriggerKind.TAG_ADDED and not (
-            data.tag_id and Tag.objects.for_workspace(workspace).filter(pk=data.tag_id, deleted_at=None).exists()):
-        errors.setdefault("tag_id", []).append(_("Choose a tag of this brand."))
+    if data.kind == SopKind.GROUP:  # needs the customer groups the community work will store
+        errors.setdefault("kind", []).append(_("Group SOPs are not available yet: Siyu does not store customer "
+                                               "groups until the community work."))
+    elif data.kind == SopKind.EVENT:
+        errors.update(_check_event(workspace, data))
+    else:
+        errors.update(_check_trigger(workspace, data))
     if not steps:
         errors.setdefault("steps", []).append(_("Add at least one step."))
     if len(steps) > MAX_STEPS:
         errors.setdefault("steps", []).append(_("An SOP has at most %(n)d steps.") % {"n": MAX_STEPS})
     for number, step in enumerate(steps, start=1):
-        problem = _step_problem(step)
+        problem = _step_problem(workspace, data, step)
         if problem:
             errors.setdefault("steps", []).append(_("Step %(n)d: %(problem)s") % {"n": number, "problem": problem})
     if errors:
         raise ValidationError(errors)
 
 
-def _step_problem(step: StepInput) -> str:
+def _step_problem(workspace: Workspace, data: SopInput, step: StepInput) -> str:
     if step.channel == StepChannel.MASS and not step.text.strip():
         return _("a mass message needs its text.")
     if step.channel == StepChannel.TASK and not step.task_kind:
         return _("choose what the staff task is.")
+    if step.channel == StepChannel.MOMENT and not (
+            step.persona_id and Persona.objects.for_workspace(workspace).filter(pk=step.persona_id).exists()):
+        return _("choose the persona whose moments post it is.")
+    if step.channel == StepChannel.MOMENT and not (step.text.strip() or step.material_ids):
+        return _("a moments post needs its text.")
+    if step.days < 0 and data.kind != SopKind.EVENT:
+        return _("only an event SOP's steps come before its start (negative days).")
     if step.timing == Timing.ABSOLUTE and step.absolute_at is None:
         return _("give the date and time it fires.")
     if step.timing == Timing.REPEATING and not (step.repeat_every_days >= 1 and 1 <= step.repeat_times <= MAX_OCCURRENCES):
@@ -123,6 +181,8 @@ def _write_version(workspace: Workspace, sop: Sop, steps: list[StepInput]) -> So
 def _apply(sop: Sop, data: SopInput) -> None:
     for name, value in asdict(data).items():
         setattr(sop, name, value.strip() if isinstance(value, str) and name == "name" else value)
+    if sop.kind == SopKind.EVENT:
+        sop.delay_days = 0  # an event's clock is its date; steps carry their own offsets
 
 
 def create_sop(workspace: Workspace, membership: Seat | None, data: SopInput, steps: list[StepInput]) -> Sop:
@@ -186,6 +246,8 @@ def set_status(workspace: Workspace, membership: Seat | None, sop_id: int, statu
         audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=sop.name,
                      changes=[change(gettext_lazy("status"), SopStatus(before).label, target.label)],
                      data={"sop": sop.pk})
+    if target == SopStatus.ACTIVE and sop.kind == SopKind.EVENT:
+        enrol_event(workspace, sop, now=now)  # the audience now; later joiners as they come
     return sop
 
 

@@ -23,6 +23,7 @@ from siyu.sop.models import (
     Enrolment,
     RunState,
     Sop,
+    SopKind,
     SopStatus,
     SopStep,
     SopVersion,
@@ -48,7 +49,7 @@ def hours_of(sop: Sop) -> Hours:
     return Hours(sop.quiet_start, sop.quiet_end, sop.working_days_only)
 
 
-def _first_due(step: SopStep, anchor: dt.datetime) -> dt.datetime:
+def _first_due(step: SopStep, anchor: dt.datetime, *, on_the_day: bool = False) -> dt.datetime:
     if step.timing == Timing.ABSOLUTE and step.absolute_at is not None:
         return step.absolute_at
     base = anchor + dt.timedelta(days=step.days, hours=step.hours)
@@ -56,14 +57,17 @@ def _first_due(step: SopStep, anchor: dt.datetime) -> dt.datetime:
         return base
     local = anchor.astimezone(SHANGHAI) + dt.timedelta(days=step.days)
     at = dt.datetime.combine(local.date(), step.at_time, SHANGHAI)
+    if on_the_day:  # an event's timeline: "the event day at 09:00" even when the event starts at 19:00
+        return at
     return at if at >= anchor else at + dt.timedelta(days=1)
 
 
 def plan_runs(sop: Sop, steps: Sequence[SopStep], anchor: dt.datetime) -> tuple[list[PlannedRun], str]:
-    """Every run of these steps for a clock started at `anchor`, with the calendar's note."""
+    """Every run of these steps for a clock started at `anchor`, with the calendar's note. An
+    event SOP's clock is its event: a step "3 days before at 20:00" is that day's 20:00."""
     planned, note = [], ""
     for step in steps:
-        first = _first_due(step, anchor)
+        first = _first_due(step, anchor, on_the_day=sop.kind == SopKind.EVENT)
         times = min(step.repeat_times, MAX_OCCURRENCES) if step.timing == Timing.REPEATING else 1
         for occurrence in range(times):
             raw = first + dt.timedelta(days=step.repeat_every_days * occurrence)
@@ -119,20 +123,23 @@ def write_runs(workspace: Workspace, enrolments: QuerySet[Enrolment], planned: S
 
 
 def enrol(workspace: Workspace, sop: Sop, customer_ids: Iterable[int], at: dt.datetime,
-          now: dt.datetime | None = None) -> int:
-    """Enrol these customers (the brand's, not yet in this SOP) into its current version, their
-    clock started at `at` plus the trigger's delay. Returns how many were enrolled."""
+          now: dt.datetime | None = None, *, period: str = "", not_before: dt.datetime | None = None) -> int:
+    """Enrol these customers (the brand's, not yet in this SOP for this `period`) into its current
+    version, their clock started at `at` plus the trigger's delay (an event's clock is its date).
+    With `not_before`, steps due before it are not written (a customer joining an event late).
+    Returns how many were enrolled."""
     if sop.status != SopStatus.ACTIVE or sop.current_version_id is None:
         return 0
     now = now or timezone.now()
-    anchor = at + dt.timedelta(days=sop.delay_days)
+    anchor = at if sop.kind == SopKind.EVENT else at + dt.timedelta(days=sop.delay_days)
     steps = list(SopStep.objects.for_workspace(workspace).filter(version_id=sop.current_version_id))
     planned, note = plan_runs(sop, steps, anchor)
     enrolled = 0
     for chunk in _chunks(sorted(set(customer_ids)), PG_CHUNK if connection.vendor == "postgresql" else CHUNK):
         # Read, not NOT EXISTS: right after a big enrolment PostgreSQL's stale statistics pick a
         # nested-loop anti-join that takes seconds per chunk.
-        already = set(Enrolment.unscoped.filter(sop_id=sop.pk, customer_id__in=chunk).values_list("customer_id", flat=True))
+        already = set(Enrolment.unscoped.filter(sop_id=sop.pk, customer_id__in=chunk, period=period)
+                      .values_list("customer_id", flat=True))
         wanted = [i for i in chunk if i not in already]
         if not wanted:
             continue
@@ -140,10 +147,12 @@ def enrol(workspace: Workspace, sop: Sop, customer_ids: Iterable[int], at: dt.da
         with transaction.atomic():
             enrolled += _insert_select(
                 Enrolment._meta.db_table,
-                ["workspace_id", "sop_id", "version_id", "anchor_at", "enrolled_at", "calendar_note", "customer_id"],
-                [workspace.pk, sop.pk, sop.current_version_id, _adapt(anchor), _adapt(now), note], fresh)
-            mine = Enrolment.unscoped.filter(version_id=sop.current_version_id, customer_id__in=chunk, anchor_at=anchor)
-            write_runs(workspace, mine, planned)
+                ["workspace_id", "sop_id", "version_id", "anchor_at", "enrolled_at", "calendar_note", "period",
+                 "customer_id"],
+                [workspace.pk, sop.pk, sop.current_version_id, _adapt(anchor), _adapt(now), note, period], fresh)
+            mine = Enrolment.unscoped.filter(version_id=sop.current_version_id, customer_id__in=chunk, anchor_at=anchor,
+                                             period=period)
+            write_runs(workspace, mine, planned, not_before=not_before)
     return enrolled
 
 

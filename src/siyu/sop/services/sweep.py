@@ -11,7 +11,9 @@ Every minute, per brand: walk the (state, due_at) index for due runs of active S
    friend, not tagged X, stage is Y, receive budget left (`mass`);
 3. **hand over** the runs still claimed: one 群发 through `messaging.send_to_customers`
    (idempotent on the ref), or one `StaffTask` per run (unique on source/ref) in the same
-   transaction that marks the runs sent.
+   transaction that marks the runs sent, or one 朋友圈 post per group (`moments.save_post`, its
+   senders the group's staff) in the same transaction that marks the group's runs sent. A
+   `moment` group's claim is `sop-moment:<step>:<minute>`.
 
 A worker that dies leaves runs claimed. After `LEASE` another sweep renews the claim and does
 step 3 again with the same ref: if the 群发 was created, the same message comes back and its
@@ -39,10 +41,13 @@ from django.db import transaction
 from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
+from siyu.accounts.models import StaffAccount
 from siyu.core.models import Workspace
+from siyu.core.services import OPERATOR
 from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.services import TimelineNote, add_timelines
 from siyu.messaging import services as messaging
+from siyu.moments import services as moments
 from siyu.sop.models import (
     RunState,
     Sop,
@@ -65,6 +70,8 @@ LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5  # unexpected errors from one group's 群发 hand-over before its runs fail
 SLICE = 500  # due rows read per look at the index
 REF_PREFIX = "sop-step:"
+MOMENT_PREFIX = "sop-moment:"
+GROUP_PREFIX = {StepChannel.MASS: REF_PREFIX, StepChannel.MOMENT: MOMENT_PREFIX}
 TIMELINE_KIND = {RunState.SENT: SopTimeline.STEP_SENT, RunState.SKIPPED: SopTimeline.STEP_SKIPPED,
                  RunState.EXPIRED: SopTimeline.STEP_EXPIRED, RunState.FAILED: SopTimeline.STEP_FAILED}
 
@@ -112,9 +119,9 @@ def claim_group(workspace: Workspace, step_id: int, minute: dt.datetime, now: dt
     step = SopStep.unscoped.filter(pk=step_id).only("channel").first()
     if step is None:
         return ""
-    if step.channel == StepChannel.MASS:
-        claim = f"{REF_PREFIX}{step_id}:{minute:%Y%m%d%H%M}"
-        if StepRun.unscoped.filter(claim=claim).exists():  # that minute's 群发 already went: a late joiner
+    if step.channel in GROUP_PREFIX:  # one 群发 or one moments post for the group
+        claim = f"{GROUP_PREFIX[StepChannel(step.channel)]}{step_id}:{minute:%Y%m%d%H%M}"
+        if StepRun.unscoped.filter(claim=claim).exists():  # that minute's post already went: a late joiner
             first = group.aggregate(first=Min("pk"))["first"]
             claim = f"{claim}:{first}"
     else:
@@ -131,8 +138,8 @@ def resume_stale(workspace: Workspace, now: dt.datetime, swept: Swept) -> None:
         if stale.filter(claim=claim).update(claimed_at=now):
             swept.counts["resumed"] += 1
             if not claim.startswith(REF_PREFIX):
-                # A task run is handed over in the transaction that marks it sent: still claimed
-                # means no task was made, so it fires afresh, guards and window included.
+                # A task or moments run is handed over in the transaction that marks it sent: still
+                # claimed means no task or post was made, so it fires afresh, guards and window included.
                 _guard(workspace, claim, now, swept)
             _hand_over(workspace, claim, now, swept)
 
@@ -221,6 +228,8 @@ def _hand_over(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept)
     step = SopStep.unscoped.select_related("version").get(pk=runs[0][2])
     if step.channel == StepChannel.MASS:
         _send_mass(workspace, step, claim, runs, now, swept)
+    elif step.channel == StepChannel.MOMENT:
+        _post_moment(workspace, step, runs, now, swept)
     else:
         _create_tasks(workspace, step, runs, now, swept)
 
@@ -246,6 +255,35 @@ def _send_mass(workspace: Workspace, step: SopStep, ref: str, runs: list[tuple[i
         left = [pk for pk, c, _s in runs if c not in included]
         StepRun.unscoped.filter(pk__in=left, state=RunState.CLAIMED).update(state=RunState.DUE, claim="",
                                                                             claimed_at=None)
+
+
+def _post_moment(workspace: Workspace, step: SopStep, runs: list[tuple[int, int, int]],
+                 now: dt.datetime, swept: Swept) -> None:
+    """One moments post for the group, posted by the staff who own its customers. The post and
+    the runs' mark commit together: a group still claimed never made its post (never twice)."""
+    owners = _assignees(workspace, [c for _pk, c, _s in runs])
+    active = set(StaffAccount.objects.for_workspace(workspace).filter(
+        pk__in={account for account, _op in owners.values()}, active=True).values_list("pk", flat=True))
+    # No sender at all would make WeCom offer the post to every staff member: those runs skip.
+    alone = [pk for pk, c, _s in runs if owners.get(c, (0, None))[0] not in active]
+    _finish(workspace, alone, RunState.SKIPPED, "not_friend", now, swept)
+    runs = [r for r in runs if r[0] not in set(alone)]
+    if not runs:
+        return
+    data = moments.PostInput(persona_id=step.persona_id or 0, planned_at=now, text=step.text,
+                             material_ids=list(step.material_ids), sender_ids=sorted(active))
+    try:
+        with transaction.atomic():
+            # Fenced on the claim's time, rows locked: a sweep that renewed the group after the
+            # lease owns it now, and this one posts nothing.
+            mine = list(StepRun.unscoped.select_for_update().filter(
+                pk__in=[pk for pk, _c, _s in runs], state=RunState.CLAIMED, claimed_at=now).values_list("pk", flat=True))
+            if not mine:
+                return
+            post = moments.save_post(workspace, OPERATOR, data, now=now)
+            _finish(workspace, mine, RunState.SENT, "", now, swept, post.pk)
+    except ValidationError:  # e.g. the persona or a material deleted since the step was written
+        _finish(workspace, [pk for pk, _c, _s in runs], RunState.FAILED, "moment_refused", now, swept)
 
 
 def _attempt_failed(workspace: Workspace, claim: str, exc: Exception, now: dt.datetime, swept: Swept) -> None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from siyu.core import events
 from siyu.core.models import AuditAction, Membership, Workspace
 from siyu.core.notifications import notify
 from siyu.core.permissions import Action, Module, Seat, require, role_of
@@ -31,6 +32,7 @@ from siyu.core.queue import enqueue
 from siyu.core.services import audit_change, fact
 from siyu.customers import services as customers
 from siyu.customers.models import Customer, FollowRelation, TimelineEntry
+from siyu.tags.events import TagsRemoved
 from siyu.tags.models import CustomerTag, Tag, TagSource
 from siyu.tags.services import catalogue, completeness
 from siyu.tags.timeline import TagTimeline
@@ -255,6 +257,8 @@ def untag_customers_outcome(
                 cid: (through, "、".join(by_id[t].name for t in present[cid])) for cid, through in recordable.items()})
             completeness.recompute_for(workspace, recordable)
             customers.customers_changed(workspace, list(recordable), "tags")
+            for tag_id in by_id:
+                _announce_removed(workspace, tag_id, [cid for cid in recordable if tag_id in present[cid]], now)
     if outcome.customers:
         _audit_tagging(workspace, membership, tags, gettext_lazy("customers untagged"), outcome.customers)
     return outcome
@@ -338,7 +342,15 @@ def _keep(workspace: Workspace, customer_id: int, account_id: int, wecom_tag_ids
                     account_id, _("In WeCom: %(names)s") % {"names": "、".join(names.get(t, "") for t in stale)})})
             completeness.recompute_for(workspace, [customer_id])
             customers.customers_changed(workspace, [customer_id], "tags")
+            for tag_id in stale:
+                _announce_removed(workspace, tag_id, [customer_id], now)
     return changed
+
+
+def _announce_removed(workspace: Workspace, tag_id: int, customer_ids: list[int], at: dt.datetime) -> None:
+    """`TagsRemoved`, for the SOPs a tag's removal starts (in the caller's transaction)."""
+    if customer_ids:
+        events.publish(workspace, TagsRemoved(tag_id=tag_id, customer_ids=sorted(customer_ids), at=at))
 
 
 # --- large requests run in the background ---------------------------------------------------------
