@@ -57,8 +57,20 @@ def setup(verbosity: int = 0) -> None:
 
     call_command("migrate", interactive=False, verbosity=verbosity)
     call_command("createcachetable", verbosity=verbosity)
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists() or os.environ.get("SIYU_COLLECTSTATIC"):
+    if _static_stale(Path(settings.STATIC_ROOT) / "staticfiles.json") or os.environ.get("SIYU_COLLECTSTATIC"):
         call_command("collectstatic", interactive=False, verbosity=verbosity)
+
+
+def _static_stale(manifest: Path) -> bool:
+    """No collected static files yet, or an app's static file or the npm packages changed since
+    (an upgrade adds assets that an old manifest would not know)."""
+    from django.conf import settings
+
+    if not manifest.exists():
+        return True
+    collected = manifest.stat().st_mtime
+    sources = [Path(settings.NODE_MODULES) / ".package-lock.json", *Path(__file__).parent.glob("*/static/**/*")]
+    return any(p.is_file() and p.stat().st_mtime > collected for p in sources)
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -200,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"demo", "run"}:
         twin_port = int(_option(rest, "--twin-port", "8001"))
         if command == "demo":
-            allow_api_base(f"http://127.0.0.1:{twin_port}/cgi-bin/")
+            # The twin's root: WeCom's API under /cgi-bin/, the WeChat service account's beside it.
+            allow_api_base(f"http://127.0.0.1:{twin_port}/")
         print("siyu: preparing the database and static files ...", flush=True)
         setup()
         twin, after_start = None, None
@@ -213,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\n  Demo brand: {demo.workspace.name} ({demo.workspace.slug})\n"
                 f"  Sign in at http://{host}:{port}/login/ as  {demo.username} / {demo.password}\n"
-                f"  WeCom twin at http://127.0.0.1:{twin_port}/twin/state (customers arrive within a minute)\n",
+                f"  WeCom twin at http://127.0.0.1:{twin_port}/twin/state (customers arrive within a minute)\n"
+                f"  On a phone-sized window: the staff sidebar http://{host}:{port}/m/{demo.workspace.slug}/staff/"
+                f"  and a fan's page http://{host}:{port}/m/{demo.workspace.slug}/fan/welfare/\n",
                 flush=True,
             )
         return serve(host, port, web_workers, twin, after_start)

@@ -31,6 +31,7 @@ from siyu.core.permissions import Role
 from siyu.core.services import OPERATOR, WorkspaceCreated
 from siyu.core.tenancy import workspace_context
 from siyu.wecom import services as wecom
+from siyu.wecom import wechat
 
 logger = logging.getLogger("siyu.demo")
 
@@ -92,14 +93,21 @@ def connect_demo_to_twin(workspace: Workspace, platform_url: str, twin_port: int
         }), encoding="utf-8")
         path.chmod(0o600)
     corp = json.loads(path.read_text(encoding="utf-8"))
+    if "mp_app_id" not in corp:  # the WeChat service account (服务号) the twin also plays
+        corp |= {"mp_app_id": "wxdemo" + secrets.token_hex(5), "mp_secret": secrets.token_urlsafe(24)}
+        path.write_text(json.dumps(corp), encoding="utf-8")
     wecom.configure(
         workspace, OPERATOR,
         corp_id=corp["corp_id"], agent_id="1000002", secret=corp["secret"], token=corp["token"],
         aes_key=corp["aes_key"], api_base=f"http://127.0.0.1:{twin_port}/cgi-bin/",
     )
+    twin_root = f"http://127.0.0.1:{twin_port}/"
+    wechat.configure_service_account(
+        workspace, OPERATOR, app_id=corp["mp_app_id"], secret=corp["mp_secret"], api_base=twin_root, oauth_base=twin_root,
+    )
     os.environ.update(
         SIYU_TWIN_SECRET=corp["secret"], SIYU_TWIN_TOKEN=corp["token"], SIYU_TWIN_AES_KEY=corp["aes_key"],
-        SIYU_TWIN_CORP_ID=corp["corp_id"],
+        SIYU_TWIN_CORP_ID=corp["corp_id"], SIYU_TWIN_MP_APP_ID=corp["mp_app_id"], SIYU_TWIN_MP_SECRET=corp["mp_secret"],
     )
     # The twin forgets everything when it stops; a new seed per start gives new customers rather
     # than the same ones coming back (which the platform would rightly count as re-adds).

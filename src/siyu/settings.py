@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "siyu.messaging",
     "siyu.moments",
     "siyu.sop",
+    "siyu.mobile",
     "siyu.console",
 ]
 
@@ -142,6 +143,8 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
     ("vendor/alpinejs", NODE_MODULES / "alpinejs/dist"),
     ("vendor/echarts", NODE_MODULES / "echarts/dist"),
+    ("vendor/weui", NODE_MODULES / "weui/dist/style"),
+    ("vendor/wecom-jssdk", NODE_MODULES / "@wecom/jssdk/dist"),
 ]
 # Uploaded files (persona avatars). Never served as public static files: each is streamed by a
 # signed-in, workspace-scoped view (ip:avatar), so one brand cannot fetch another's uploads.

@@ -21,6 +21,7 @@ from siyu.simulator.world import (
     Staff,
     WelcomeCode,
     World,
+    derived_unionid,
 )
 
 Body = dict[str, Any]
@@ -158,12 +159,17 @@ def add_customer(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
                     "state",
                     "welcome",
                     "gender",
+                    "unionid",
                 }
             }
+            # A fan of the brand's service account who becomes a customer keeps their unionid.
+            unionid = str(body.get("unionid") or derived_unionid(external_userid))
             customer = Customer(
-                external_userid, name, gender=GENDERS.get(body.get("gender"), 0), attributes=traits
+                external_userid, name, gender=GENDERS.get(body.get("gender"), 0), unionid=unionid,
+                attributes=traits,
             )
             world.customers[external_userid] = customer
+            world.fans.pop(unionid, None)
         now = world.clock.now()
         world.friendships[(staff.userid, external_userid)] = Friendship(
             userid=staff.userid,

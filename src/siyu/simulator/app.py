@@ -22,13 +22,16 @@ from siyu.simulator import (
     admin,
     api,
     groups,
+    identity,
     mass,
     media,
     moments,
     notices,
     page,
+    phone,
     tags,
     transfers,
+    wechat,
 )
 from siyu.simulator.callbacks import CallbackDispatcher
 from siyu.simulator.config import TwinConfig
@@ -58,6 +61,9 @@ ENDPOINTS: dict[str, api.Endpoint] = (
     | notices.ENDPOINTS
     | acquisition.ENDPOINTS
     | transfers.ENDPOINTS
+    | identity.ENDPOINTS
+    # The WeChat service account's API (api.weixin.qq.com/cgi-bin/...): paths WeCom does not use.
+    | wechat.ENDPOINTS
 )
 ADMIN_ROUTES: dict[tuple[str, str], admin.AdminHandler] = (
     admin.ROUTES
@@ -67,6 +73,8 @@ ADMIN_ROUTES: dict[tuple[str, str], admin.AdminHandler] = (
     | transfers.ADMIN_ROUTES
     | tags.ADMIN_ROUTES
     | notices.ADMIN_ROUTES
+    | identity.ADMIN_ROUTES
+    | wechat.ADMIN_ROUTES
 )
 
 
@@ -92,8 +100,12 @@ class TwinApp:
         api.REQUEST_BASE_URL.set(application_uri(environ).rstrip("/"))
         self._pass_time()
         content_type = "application/json; charset=utf-8"
+        headers: tuple[tuple[str, str], ...] = ()
         qr_match, scan_match = QR_PATH.match(path), SCAN_PATH.match(path)
-        if method == "GET" and path in ("/twin", ADMIN_PREFIX):
+        reply = phone.route(self.twin, method, path, query, body, environ)
+        if reply is not None:  # OAuth pages, WeChat's /sns/ API, the JS-SDK stand-in
+            status, content_type, data, headers = reply.status, reply.content_type, reply.body, reply.headers
+        elif method == "GET" and path in ("/twin", ADMIN_PREFIX):
             status, content_type = 200, "text/html; charset=utf-8"
             data = page.render(admin.state(self.twin, {})[1]).encode("utf-8")
         elif qr_match and method == "GET":
@@ -114,9 +126,11 @@ class TwinApp:
                 status, payload = 404, {"error": "not found"}
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self._pass_time()
+        if path.startswith(phone.JSSDK_PREFIX):
+            headers += phone.cors_headers(environ)
         start_response(
             f"{status} {_REASONS.get(status, 'Status')}",
-            [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+            [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers],
         )
         return [data]
 
@@ -227,7 +241,10 @@ class TwinApp:
 _REASONS = {
     200: "OK",
     201: "Created",
+    204: "No Content",
+    302: "Found",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
     413: "Payload Too Large",

@@ -70,3 +70,11 @@ class TwinConfig:
     transfer_sends_add_event: bool = False
     # WECOM.md §6: uploaded media (media/upload, media/upload_attachment) last 3 days.
     media_ttl_seconds: int = 3 * 24 * 3600
+    # WECOM.md §10, staff identity on the phone: OAuth codes are one-time and last 5 minutes;
+    # the JS-SDK tickets (get_jsapi_ticket, ticket/get?type=agent_config) last 7,200 s.
+    oauth_code_ttl_seconds: int = 300
+    jsapi_ticket_ttl_seconds: int = 7200
+    # The WeChat service account (服务号) the twin also plays (WECOM.md §10, fans' identity): its
+    # appid and secret, as registered on the WeChat official-accounts platform.
+    mp_app_id: str = "wxtwinmp00000001"
+    mp_app_secret: str = "twin-mp-secret"  # noqa: S105 - a stand-in's well-known default

@@ -62,6 +62,8 @@ def main(argv: list[str]) -> int:
         corp_secret=os.environ.get("SIYU_TWIN_SECRET", TwinConfig.corp_secret),
         callback_token=os.environ.get("SIYU_TWIN_TOKEN", TwinConfig.callback_token),
         encoding_aes_key=os.environ.get("SIYU_TWIN_AES_KEY", TwinConfig.encoding_aes_key),
+        mp_app_id=os.environ.get("SIYU_TWIN_MP_APP_ID", TwinConfig.mp_app_id),
+        mp_app_secret=os.environ.get("SIYU_TWIN_MP_SECRET", TwinConfig.mp_app_secret),
         callback_url=args.callback_url,
         seed=args.seed,
     )

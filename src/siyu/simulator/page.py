@@ -169,6 +169,23 @@ def render(state: dict[str, Any]) -> str:
             ),
         ),
         _table(
+            f"Sent from the chat sidebar (sendChatMessage, latest {RECENT})",
+            ["sent", "staff", "to", "type", "content"],
+            (
+                [_time(m["sent_at"]), m["userid"], m["chat_id"] or m["external_userid"]]
+                + [m["msgtype"], m["payload"]]
+                for m in list(reversed(state.get("jssdk_sent", [])))[:RECENT]
+            ),
+        ),
+        _table(
+            f"Service-account template messages (latest {RECENT})",
+            ["sent", "openid", "customer", "template", "data"],
+            (
+                [_time(m["sent_at"]), m["touser"], m["external_userid"], m["template_id"], m["data"]]
+                for m in list(reversed(state.get("templates_sent", [])))[:RECENT]
+            ),
+        ),
+        _table(
             f"Callback deliveries (latest {RECENT})",
             ["id", "kind", "status", "attempts", "created"],
             (

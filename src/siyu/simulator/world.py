@@ -7,6 +7,7 @@ Everything here is plain data plus the rules that need no HTTP. The `/cgi-bin/` 
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 import threading
@@ -20,11 +21,13 @@ from siyu.simulator.config import TwinConfig
 if TYPE_CHECKING:
     from siyu.simulator.acquisition import AcquisitionLink
     from siyu.simulator.groups import Group, JoinWay
+    from siyu.simulator.identity import JssdkSent, OAuthCode, PhoneChat, Ticket
     from siyu.simulator.mass import MassTask
     from siyu.simulator.media import Media
     from siyu.simulator.moments import Moment
     from siyu.simulator.notices import StaffNotice
     from siyu.simulator.transfers import Transfer
+    from siyu.simulator.wechat import Fan, SnsGrant, TemplateMessage
 
 # WeCom global error codes used by the twin (WECOM.md §1 and the API's error-code table).
 OK = 0
@@ -52,6 +55,12 @@ INVALID_MEDIA_ID = 40007
 DATA_NOT_READY = 41063  # WECOM.md §10 [sdk]: a mass-message task queried too soon
 
 ROOT_DEPARTMENT = 1
+
+
+def derived_unionid(external_userid: str) -> str:
+    """A synthetic customer's WeChat unionid: stable per customer, the twin's stand-in for the
+    corp's WeChat open-platform binding (which is what makes WeCom answer unionids)."""
+    return "oTw" + hashlib.sha1(f"unionid:{external_userid}".encode(), usedforsecurity=False).hexdigest()[:25]
 
 
 class ApiError(Exception):
@@ -223,6 +232,21 @@ class World:
         self.notice_times: dict[str, deque[float]] = {}  # userid -> delivery times, last hour
         self.notice_days: dict[str, int] = {}  # Shanghai date -> person-times used that day
         self.notices_blocked_on: str = ""  # the Shanghai date the app's daily quota ran out
+        # Staff identity on the phone (identity.py): OAuth codes, JS-SDK tickets, the chat open
+        # on each member's phone, and what the JS-SDK stand-in's sendChatMessage sent.
+        self.oauth_codes: dict[str, OAuthCode] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.jssdk_sessions: dict[str, tuple[str, float]] = {}  # session -> (userid, expires_at)
+        self.phone_chats: dict[str, PhoneChat] = {}  # userid -> the chat open on their phone
+        self.jssdk_sent: list[JssdkSent] = []
+        # The WeChat service account (wechat.py): fans, web-OAuth codes and grants, template
+        # messages, and its own access tokens.
+        self.fans: dict[str, Fan] = {}  # unionid -> a WeChat user who is not a customer
+        self.openids: dict[str, str] = {}  # openid -> unionid, for every fan seen
+        self.sns_codes: dict[str, SnsGrant] = {}
+        self.sns_tokens: dict[str, SnsGrant] = {}
+        self.mp_tokens: dict[str, AccessToken] = {}
+        self.templates_sent: list[TemplateMessage] = []
         self.tokens: dict[str, AccessToken] = {}
         self.gettoken_calls = 0
         self.api_calls: dict[str, int] = {}
@@ -355,6 +379,11 @@ class World:
             ),
         )[1]
 
+    def customer_by_unionid(self, unionid: str) -> Customer | None:
+        if not unionid:
+            return None
+        return next((c for c in self.customers.values() if c.unionid == unionid), None)
+
     def all_tags(self) -> dict[str, Tag]:
         return {tag.id: tag for group in self.tag_groups.values() for tag in group.tags}
 
@@ -387,6 +416,8 @@ class World:
                 {"userid": u, "external_userid": e, "at": at}
                 for (u, e), at in self.interactions.items()
             ],
+            "jssdk_sent": [asdict(m) for m in self.jssdk_sent],
+            "templates_sent": [asdict(m) for m in self.templates_sent],
             "gettoken_calls": self.gettoken_calls,
             "api_calls": dict(self.api_calls),
             "tokens": [

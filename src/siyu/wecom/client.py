@@ -39,9 +39,11 @@ from siyu.wecom.errors import (
     DownloadFailed,
     DownloadProblem,
     GroupChatMissing,
+    InvalidCode,
     InvalidParameter,
     IpNotTrusted,
     NotAFriend,
+    NotAMember,
     NotReady,
     RateLimited,
     StaffGone,
@@ -72,6 +74,7 @@ from siyu.wecom.schemas import (
     Department,
     Departments,
     Empty,
+    ExternalUserId,
     FailedChat,
     FailedChats,
     GroupChat,
@@ -94,6 +97,7 @@ from siyu.wecom.schemas import (
     MomentTaskPage,
     NewTag,
     NoticeCard,
+    OAuthUser,
     OneAcquisitionLink,
     OneContactWay,
     OneGroupChat,
@@ -105,6 +109,7 @@ from siyu.wecom.schemas import (
     StaffPage,
     TagGroup,
     TagGroups,
+    Ticket,
     TransferResultPage,
     TransferState,
     UnassignedCustomer,
@@ -137,6 +142,7 @@ __all__ = [
     "GroupChatMissing",
     "GroupChat",
     "GroupChatPage",
+    "InvalidCode",
     "InvalidParameter",
     "IpNotTrusted",
     "JoinWay",
@@ -157,6 +163,7 @@ __all__ = [
     "NewTag",
     "NoticeCard",
     "NotAFriend",
+    "NotAMember",
     "NotReady",
     "RateLimited",
     "StaffGone",
@@ -165,6 +172,7 @@ __all__ = [
     "StaffNoticeSpec",
     "StaffPage",
     "TagGroup",
+    "Ticket",
     "TransferLimitReached",
     "TransferResultPage",
     "TransferState",
@@ -361,6 +369,37 @@ class WeComClient:
     def list_departments(self, department_id: int | None = None) -> list[Department]:
         params = {"id": str(department_id)} if department_id is not None else {}
         return self._get("department/list", params, Departments).department
+
+    # -- identity on the phone (WECOM.md §10) --
+
+    def get_user_by_code(self, code: str) -> str:
+        """`auth/getuserinfo`: the userid of the member an OAuth code was issued to. The code
+        works once, within 5 minutes (`InvalidCode` otherwise); `NotAMember` for someone who
+        is not a member of the corp."""
+        endpoint = "auth/getuserinfo"
+        user = self._get(endpoint, {"code": code}, OAuthUser)
+        if not user.userid:
+            raise NotAMember(0, "not a member of the corp", endpoint)
+        return user.userid
+
+    def get_jsapi_ticket(self) -> Ticket:
+        """The corp's jsapi_ticket (valid 7,200 s; cache it: `siyu.wecom.identity`)."""
+        return self._get("get_jsapi_ticket", {}, Ticket)
+
+    def get_agent_ticket(self) -> Ticket:
+        """The app's jsapi_ticket, which signs `agentConfig` (valid 7,200 s; cache it)."""
+        return self._get("ticket/get", {"type": "agent_config"}, Ticket)
+
+    def unionid_to_external_userid(self, unionid: str, openid: str) -> str | None:
+        """The customer a WeChat user (unionid + openid at the corp's service account) is, or
+        None when they are not a customer of the corp (84061)."""
+        body = {"unionid": unionid, "openid": openid}
+        try:
+            return self._post(
+                "externalcontact/unionid_to_external_userid", body, ExternalUserId
+            ).external_userid
+        except NotAFriend:
+            return None
 
     # -- contact ways (联系我, WECOM.md §3) --
 

@@ -79,6 +79,16 @@ class NotReady(WeComError):
     straight after it was created (§10). Ask again later, with back-off."""
 
 
+class InvalidCode(WeComError):
+    """An OAuth code WeCom does not accept (40029): unknown, used already, or older than 5
+    minutes (§10)."""
+
+
+class NotAMember(WeComError):
+    """An OAuth code of someone who is not a member of the corp (WeCom answers an openid, no
+    userid; §10)."""
+
+
 class DownloadProblem(StrEnum):
     NOT_A_WEB_ADDRESS = "not_a_web_address"
     HTTP_STATUS = "http_status"  # `status` says which
@@ -120,6 +130,7 @@ ERRORS: dict[tuple[int, str], type[WeComError]] = {
     (40128, ANY_ENDPOINT): TransferLimitReached,
     (40050, ANY_ENDPOINT): GroupChatMissing,
     (41063, ANY_ENDPOINT): NotReady,
+    (40029, ANY_ENDPOINT): InvalidCode,
 }
 
 

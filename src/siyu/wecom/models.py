@@ -10,6 +10,8 @@ from siyu.core.secrets import decrypt_secret, encrypt_secret
 from siyu.core.tenancy import WorkspaceScoped
 
 WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+WECHAT_API_BASE = "https://api.weixin.qq.com/"
+WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/"
 
 
 class WeComConnection(WorkspaceScoped):
@@ -45,6 +47,31 @@ class WeComConnection(WorkspaceScoped):
         self.secret_encrypted = encrypt_secret(secret)
         self.token_encrypted = encrypt_secret(token)
         self.aes_key_encrypted = encrypt_secret(aes_key)
+
+
+class ServiceAccount(WorkspaceScoped):
+    """服务号 — the brand's WeChat service account (WeChat, not WeCom), whose web OAuth tells
+    who a fan is on their phone and whose template messages (模板消息) notify them
+    (WECOM.md §10). The WeChat twin stands in for it when `api_base` points at the twin."""
+
+    app_id = models.CharField(_("AppID"), max_length=64)
+    secret_encrypted = models.TextField()
+    api_base = models.URLField(_("WeChat API base URL"), default=WECHAT_API_BASE)
+    oauth_base = models.URLField(_("WeChat OAuth base URL"), default=WECHAT_OAUTH_BASE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="one_service_account_per_workspace")
+        ]
+
+    @property
+    def secret(self) -> str:
+        return decrypt_secret(self.secret_encrypted)
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_encrypted = encrypt_secret(secret)
 
 
 class InboundStatus(models.TextChoices):

@@ -487,6 +487,27 @@ class StaffNoticeSent(WeComModel):
         return [u for u in self.invaliduser.split("|") if u]
 
 
+# --- identity on the phone (WECOM.md §10: OAuth, JS-SDK tickets, unionids) --------------------
+
+
+class OAuthUser(WeComModel):
+    """`auth/getuserinfo`: a member of the corp has a `userid`; anyone else only an `openid`."""
+
+    userid: str = ""
+    openid: str = ""
+
+
+class Ticket(WeComModel):
+    """A JS-SDK ticket (the corp's jsapi_ticket, or the app's for agentConfig): 7,200 s."""
+
+    ticket: str
+    expires_in: int
+
+
+class ExternalUserId(WeComModel):
+    external_userid: str
+
+
 # --- moments (客户朋友圈; WECOM.md §6) ---------------------------------------------------------
 
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from siyu.core.permissions import Action, Module, allows
 from siyu.web import MemberRequest, apply_errors, member_page
-from siyu.wecom import services
-from siyu.wecom.forms import ConnectionForm
+from siyu.wecom import services, wechat
+from siyu.wecom.forms import ConnectionForm, ServiceAccountForm
 from siyu.wecom.models import InboundEvent, InboundStatus
 
 
@@ -47,8 +47,23 @@ def settings_page(request: MemberRequest) -> HttpResponse:
     health = services.health(workspace, seat)
     connection = services.connection_of(workspace)
     initial = {"corp_id": connection.corp_id, "agent_id": connection.agent_id, "api_base": connection.api_base} if connection else {}
-    form = ConnectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    account = wechat.service_account_of(workspace)
+    account_initial = (
+        {"app_id": account.app_id, "api_base": account.api_base, "oauth_base": account.oauth_base} if account else {}
+    )
+    posted_account = request.method == "POST" and request.POST.get("form") == "service_account"
+    form = ConnectionForm(request.POST if request.method == "POST" and not posted_account else None, initial=initial)
+    account_form = ServiceAccountForm(request.POST if posted_account else None, initial=account_initial,
+                                      prefix="mp")
+    if posted_account and account_form.is_valid():
+        try:
+            wechat.configure_service_account(workspace, seat, **account_form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(account_form, exc)
+        else:
+            messages.success(request, _("Service account settings saved."))
+            return redirect("wecom:settings")
+    if request.method == "POST" and not posted_account and form.is_valid():
         try:
             services.configure(workspace, seat, **form.cleaned_data)
         except ValidationError as exc:
@@ -59,6 +74,7 @@ def settings_page(request: MemberRequest) -> HttpResponse:
     callback_url = request.build_absolute_uri(reverse("wecom:callback", args=[workspace.slug]))
     return render(request, "wecom/settings.html", {
         "form": form, "connection": connection, "health": health, "callback_url": callback_url,
+        "account_form": account_form, "account": account,
         "can_edit": allows(seat.role, Module.SYSTEM, Action.EDIT),
     })
 
