@@ -105,16 +105,17 @@ def main() -> None:
     total = Customer.objects.for_workspace(ws).count()
     print(f"data: {total:,} customers")
     rng = random.Random(15)
+    start = rng.randrange(total // 2)
     follows = list(FollowRelation.objects.for_workspace(ws).filter(deleted_at=None)
                    .values_list("account_id", "customer__external_userid")
-                   .order_by("customer_id")[rng.randrange(total // 2): total // 2 + args.requests * 20:20])
+                   .order_by("customer_id")[start:start + args.requests * 20:20])
     client = Client(HTTP_HOST="localhost")
     staff_paths = [f"/m/{ws.slug}/staff/c/{external}/" for _account, external in follows]
     staff_cookies = [(sessions.STAFF_COOKIE, cookie(sessions.start_staff_session, ws.pk, account))
                      for account, _external in follows]
     report("sidebar customer panel", timings(client, staff_paths, staff_cookies), 150)
     customers = list(Customer.objects.for_workspace(ws).values_list("pk", flat=True)
-                     .order_by("pk")[rng.randrange(total // 2): total // 2 + args.requests * 20:20])
+                     .order_by("pk")[start:start + args.requests * 20:20])
     fan_cookies = [(sessions.FAN_COOKIE, cookie(sessions.start_fan_session,
                                                 sessions.FanSession(ws.pk, f"o{pk}", f"u{pk}", pk)))
                    for pk in customers]

@@ -91,9 +91,12 @@ class CustomerPanel:
 def _follow(workspace: Workspace, account: StaffAccount, external_userid: str) -> FollowRelation:
     """This account's relation with the customer whose chat is open; a customer the account never
     had (or handed over in a transfer) is not found."""
-    return (FollowRelation.objects.for_workspace(workspace).select_related("customer")
-            .exclude(deleted_by=DeletedBy.TRANSFER)
-            .get(account=account, customer__external_userid=external_userid))
+    # Two unique-index lookups: joined on external_userid, PostgreSQL walks the account's follows.
+    customer = Customer.objects.for_workspace(workspace).get(external_userid=external_userid)
+    follow = (FollowRelation.objects.for_workspace(workspace).exclude(deleted_by=DeletedBy.TRANSFER)
+              .get(account=account, customer=customer))
+    follow.customer = customer
+    return follow
 
 
 def customer_panel(workspace: Workspace, account: StaffAccount, external_userid: str) -> CustomerPanel:
@@ -213,7 +216,8 @@ def customer_for_fan(workspace: Workspace, unionid: str, openid: str) -> Custome
     return found
 
 
-FAN_PAGES = {"welfare": "mobile:fan_welfare", "me": "mobile:fan_me"}
+FAN_PAGES = {"welfare": "mobile:fan_welfare", "me": "mobile:fan_me", "checkin": "mobile:fan_checkin",
+             "points": "mobile:fan_points"}
 
 
 def fan_link_path(workspace: Workspace, page: str, customer_id: int | None = None, *,
