@@ -40,8 +40,10 @@ INSTALLED_APPS = [
     "siyu.channels",
     "siyu.content",
     "siyu.messaging",
+    "siyu.points",
     "siyu.moments",
     "siyu.sop",
+    "siyu.community",
     "siyu.mobile",
     "siyu.console",
 ]

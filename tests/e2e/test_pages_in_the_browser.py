@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, Welfare, WelfareCode, WelfareGrant
+from siyu.community.models import CustomerGroup, GroupDaily, GroupMember, GroupType
 from siyu.core.models import Workspace
 from siyu.customers import services as customers
 from tests.conftest import PASSWORD, make_brand
@@ -32,7 +33,7 @@ WIDTHS = (1440, 390)
 # test brand's own data (its username).
 ALLOWED_WORDS = {
     "wecom", "api", "apis", "siyu", "csv", "xlsx", "excel", "url", "urls", "ids", "json", "http", "https",
-    "openapi", "swagger", "secret", "bearer", "authorization", "token", "corpid", "agentid", "encodingaeskey", "unionid",
+    "openapi", "swagger", "secret", "bearer", "authorization", "token", "corpid", "agentid", "encodingaeskey", "unionid", "appid", "appsecret",
     "userid", "state", "echarts", "tabler", "redis", "sqlite", "postgresql", "asia", "shanghai", "alpha",
     "admin", "brand", "utc", "demo", "mini", "logo", "english", "sop",
 }
@@ -78,7 +79,16 @@ def a_brand_with_data() -> tuple[Workspace, dict[str, int]]:
     pool = WelfareCode.objects.create(workspace=ws, welfare=welfare, code="XWZ000001", issued_at=now)
     WelfareGrant.objects.create(workspace=ws, welfare=welfare, customer_id=relation.customer_id, code=pool,
                                 channel=code, account=account, granted_at=now)
-    return ws, {"welfare": welfare.pk, "customer": relation.customer_id, "code": code.pk, "account": account.pk}
+    group = CustomerGroup.objects.create(workspace=ws, chat_id="wr0001", name="会员VIP专属群", owner=account,
+                                         owner_userid=account.userid, member_count=2, customer_count=1,
+                                         type=GroupType.VIP, created_at=now - dt.timedelta(days=3), notice="群规：友善交流")
+    GroupMember.objects.create(workspace=ws, group=group, userid="wm0001", kind="customer",
+                               customer_id=relation.customer_id, join_time=now - dt.timedelta(days=1), join_scene=3)
+    for days in range(3):
+        GroupDaily.objects.create(workspace=ws, group=group, day=timezone.localdate() - dt.timedelta(days=days),
+                                  members=2 - min(days, 1), joins=1 if days == 1 else 0)
+    return ws, {"welfare": welfare.pk, "customer": relation.customer_id, "code": code.pk, "account": account.pk,
+                "group": group.pk}
 
 
 MAIN_PAGES = [
@@ -93,6 +103,7 @@ MAIN_PAGES = [
     "/channels/codes/new/",
     "/content/sop/", "/content/sop/new/", "/content/sop/today/",
     "/content/moments/", "/content/moments/new/",
+    "/community/", "/community/{group}/",
 ]
 
 

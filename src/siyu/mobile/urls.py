@@ -20,5 +20,7 @@ urlpatterns = [
     path("<slug:brand>/fan/oauth/", views.fan_oauth, name="fan_oauth"),
     path("<slug:brand>/fan/welfare/", views.fan_welfare, name="fan_welfare"),
     path("<slug:brand>/fan/me/", views.fan_me, name="fan_me"),
+    path("<slug:brand>/fan/checkin/", views.fan_checkin, name="fan_checkin"),
+    path("<slug:brand>/fan/points/", views.fan_points, name="fan_points"),
     path("<slug:brand>/fan/persona/<int:persona_id>/avatar/", views.persona_avatar, name="persona_avatar"),
 ]

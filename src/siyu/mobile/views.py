@@ -9,6 +9,7 @@ and land on the page the link names.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -24,22 +25,27 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from siyu.accounts.models import StaffAccount
+from siyu.core import bounds
 from siyu.core.middleware import content_security_policy
 from siyu.core.models import Workspace
 from siyu.core.tenancy import workspace_context
 from siyu.ip.models import Persona
 from siyu.mobile import services, sessions
+from siyu.points import services as points
+from siyu.points.models import PointsEntry
 from siyu.sop.services import SNOOZE_HOURS
 from siyu.wecom import identity, wechat
 from siyu.wecom.errors import WeComError
 from siyu.wecom.services import NotConnected
 
 FAN_RATE = "60/m"  # page views per fan, and per IP address, a minute
+FAN_ENTRIES = 20  # the points page's recent entries
 
 
 def _brand(slug: str) -> Workspace:
@@ -323,7 +329,8 @@ def fan_welfare(request: HttpRequest, workspace: Workspace, fan: sessions.FanSes
 def fan_me(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession) -> HttpResponse:
     if fan.customer_id is None:
         return _join(request, workspace, fan, "me")
-    return render(request, "mobile/fan_me.html", _fan_context(workspace, fan, "me"))
+    return render(request, "mobile/fan_me.html", {**_fan_context(workspace, fan, "me"),
+                                                  "balance": points.balance_of(workspace, fan.customer_id)})
 
 
 def persona_avatar(request: HttpRequest, brand: str, persona_id: int) -> FileResponse:
@@ -335,3 +342,60 @@ def persona_avatar(request: HttpRequest, brand: str, persona_id: int) -> FileRes
     response = FileResponse(persona.avatar.open("rb"))
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+# --- check-ins and points (the points app) -----------------------------------------------------
+
+def _points_head(context: dict[str, Any]) -> dict[str, Any]:
+    return {**context, "balance": points.balance_of(context["workspace"], context["fan"].customer_id)}
+
+
+@fan_page
+def fan_checkin(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession) -> HttpResponse:
+    """打卡: today's check-in, the streak, the month's calendar and make-up cards."""
+    if fan.customer_id is None:
+        return _join(request, workspace, fan, "checkin")
+    plan = points.plan_of(workspace)
+    notice = problem = ""
+    if request.method == "POST" and plan is not None:
+        try:
+            if request.POST.get("day"):
+                done = points.make_up(workspace, plan, fan.customer_id, dt.date.fromisoformat(request.POST["day"]))
+                notice = _("Made up with a card: +%(points)s points.") % {"points": done.checkin.points}
+            else:
+                done = points.check_in(workspace, plan, fan.customer_id)
+                notice = (_("Checked in: +%(points)s points, day %(streak)s in a row.")
+                          % {"points": done.checkin.points, "streak": done.checkin.streak}
+                          if done.new else _("You have already checked in today."))
+        except points.PointsError as exc:
+            problem = exc.message
+        except ValueError:
+            problem = _("That day cannot be made up.")
+    return render(request, "mobile/fan_checkin.html", _points_head({
+        **_fan_context(workspace, fan, "checkin"), "plan": plan, "notice": notice, "problem": problem,
+        "month": points.month_of(workspace, plan, fan.customer_id) if plan and plan.active else None,
+        "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]}))
+
+
+@fan_page
+def fan_points(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession) -> HttpResponse:
+    """积分: the balance, recent entries, and rewards to redeem (a code is shown at once)."""
+    if fan.customer_id is None:
+        return _join(request, workspace, fan, "points")
+    redeemed = None
+    problem = ""
+    if request.method == "POST":
+        reward_id = bounds.parse_id(request.POST.get("reward"))
+        try:
+            if reward_id is None:
+                raise ObjectDoesNotExist
+            redeemed = points.redeem(workspace, fan.customer_id, reward_id, request.POST.get("key", "")[:40])
+        except points.PointsError as exc:
+            problem = exc.message
+        except ObjectDoesNotExist:
+            problem = _("This reward is no longer on offer.")
+    entries = PointsEntry.objects.for_workspace(workspace).filter(customer_id=fan.customer_id)[:FAN_ENTRIES]
+    return render(request, "mobile/fan_points.html", _points_head({
+        **_fan_context(workspace, fan, "points"), "entries": entries, "rewards": points.rewards_on_offer(workspace),
+        "key": points.new_ref(), "redeemed": redeemed, "problem": problem,
+        "redemptions": points.redemptions_of(workspace, fan.customer_id)}))

@@ -19,7 +19,14 @@ from siyu.simulator.admin import AdminError, AdminHandler, Twin, need
 from siyu.simulator.api import Endpoint
 from siyu.simulator.callbacks import chat_event_xml
 from siyu.simulator.params import Body, Query, int_param, page, required, text_param
-from siyu.simulator.world import INVALID_CHAT_ID, INVALID_PARAMETER, ApiError, World
+from siyu.simulator.world import (
+    INVALID_CHAT_ID,
+    INVALID_PARAMETER,
+    ApiError,
+    Customer,
+    World,
+    derived_unionid,
+)
 
 MAX_JOIN_WAY_REMARK_CHARS = 30
 MAX_JOIN_WAY_STATE_CHARS = 30
@@ -299,9 +306,115 @@ def resigned_transfer(world: World, query: Query, body: Body) -> dict[str, Any]:
     return _give_groups(world, body, resigned=True)
 
 
+# --- groupchat/statistic: what the population says in its groups -----------------------------
+
+DAY_SECONDS = 86400
+CHINA_OFFSET = 8 * 3600  # WeCom's statistics count days in China time
+STAT_MAX_SPAN_DAYS = 30  # [sdk] day_end_time - day_begin_time is at most 30 days
+STAT_MAX_AGE_DAYS = 180  # [sdk] data of the last 180 days only
+STAT_MAX_LIMIT = 1000
+HALF_LIFE_DAYS = 14  # a group's chatter halves every two weeks without a newcomer
+
+
+def _unit(*parts: object) -> float:
+    digest = hashlib.md5("|".join(map(str, parts)).encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def day_activity(group: Group, day_start: int) -> tuple[int, int, int]:
+    """(members at the day's end, members who spoke, messages) of one group on one day: a
+    deterministic model of the population's chatter. Each group has its own liveliness; newcomers
+    liven a group up and it quietens as the last join ages."""
+    end = day_start + DAY_SECONDS
+    present = [m for m in group.members if m.join_time < end]
+    if group.create_time >= end or not present:
+        return 0, 0, 0
+    last_join = max(m.join_time for m in present)
+    idle_days = max(0, (end - last_join) // DAY_SECONDS)
+    rate = (0.03 + 0.25 * _unit("rate", group.chat_id)) * 0.5 ** (idle_days / HALF_LIFE_DAYS)
+    speakers = min(len(present), int(len(present) * rate * (0.6 + 0.8 * _unit(group.chat_id, day_start))))
+    messages = sum(1 + int(6 * _unit(group.chat_id, day_start, n)) for n in range(speakers))
+    return len(present), speakers, messages
+
+
+def _stat_window(world: World, body: Body) -> tuple[int, int]:
+    begin = int_param(body, "day_begin_time", 0)
+    end = int_param(body, "day_end_time", begin) or begin
+    now = int(world.clock.now())
+    if begin <= 0 or end < begin or (end - begin) // DAY_SECONDS >= STAT_MAX_SPAN_DAYS:
+        raise ApiError(INVALID_PARAMETER, "invalid day_begin_time or day_end_time")
+    if begin < now - STAT_MAX_AGE_DAYS * DAY_SECONDS:
+        raise ApiError(INVALID_PARAMETER, "day_begin_time is older than 180 days")
+    # Whole days in China time, from the day holding `begin` to the day holding `end`.
+    first = (begin + CHINA_OFFSET) // DAY_SECONDS * DAY_SECONDS - CHINA_OFFSET
+    return first, end
+
+
+def _owners_filter(body: Body) -> set[str]:
+    owners = (body.get("owner_filter") or {}).get("userid_list") or []
+    if not isinstance(owners, list) or not owners or len(owners) > 100:
+        raise ApiError(INVALID_PARAMETER, "owner_filter.userid_list must hold 1 to 100 userids")
+    return {str(o) for o in owners}
+
+
+def _stat_data(world: World, owners: set[str], days: list[int]) -> dict[str, int]:
+    data = dict.fromkeys(("new_chat_cnt", "chat_total", "chat_has_msg", "new_member_cnt", "member_total",
+                          "member_has_msg", "msg_total", "migrate_trainee_chat_cnt"), 0)
+    for group in world.groups.values():
+        if group.owner not in owners:
+            continue
+        for day in days:
+            members, speakers, messages = day_activity(group, day)
+            if not members:
+                continue
+            data["new_chat_cnt"] += day <= group.create_time < day + DAY_SECONDS
+            data["chat_total"] += 1
+            data["chat_has_msg"] += messages > 0
+            data["new_member_cnt"] += sum(1 for m in group.members if day <= m.join_time < day + DAY_SECONDS)
+            data["member_total"] += members
+            data["member_has_msg"] += speakers
+            data["msg_total"] += messages
+    return data
+
+
+def _days(first: int, end: int, now: int) -> list[int]:
+    """Days of the window that are over: WeCom reports a day once it has ended."""
+    return [d for d in range(first, end + 1, DAY_SECONDS) if d + DAY_SECONDS <= now]
+
+
+def groupchat_statistic(world: World, query: Query, body: Body) -> dict[str, Any]:
+    """`groupchat/statistic` — the window's figures by owner (群主), ordered and paged."""
+    first, end = _stat_window(world, body)
+    owners = _owners_filter(body)
+    order_by = int_param(body, "order_by", 1)
+    keys = ("new_chat_cnt", "chat_total", "chat_has_msg", "new_member_cnt", "member_total", "member_has_msg",
+            "msg_total")
+    if not 1 <= order_by <= len(keys):
+        raise ApiError(INVALID_PARAMETER, "invalid order_by")
+    offset, limit = int_param(body, "offset", 0), int_param(body, "limit", 500)
+    if offset < 0 or not 1 <= limit <= STAT_MAX_LIMIT:
+        raise ApiError(INVALID_PARAMETER, "invalid offset or limit")
+    days = _days(first, end, int(world.clock.now()))
+    rows = [(o, _stat_data(world, {o}, days)) for o in sorted(owners)]
+    rows.sort(key=lambda row: row[1][keys[order_by - 1]], reverse=not int_param(body, "order_asc", 0))
+    chunk = [{"owner": o, "data": data} for o, data in rows[offset:offset + limit]]
+    items = rows
+    return {"total": len(items), "next_offset": offset + len(chunk), "items": chunk}
+
+
+def groupchat_statistic_by_day(world: World, query: Query, body: Body) -> dict[str, Any]:
+    """`groupchat/statistic_group_by_day` — the owners' figures summed, one item per day."""
+    first, end = _stat_window(world, body)
+    owners = _owners_filter(body)
+    return {"items": [{"stat_time": day, "data": _stat_data(world, owners, [day])}
+                      for day in _days(first, end, int(world.clock.now()))]}
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "externalcontact/groupchat/list": Endpoint("POST", groupchat_list),
     "externalcontact/groupchat/get": Endpoint("POST", groupchat_get),
+    "externalcontact/groupchat/statistic": Endpoint("POST", groupchat_statistic),
+    "externalcontact/groupchat/statistic_group_by_day": Endpoint("POST", groupchat_statistic_by_day),
     "externalcontact/groupchat/add_join_way": Endpoint("POST", add_join_way),
     "externalcontact/groupchat/get_join_way": Endpoint("POST", get_join_way),
     "externalcontact/groupchat/update_join_way": Endpoint("POST", update_join_way),
@@ -338,18 +451,35 @@ def create_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
         unknown = [m for m in members if m not in world.staff and m not in world.customers]
         if unknown:
             raise AdminError(404, f"unknown members: {unknown}")
-        if len(set(members) | {owner.userid}) > world.config.group_max_members:
+        guests = int(body.get("guests") or 0)
+        if not 0 <= guests <= world.config.group_max_members:
+            raise AdminError(400, "guests is 0 to 500")
+        if len(set(members) | {owner.userid}) + guests > world.config.group_max_members:
             raise AdminError(409, "a group holds at most 500 members")
         group = new_group(world, owner.userid, str(body.get("name") or ""))
+        # Demo seeding: `age_days` backdates the group, its first members joining at creation
+        # and `guests` (new WeChat users, friends of nobody, as people who scan a group QR
+        # passed on by a member are) joining evenly over its first `growth_days` (all its age).
+        age = max(0, int(float(body.get("age_days") or 0) * 86400))
+        growth = min(age, max(0, int(float(body.get("growth_days") or 0) * 86400)) or age)
+        group.create_time -= age
+        group.members[0].join_time = group.create_time
         for userid in dict.fromkeys(members):
             if group.member(userid) is None:
                 kind = MEMBER_STAFF if userid in world.staff else MEMBER_EXTERNAL
                 group.members.append(
                     GroupMember(userid, kind, group.create_time, JOINED_BY_INVITE, owner.userid)
                 )
+        for n in range(guests):
+            external_userid = world.new_id("wm", 30)
+            world.customers[external_userid] = Customer(
+                external_userid, f"群友{n + 1}", unionid=derived_unionid(external_userid)
+            )
+            joined = group.create_time + (growth * (n + 1)) // (guests + 1)
+            group.members.append(GroupMember(external_userid, MEMBER_EXTERNAL, joined, JOINED_BY_QR))
         xml = chat_event_xml(world.config.corp_id, group.create_time, group.chat_id, "create")
     [delivery] = twin.emit([("change_external_chat/create", xml)])
-    return 201, {"chat_id": group.chat_id, "delivery_id": delivery}
+    return 201, {"chat_id": group.chat_id, "delivery_id": delivery, "member_count": len(group.members)}
 
 
 def join_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:

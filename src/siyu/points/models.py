@@ -1,0 +1,209 @@
+"""积分 — the points ledger, rewards and check-ins (打卡).
+
+The ledger is double entry: a movement of points is one `PointsEntry` (the transaction: why,
+from where, when) with `PointsLine`s that sum to zero, between a customer's wallet and the
+brand's accounts (issued, expired, redeemed, adjusted). A grant is also a lot: what is left of it
+(`remaining`) is spent first-in first-out and expires by the brand's rule. `PointsWallet.balance`
+is a cache of the wallet's lines, kept in the same transaction and checked by `reconcile`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from siyu.core.tenancy import WorkspaceScoped
+
+
+class Source(models.TextChoices):
+    CHECKIN = "checkin", _("Check-in")
+    INVITATION = "invitation", _("Invitation")
+    ACTIVITY = "activity", _("Activity")
+    CONTRIBUTION = "contribution", _("Content contribution")
+    PURCHASE = "purchase", _("Purchase")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    REDEMPTION = "redemption", _("Redemption")
+    EXPIRY = "expiry", _("Expiry")
+
+
+GRANT_SOURCES = (Source.CHECKIN, Source.INVITATION, Source.ACTIVITY, Source.CONTRIBUTION, Source.PURCHASE)
+
+
+class Account(models.TextChoices):
+    """The ledger's accounts: the customer's wallet, and the brand's side of each movement."""
+
+    WALLET = "wallet", _("Customer wallet")
+    ISSUED = "issued", _("Points issued")
+    EXPIRED = "expired", _("Points expired")
+    REDEEMED = "redeemed", _("Points redeemed")
+    ADJUSTED = "adjusted", _("Points adjusted")
+
+
+class ExpiryRule(models.TextChoices):
+    NEVER = "never", _("Never")
+    DAYS = "days", _("A number of days after the grant")
+    YEAR_END = "year_end", _("At the end of the year after the grant")
+
+
+class PointsPolicy(WorkspaceScoped):
+    """积分规则 — the brand's expiry rule (one row per brand; none means points never expire)."""
+
+    expiry = models.CharField(_("points expire"), max_length=10, choices=ExpiryRule.choices, default=ExpiryRule.NEVER)
+    expire_days = models.PositiveIntegerField(_("days until points expire"), default=365)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="one_points_policy_per_brand")]
+
+
+class PointsWallet(WorkspaceScoped):
+    """积分账户 — a customer's balance: a cache of their wallet lines, never below zero."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="points_wallet")
+    balance = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="points_wallet_not_negative")]
+
+
+class PointsEntry(WorkspaceScoped):
+    """积分流水 — one movement of points; its lines balance. Unique per (source, ref): the same
+    check-in, invitation or redemption can never move points twice."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="points_entries")
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    source_ref = models.CharField(max_length=120)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    amount = models.BigIntegerField()  # what the wallet gained (+) or lost (-)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)  # a grant's lot expires then
+    remaining = models.BigIntegerField(default=0)  # a grant's lot: what is left to spend or expire
+    lot = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="expiries")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "source", "source_ref"], name="points_entry_once_per_ref"),
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="points_lot_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "customer", "-created_at"], name="points_entry_customer_newest"),
+            models.Index(fields=["workspace", "-created_at"], name="points_entry_newest"),
+            models.Index(fields=["workspace", "expires_at"], condition=Q(remaining__gt=0), name="points_open_lots"),
+        ]
+        ordering = ["-created_at", "-pk"]
+
+
+class PointsLine(WorkspaceScoped):
+    """One side of an entry: `amount` into (+) or out of (-) an account; an entry's lines sum to 0."""
+
+    entry = models.ForeignKey(PointsEntry, on_delete=models.CASCADE, related_name="lines")
+    account = models.CharField(max_length=10, choices=Account.choices)
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")  # the wallet's owner; None for the brand's accounts
+    amount = models.BigIntegerField()
+
+    class Meta(WorkspaceScoped.Meta):
+        indexes = [models.Index(fields=["workspace", "account", "customer"], name="points_line_account")]
+
+
+# --- rewards ------------------------------------------------------------------------------------
+
+class RewardKind(models.TextChoices):
+    WELFARE = "welfare", _("Welfare code")
+    GOODS = "goods", _("Goods")
+
+
+class Reward(WorkspaceScoped):
+    """积分兑换 — what points buy: a welfare (an exchange code from its pool, 换码宝) or goods."""
+
+    name = models.CharField(pgettext_lazy("reward", "name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices)
+    cost = models.PositiveIntegerField(_("points"))
+    welfare = models.ForeignKey("channels.Welfare", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("welfare"))
+    stock = models.PositiveIntegerField(_("stock"), null=True, blank=True)  # None: as many as the welfare has
+    redeemed = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(_("on offer"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.CheckConstraint(condition=Q(stock__isnull=True) | Q(redeemed__lte=models.F("stock")),
+                                              name="reward_within_stock")]
+        ordering = ["cost", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RedemptionState(models.TextChoices):
+    ISSUED = "issued", _("Code issued")
+    TO_SHIP = "to_ship", _("To ship")
+    SHIPPED = "shipped", _("Shipped")
+
+
+class Redemption(WorkspaceScoped):
+    """One reward bought with points; goods wait for staff to ship them."""
+
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    request_key = models.CharField(max_length=40)  # the form's one-time key: a double tap redeems once
+    entry = models.OneToOneField(PointsEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey("channels.WelfareGrant", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    state = models.CharField(max_length=10, choices=RedemptionState.choices)
+    created_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "customer", "request_key"],
+                                               name="redemption_once_per_request")]
+        ordering = ["-created_at", "-pk"]
+
+
+# --- check-ins ----------------------------------------------------------------------------------
+
+class CheckinMode(models.TextChoices):
+    DAILY = "daily", _("Daily: the same points each day")
+    STREAK = "streak", _("Continuous: bonuses for a streak of days")
+    CUMULATIVE = "cumulative", _("Cumulative: bonuses for days in the month")
+
+
+class CheckinPlan(WorkspaceScoped):
+    """打卡 — the brand's check-in plan: points a day, tiered bonuses and make-up cards (补签卡)."""
+
+    name = models.CharField(pgettext_lazy("check-in plan", "name"), max_length=60)
+    group_chat_id = models.CharField(max_length=64, blank=True)  # "" for the brand's own plan
+    mode = models.CharField(_("mode"), max_length=12, choices=CheckinMode.choices, default=CheckinMode.STREAK)
+    daily_points = models.PositiveIntegerField(_("points a day"), default=5)
+    tiers = models.JSONField(default=list, blank=True)  # [{"day": 3, "points": 20}, ...] by day
+    make_up_cards = models.PositiveSmallIntegerField(_("make-up cards a month"), default=0)  # 0: none
+    active = models.BooleanField(_("open"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "group_chat_id"], name="one_checkin_plan_per_group")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Checkin(WorkspaceScoped):
+    """One customer's check-in on one Asia/Shanghai day of a plan (unique: twice a day credits once)."""
+
+    plan = models.ForeignKey(CheckinPlan, on_delete=models.CASCADE, related_name="checkins")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # the plan's local day (Asia/Shanghai)
+    at = models.DateTimeField()
+    streak = models.PositiveIntegerField(default=1)  # consecutive days ending on this one
+    made_up = models.BooleanField(default=False)  # filled with a make-up card
+    points = models.PositiveIntegerField(default=0)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["plan", "customer", "day"], name="one_checkin_a_day")]
+        indexes = [models.Index(fields=["plan", "customer", "-day"], name="checkin_customer_days")]
+        ordering = ["-day"]
