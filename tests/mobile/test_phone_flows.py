@@ -137,3 +137,24 @@ def test_an_expired_link_is_refused_even_with_a_session(client, phones):
     fan_sign_in(client, phones, link, "wmPHONE01")
     with __import__("time_machine").travel(timezone.now() + dt.timedelta(days=8)):
         assert client.get(link).status_code == 410
+
+
+def test_the_sidebar_shows_the_customers_groups_and_the_open_group(client, phones):
+    from siyu.community.models import CustomerGroup, GroupMember, MemberKind, Stage
+
+    ws = phones.workspace
+    mine = CustomerGroup.objects.create(workspace=ws, chat_id="wrMINE", name="老客福利群", owner=phones.account,
+                                        member_count=120, customer_count=118, stage=Stage.GROWTH,
+                                        notice="每晚八点福利，禁止广告")
+    GroupMember.objects.create(workspace=ws, group=mine, userid="wmPHONE01", kind=MemberKind.CUSTOMER,
+                               customer=phones.customer)
+    left = CustomerGroup.objects.create(workspace=ws, chat_id="wrLEFT", name="已退出的群")
+    GroupMember.objects.create(workspace=ws, group=left, userid="wmPHONE01", kind=MemberKind.CUSTOMER,
+                               customer=phones.customer, left_at=timezone.now())
+    staff_sign_in(client, phones, f"/m/{ws.slug}/staff/")
+    panel = client.get(f"/m/{ws.slug}/staff/c/wmPHONE01/").content.decode()
+    assert "老客福利群" in panel and "120 人" in panel and "已退出的群" not in panel
+    group = client.get(f"/m/{ws.slug}/staff/g/wrMINE/")
+    assert group.status_code == 200 and "每晚八点福利" in group.content.decode()
+    assert client.get(f"/m/{ws.slug}/staff/g/wrLEFT/").status_code == 404  # not the account's group
+    assert client.get(f"/m/{ws.slug}/staff/g/wrNONE/").status_code == 404

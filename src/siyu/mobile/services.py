@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from siyu.accounts.models import StaffAccount
 from siyu.channels.models import ChannelCode, WelfareGrant
+from siyu.community.models import CustomerGroup, GroupMember
 from siyu.content import services as content
 from siyu.content.models import Script
 from siyu.core.models import Workspace
@@ -86,6 +87,7 @@ class CustomerPanel:
     timeline: list[TimelineEntry]
     tasks: list[StaffTask]
     sops: list[SopLine] = field(default_factory=list)
+    groups: list[CustomerGroup] = field(default_factory=list)
 
 
 def _follow(workspace: Workspace, account: StaffAccount, external_userid: str) -> FollowRelation:
@@ -122,7 +124,23 @@ def customer_panel(workspace: Workspace, account: StaffAccount, external_userid:
         fields=[(f.label, values.get(f.key)) for f in definitions if values.get(f.key) not in (None, "", [])],
         timeline=list(TimelineEntry.objects.for_workspace(workspace).filter(customer=customer)
                       .order_by("-at", "-id")[:TIMELINE_ROWS]),
-        tasks=tasks, sops=_sops(workspace, customer.pk))
+        tasks=tasks, sops=_sops(workspace, customer.pk), groups=groups_of(workspace, customer.pk))
+
+
+def groups_of(workspace: Workspace, customer_id: int) -> list[CustomerGroup]:
+    """The customer groups this customer is in now."""
+    joined = GroupMember.objects.for_workspace(workspace).filter(customer_id=customer_id, left_at=None)
+    return list(CustomerGroup.objects.for_workspace(workspace).filter(pk__in=joined.values("group_id"),
+                                                                      dismissed_at=None).order_by("name", "pk")[:20])
+
+
+def group_panel(workspace: Workspace, account: StaffAccount, chat_id: str) -> CustomerGroup:
+    """The open group chat, if the account owns it or is in it (else DoesNotExist)."""
+    group = CustomerGroup.objects.for_workspace(workspace).get(chat_id=chat_id)
+    if group.owner_id != account.pk and not GroupMember.objects.for_workspace(workspace).filter(
+            group=group, userid=account.userid, left_at=None).exists():
+        raise CustomerGroup.DoesNotExist("not the account's group")
+    return group
 
 
 def _sops(workspace: Workspace, customer_id: int) -> list[SopLine]:

@@ -189,7 +189,7 @@ def staff_tag(request: HttpRequest, workspace: Workspace, account: StaffAccount,
 @staff_page
 def staff_group(request: HttpRequest, workspace: Workspace, account: StaffAccount, chat_id: str) -> HttpResponse:
     return render(request, "mobile/staff_group.html", {**_staff_context(request, workspace, account, "customer"),
-                                                       "chat_id": chat_id})
+                                                       "group": services.group_panel(workspace, account, chat_id)})
 
 
 @staff_page
