@@ -40,11 +40,16 @@ INSTALLED_APPS = [
     "siyu.channels",
     "siyu.content",
     "siyu.messaging",
-    "siyu.points",
     "siyu.moments",
     "siyu.sop",
     "siyu.community",
+    "siyu.groupcodes",
+    "siyu.moderation",
+    "siyu.points",
+    "siyu.activities",
     "siyu.mobile",
+    "siyu.complaints",
+    "siyu.fission",
     "siyu.console",
 ]
 
