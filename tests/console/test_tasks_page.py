@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from siyu.console.task_labels import EVENTS, SUBSCRIBERS
+from siyu.console.task_labels import event_labels, subscriber_labels
 from siyu.core import events
 from siyu.core.models import RunStatus, SubscriberRun
 from siyu.wecom.events import FriendAdded
@@ -14,11 +14,11 @@ from siyu.wecom.events import FriendAdded
 def test_every_registered_subscriber_has_a_readable_name():
     # Other test modules register subscribers of their own (`tests.…`), depending on what ran first.
     registered = {s.name for subs in events._subscribers.values() for s in subs if not s.name.startswith("tests.")}
-    assert registered and not registered - set(SUBSCRIBERS), registered - set(SUBSCRIBERS)
+    assert registered and not registered - set(subscriber_labels()), registered - set(subscriber_labels())
 
 
 def test_every_event_has_a_readable_name():
-    assert not set(events.DomainEvent.registry) - set(EVENTS) - {n for n in events.DomainEvent.registry
+    assert not set(events.DomainEvent.registry) - set(event_labels()) - {n for n in events.DomainEvent.registry
                                                                  if n.startswith("tests.")}
 
 

@@ -41,3 +41,34 @@ def goods_reward(workspace: Any, cost: int = 10, stock: int | None = None) -> Re
 @pytest.fixture
 def customer(brand_a: Any) -> Customer:
     return make_customer(brand_a.workspace)
+
+
+def make_group(workspace: Any, customers: list[Customer], *, joined: dt.datetime, owner: Any = None,
+               name: str = "打卡群") -> Any:
+    """A customer group as community's sync writes it: the owner and these customers, joined at `joined`."""
+    from siyu.community.models import CustomerGroup, GroupMember, MemberKind
+
+    group = CustomerGroup.objects.create(workspace=workspace, chat_id=f"wr{name}{len(customers)}", name=name,
+                                         owner=owner, owner_userid=getattr(owner, "userid", ""),
+                                         member_count=len(customers) + 1, customer_count=len(customers))
+    GroupMember.objects.create(workspace=workspace, group=group, userid=getattr(owner, "userid", "owner"),
+                               kind=MemberKind.STAFF, join_time=joined)
+    for c in customers:
+        GroupMember.objects.create(workspace=workspace, group=group, userid=c.external_userid, kind=MemberKind.CUSTOMER,
+                                   customer=c, nickname=c.name, join_time=joined)
+    return group
+
+
+def member_joins(group: Any, customer: Customer, at: dt.datetime) -> None:
+    from siyu.community.models import CustomerGroup, GroupMember, MemberKind
+
+    GroupMember.objects.create(workspace=group.workspace, group=group, userid=customer.external_userid,
+                               kind=MemberKind.CUSTOMER, customer=customer, nickname=customer.name, join_time=at)
+    CustomerGroup.unscoped.filter(pk=group.pk).update(member_count=GroupMember.unscoped.filter(group=group, left_at__isnull=True).count())
+
+
+def member_leaves(group: Any, customer: Customer, at: dt.datetime) -> None:
+    from siyu.community.models import CustomerGroup, GroupMember
+
+    GroupMember.unscoped.filter(group=group, customer=customer).update(left_at=at, quit_scene=1)
+    CustomerGroup.unscoped.filter(pk=group.pk).update(member_count=GroupMember.unscoped.filter(group=group, left_at__isnull=True).count())

@@ -1,5 +1,7 @@
-"""Hypothesis: through any sequence of grants, spends, redemptions, expiry runs and clock moves,
-every balance equals the sum of its entries and what its lots hold, and none is ever negative."""
+"""Hypothesis: through any sequence of grants, spends, redemptions, expiry runs, elimination
+(积分淘汰: the group rules' job judging, warning, and clearing the points of removed members) and
+clock moves, every balance equals the sum of its entries and what its lots hold, and none is ever
+negative."""
 
 from __future__ import annotations
 
@@ -10,12 +12,20 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siyu.points import services
 from siyu.points.models import Account, ExpiryRule, PointsLine, PointsPolicy, PointsWallet, Source
-from tests.points.conftest import SHANGHAI_NOON, code_reward, goods_reward, make_customer
+from tests.points.conftest import (
+    SHANGHAI_NOON,
+    code_reward,
+    goods_reward,
+    make_customer,
+    make_group,
+    member_leaves,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +39,16 @@ OPS = st.one_of(
     st.tuples(st.just("redeem_code"), WHO, st.just(0), st.just("")),
     st.tuples(st.just("expire"), WHO, st.just(0), st.just("")),
     st.tuples(st.just("clock"), WHO, st.integers(min_value=1, max_value=96), st.just("")),  # hours
+    st.tuples(st.just("rules"), WHO, st.just(0), st.just("")),  # the hourly group-rules job
+    st.tuples(st.just("removed"), WHO, st.just(0), st.just("")),  # the owner removes the member in WeCom
+    st.tuples(st.just("forfeit"), WHO, st.just(0), st.just("")),
 )
+
+
+def _admin(brand):
+    from tests.conftest import seat
+
+    return seat(brand.admin, brand.workspace)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -41,6 +60,10 @@ def test_balances_always_equal_the_sum_of_entries(brand_a, ops, expire_days, rul
         PointsPolicy.objects.create(workspace=ws, expiry=rule, expire_days=expire_days)
         people = [make_customer(ws, 1), make_customer(ws, 2)]
         goods, code = goods_reward(ws, cost=25, stock=3), code_reward(ws, codes=1, cost=15)
+        group = make_group(ws, people, joined=SHANGHAI_NOON - dt.timedelta(days=30))
+        services.save_rule(ws, _admin(brand_a), group.pk, services.RuleInput(
+            threshold=1000, warning_days=1, forfeit_points=True), now=SHANGHAI_NOON - dt.timedelta(days=14))
+        removed: set[int] = set()
         expected = [0, 0]
         for n, (op, who, amount, source) in enumerate(ops):
             person = people[who]
@@ -59,6 +82,15 @@ def test_balances_always_equal_the_sum_of_entries(brand_a, ops, expire_days, rul
                     services.redeem(ws, person.pk, reward.pk, f"k{n}")
             elif op == "expire":
                 services.expire_due(ws)
+            elif op == "rules":
+                services.run_rules(ws)
+            elif op == "removed":
+                if person.pk not in removed:
+                    member_leaves(group, person, timezone.now())
+                    removed.add(person.pk)
+            elif op == "forfeit":
+                services.forfeit(ws, person.pk, f"f{n}", "test", timezone.now())
+                assert services.balance_of(ws, person.pk) == 0
             else:
                 clock.shift(dt.timedelta(hours=amount))
             expected[who] = services.balance_of(ws, person.pk)

@@ -61,6 +61,7 @@ def value_strategy(shop: Shop, key: str, op: str) -> st.SearchStrategy[Any]:
         "tag_completeness": ([0, 0.25, 0.5, 1], None), "added_at": (DAYS, None), "last_engaged": (DAYS, None),
         "field.skin": (TEXTS + ["ski", "o", "混"], TEXTS), "field.spend": (SPENDS, None),
         "field.visit": (VISITS, None), "field.store": (None, ["a", "b", "c"]),
+        "points": ([0, 1, 30, 100], None),
     }.get(key, (None, None))
     if op == Op.IS:
         return st.booleans()

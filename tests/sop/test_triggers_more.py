@@ -252,10 +252,11 @@ def test_the_editor_refuses_an_event_without_a_date_and_a_schedule_without_a_seg
                                                              at_time="10:00"))
     assert schedule.status_code == 200 and SEGMENT_MISSING in schedule.content.decode()
     group = client.post("/content/sop/new/", _editor_post(kind="group"))
-    assert group.status_code == 200 and "群 SOP 暂不可用" in group.content.decode()
+    # A group SOP (the community app stores the groups) needs a group trigger.
+    assert group.status_code == 200 and "群 SOP 在建群、群人数达到某个数或每周固定节奏时开始。" in group.content.decode()
     assert not Sop.unscoped.exists()
     page = client.get("/content/sop/new/").content.decode()
-    assert 'value="group" disabled' in page
+    assert 'value="group" disabled' not in page and 'name="group_type"' in page
     saved = client.post("/content/sop/new/", _editor_post(kind="event", segment_id=str(segment.pk),
                                                           **{"event_at": "2026-12-12T19:00", "form-0-days": "-3"}))
     assert saved.status_code == 302

@@ -7,3 +7,5 @@ class ActivitiesConfig(contract.SiyuApp):
     name = "siyu.activities"
     label = "activities"
     verbose_name = "Activities"
+    url_prefix = "community/activities/"  # a section of 社群 in the menu; checked against its column
+    demo_steps = (contract.DemoStep("siyu.activities.demo.seed"),)

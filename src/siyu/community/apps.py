@@ -18,4 +18,6 @@ class CommunityConfig(contract.SiyuApp):
     }, order=50)
     nav = contract.NavEntry("community", "community:home", "❖", order=50)
     timeline_kinds = dict(CommunityTimeline.choices)
-    demo_steps = (contract.DemoStep("siyu.community.demo.seed"),)
+    demo_steps = (contract.DemoStep("siyu.community.demo.seed"), contract.DemoStep("siyu.community.demo.seed_weekly_sop"))
+    # `sop_groups` registers the group directory the SOP engine reads (sop sits below community).
+    autoload = ("subscribers", "tasks", "sop_groups")

@@ -7,6 +7,7 @@ callbacks the event subscribers apply."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -17,9 +18,12 @@ from siyu.core.models import Workspace
 from siyu.core.queue import enqueue
 from siyu.core.services import OPERATOR
 from siyu.customers.models import FollowRelation
+from siyu.sop import services as sop
+from siyu.sop.models import Sop, SopKind, SopStatus, StepChannel, TriggerKind
 from siyu.wecom import twin
 from siyu.wecom.services import connection_of
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 RETRY_AFTER = dt.timedelta(minutes=2)
 ATTEMPTS = 30
 FRIENDS_PER_GROUP = 5
@@ -74,3 +78,34 @@ def seed(workspace: Workspace, attempt: int = 0) -> None:
     today = timezone.localdate()
     services.record_days(workspace, [today - dt.timedelta(days=d) for d in range(HISTORY_DAYS, -1, -1)])
     services.refresh_health(workspace)
+
+
+# --- a group SOP with a weekly rhythm (seed 003: 周一话题, 周三打卡, 周五福利) ----------------------
+
+WEEKLY_SOP = "福利群周节奏"
+WEEKLY_STEPS = [
+    sop.StepInput(days=0, at_time=dt.time(10, 0), channel=StepChannel.MASS,
+                  text="【本周话题】换季皮肤容易干，大家都用什么方法保湿？来群里聊聊 💬"),
+    sop.StepInput(days=2, at_time=dt.time(20, 0), channel=StepChannel.MASS,
+                  text="【周三打卡】晒出今晚的护肤步骤，连续打卡 3 周送旅行装一份 ✅"),
+    sop.StepInput(days=4, at_time=dt.time(12, 0), channel=StepChannel.MASS,
+                  text="【周五福利】群友专享：满 199 减 30，今晚 24 点截止 🎁"),
+]
+
+
+def seed_weekly_sop(workspace: Workspace, now: dt.datetime | None = None) -> Sop | None:
+    """The welfare groups' weekly rhythm, active, with this week's steps still to come enrolled
+    (the schedule job enrols next Monday's). Idempotent: made once, enrolled once per week."""
+    now = now or timezone.now()
+    found = Sop.objects.for_workspace(workspace).filter(name=WEEKLY_SOP).first()
+    if found is None:
+        found = sop.create_sop(workspace, OPERATOR, sop.SopInput(
+            name=WEEKLY_SOP, kind=SopKind.GROUP, trigger=TriggerKind.SCHEDULE, schedule_weekday=0,
+            at_time=dt.time(9, 0), group_type=GroupType.WELFARE), WEEKLY_STEPS)
+        found = sop.set_status(workspace, OPERATOR, found.pk, SopStatus.ACTIVE)
+    local = now.astimezone(SHANGHAI)
+    monday = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(9, 0), SHANGHAI)
+    year, week, _day = monday.isocalendar()
+    groups = sop.audience_of(workspace, found)
+    sop.enrol_groups(workspace, found, groups, monday, now, period=f"{year}-W{week:02}", not_before=now)
+    return found

@@ -6,6 +6,7 @@ same events (`customers.subscribers.keep_group_membership`)."""
 from __future__ import annotations
 
 from siyu.community import services
+from siyu.community.sop_groups import group_changed
 from siyu.core import events
 from siyu.core.models import EventRecord, Workspace
 from siyu.wecom.events import GroupCreated, GroupDismissed, GroupUpdated
@@ -16,6 +17,7 @@ MEMBER_CHANGES = ("add_member", "del_member")
 @events.subscribe(GroupCreated)
 def keep_group_created(workspace: Workspace, event: GroupCreated, record: EventRecord) -> None:
     services.refresh_group(workspace, event.chat_id)
+    group_changed(workspace, event.chat_id, created=True, at=event.occurred_at)
 
 
 @events.subscribe(GroupUpdated)
@@ -23,6 +25,7 @@ def keep_group_updated(workspace: Workspace, event: GroupUpdated, record: EventR
     if event.update_detail in MEMBER_CHANGES:
         services.keep_member_change(workspace, event.chat_id, current_version=event.current_member_version,
                                     at=event.occurred_at, quit_scene=event.quit_scene)
+        group_changed(workspace, event.chat_id, at=event.occurred_at)  # a member count SOP may start
     else:  # change_owner, change_name, change_notice: the group's facts, read again
         services.refresh_group(workspace, event.chat_id)
 

@@ -6,5 +6,6 @@ app_name = "community"
 urlpatterns = [
     path("", views.home, name="home"),
     path("sync/", views.sync, name="sync"),
+    path("mass/", views.mass, name="mass"),
     path("<int:group_id>/", views.group, name="group"),
 ]

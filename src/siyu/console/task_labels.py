@@ -1,7 +1,7 @@
 """Names people read on the Tasks page for the event bus's events and subscribers, which the
 code knows by import path (`siyu.channels.subscribers.welcome_friend_added`) and event name
 (`wecom.friend_added`). The path stays in a tooltip for whoever debugs; a new subscriber or
-event without a name here is caught by tests/console/test_tasks_page.py."""
+event without a name here or in its app's contract (`subscriber_labels`, `event_labels`) is caught by tests/console/test_tasks_page.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from siyu.core import contract
 from siyu.core.models import SubscriberRun
 
 SUBSCRIBERS: dict[str, Promise] = {
@@ -83,9 +84,18 @@ class RunLabel:
     subscriber_path: str
 
 
+def subscriber_labels() -> dict[str, Promise | str]:
+    """Every subscriber's name: the ones above and those the apps declare in their contract."""
+    return {**SUBSCRIBERS, **contract.subscriber_labels()}
+
+
+def event_labels() -> dict[str, Promise | str]:
+    return {**EVENTS, **contract.event_labels()}
+
+
 def run_label(run: SubscriberRun) -> RunLabel:
     return RunLabel(
-        event=str(EVENTS.get(run.event.name, run.event.name)), event_name=run.event.name,
-        subscriber=str(SUBSCRIBERS.get(run.subscriber, run.subscriber.rsplit(".", 1)[-1])),
+        event=str(event_labels().get(run.event.name, run.event.name)), event_name=run.event.name,
+        subscriber=str(subscriber_labels().get(run.subscriber, run.subscriber.rsplit(".", 1)[-1])),
         subscriber_path=run.subscriber,
     )

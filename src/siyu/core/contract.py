@@ -99,6 +99,9 @@ class SiyuApp(AppConfig):
     nav: NavEntry | None = None
     permission_column: PermissionColumn | None = None
     timeline_kinds: Mapping[str, Promise | str] = {}  # read-only by convention
+    # names people read on the Tasks page for the app's subscribers and events, by dotted path / name
+    subscriber_labels: Mapping[str, Promise | str] = {}
+    event_labels: Mapping[str, Promise | str] = {}
     segment_fields: str | None = None  # dotted path of a function registering segment fields
     profile_panels: Sequence[ProfilePanel] = ()
     customer_actions: Sequence[CustomerAction] = ()
@@ -146,3 +149,13 @@ def channel_directory() -> Callable[..., Any] | None:
 def timeline_kinds() -> dict[str, Promise | str]:
     """Every timeline kind the installed apps write, with its label."""
     return {kind: label for app in siyu_apps() for kind, label in app.timeline_kinds.items()}
+
+
+def subscriber_labels() -> dict[str, Promise | str]:
+    """The installed apps' names for their subscribers (`SiyuApp.subscriber_labels`)."""
+    return {path: label for app in siyu_apps() for path, label in app.subscriber_labels.items()}
+
+
+def event_labels() -> dict[str, Promise | str]:
+    """The installed apps' names for their domain events (`SiyuApp.event_labels`)."""
+    return {name: label for app in siyu_apps() for name, label in app.event_labels.items()}

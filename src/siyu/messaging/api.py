@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from siyu.messaging import services
-from siyu.messaging.models import MassMessage
+from siyu.messaging.models import MassMessage, TargetKind
 from siyu.web import MemberRequest, NumberedPages
 
 router = Router(tags=["messaging"])
@@ -66,8 +66,10 @@ class PreviewOut(Schema):
 
 
 class RefusedOut(Schema):
-    customer_id: int
-    external_userid: str
+    customer_id: int | None = None
+    external_userid: str = ""
+    group_id: int | None = None  # a group 群发: the group refused, and its chat_id
+    chat_id: str = ""
     sender_userid: str
 
 
@@ -148,6 +150,9 @@ def preview(request: MemberRequest, message_id: int) -> dict[str, Any]:
 @paginate(NumberedPages)
 def refused(request: MemberRequest, message_id: int) -> Any:
     found = services.get_message(*_ctx(request), message_id)
+    if found.target_kind == TargetKind.GROUPS:
+        return (services.refused_rows(*_ctx(request), found).annotate(sender_userid=F("sender__userid"))
+                .values("group_id", "chat_id", "sender_userid"))
     return (services.refused_rows(*_ctx(request), found)
             .annotate(external_userid=F("customer__external_userid"), sender_userid=F("sender__userid"))
             .values("customer_id", "external_userid", "sender_userid"))

@@ -90,6 +90,9 @@ class MassMessage(WorkspaceScoped):
                                 related_name="+", verbose_name=_("segment"))
     tag_filter = models.JSONField(default=list, blank=True)  # [[tag pk, ...] per tag group]
     customer_ids = models.JSONField(default=list, blank=True)  # chosen customers
+    # Customer groups given by the caller (messaging sits below community): [[group pk, chat_id,
+    # owner account pk, name], ...], so a draft can be planned again at another time.
+    group_targets = models.JSONField(default=list, blank=True)
     text = models.TextField(_("text"), blank=True)
     attachments = models.JSONField(default=list, blank=True)  # WeCom shapes, <= 9
     template_ref = models.IntegerField(null=True, blank=True)  # a content template, once wired
@@ -196,6 +199,30 @@ class MassRecipient(WorkspaceScoped):
 
     class Meta(WorkspaceScoped.Meta):
         indexes = [models.Index(fields=["message", "sender", "batch_number"], name="mass_recipient_batch")]
+
+
+class MassGroupRecipient(WorkspaceScoped):
+    """One customer group (客户群) of a group 群发: sent by the group's owner (群主), in which
+    WeCom batch (<= 2,000 chats of one owner), and what became of it. `group_id` is the
+    community app's group key, kept without a foreign key: messaging sits below community."""
+
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_constraint=False, db_index=False)
+    message = models.ForeignKey(MassMessage, on_delete=models.CASCADE, related_name="group_recipients",
+                                db_constraint=False, db_index=False)
+    group_id = models.BigIntegerField()
+    pk = models.CompositePrimaryKey("message", "group_id")
+    chat_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    sender = models.ForeignKey("accounts.StaffAccount", on_delete=models.CASCADE, related_name="+",
+                               db_constraint=False, db_index=False)
+    batch_number = models.IntegerField(default=0)
+    status = models.CharField(max_length=10, choices=RecipientStatus.choices, default=RecipientStatus.PLANNED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        indexes = [models.Index(fields=["message", "sender", "batch_number"], name="mass_group_recipient_batch"),
+                   models.Index(fields=["workspace", "group_id"], name="mass_group_recipient_group")]
 
 
 class MassTally(WorkspaceScoped):

@@ -235,17 +235,31 @@ def customer_for_fan(workspace: Workspace, unionid: str, openid: str) -> Custome
 
 
 FAN_PAGES = {"welfare": "mobile:fan_welfare", "me": "mobile:fan_me", "checkin": "mobile:fan_checkin",
-             "points": "mobile:fan_points"}
+             "points": "mobile:fan_points", "boards": "mobile:fan_boards"}
+BOARD_PAGE = "board:"  # a link to one group's board (and waiting list): "board:<group id>"
 
 
 def fan_link_path(workspace: Workspace, page: str, customer_id: int | None = None, *,
                   days: int = sessions.LINK_DAYS) -> str:
     """The path of a signed, expiring link to a fan page (for messages, posters, menus); with a
     customer, only that customer may open it."""
-    if page not in FAN_PAGES:
+    if page not in FAN_PAGES and _board_page(page) is None:
         raise ValueError(page)
     token = sessions.fan_token(workspace.pk, page, customer_id, days=days)
     return reverse("mobile:fan_link", args=[workspace.slug, token])
+
+
+def _board_page(page: str) -> int | None:
+    rest = page.removeprefix(BOARD_PAGE)
+    return int(rest) if page.startswith(BOARD_PAGE) and rest.isdigit() and len(rest) < 19 else None
+
+
+def fan_page_path(workspace: Workspace, page: str) -> str | None:
+    """Where a signed link's page lands (None for a page that does not exist)."""
+    if page in FAN_PAGES:
+        return reverse(FAN_PAGES[page], args=[workspace.slug])
+    group_id = _board_page(page)
+    return reverse("mobile:fan_board", args=[workspace.slug, group_id]) if group_id is not None else None
 
 
 @dataclass(frozen=True)

@@ -22,5 +22,7 @@ urlpatterns = [
     path("<slug:brand>/fan/me/", views.fan_me, name="fan_me"),
     path("<slug:brand>/fan/checkin/", views.fan_checkin, name="fan_checkin"),
     path("<slug:brand>/fan/points/", views.fan_points, name="fan_points"),
+    path("<slug:brand>/fan/boards/", views.fan_boards, name="fan_boards"),
+    path("<slug:brand>/fan/boards/<int:group_id>/", views.fan_board, name="fan_board"),
     path("<slug:brand>/fan/persona/<int:persona_id>/avatar/", views.persona_avatar, name="persona_avatar"),
 ]

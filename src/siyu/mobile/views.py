@@ -274,7 +274,8 @@ def fan_link(request: HttpRequest, brand: str, token: str) -> HttpResponseBase:
     except sessions.LinkRefused as refused:
         title, status = ((_("This link has expired"), 410) if refused.expired else (_("This link is not valid"), 403))
         return _phone_csp(request, _problem(request, title, _("Ask for a new link in the chat."), status))
-    if link.workspace_id != workspace.pk or link.page not in services.FAN_PAGES:
+    target = services.fan_page_path(workspace, link.page)
+    if link.workspace_id != workspace.pk or target is None:
         return _phone_csp(request, _problem(request, _("This link is not valid"), _("Ask for a new link in the chat."), 403))
     fan = sessions.fan_session(request, workspace.pk)
     if fan is None:
@@ -283,7 +284,7 @@ def fan_link(request: HttpRequest, brand: str, token: str) -> HttpResponseBase:
     if link.customer_id is not None and fan.customer_id != link.customer_id:
         return _phone_csp(request, _problem(request, _("This link is for someone else"),
                                             _("It was sent to another friend of ours; ask us for your own."), 403))
-    return redirect(services.FAN_PAGES[link.page], workspace.slug)
+    return redirect(target)
 
 
 def fan_oauth(request: HttpRequest, brand: str) -> HttpResponseBase:
@@ -399,3 +400,55 @@ def fan_points(request: HttpRequest, workspace: Workspace, fan: sessions.FanSess
         **_fan_context(workspace, fan, "points"), "entries": entries, "rewards": points.rewards_on_offer(workspace),
         "key": points.new_ref(), "redeemed": redeemed, "problem": problem,
         "redemptions": points.redemptions_of(workspace, fan.customer_id)}))
+
+
+# --- group leaderboards (the points app's 积分排行榜) and the waiting list of fixed-size groups ----------
+
+FAN_BOARD_ROWS = 10  # a board's top rows on the boards page
+
+
+@fan_page
+def fan_boards(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession) -> HttpResponse:
+    """排行榜: this week's board of each group the fan is in, with the fan's own place."""
+    if fan.customer_id is None:
+        return _join(request, workspace, fan, "points")
+    boards = [points.fan_board(workspace, fan.customer_id, g.pk, limit=FAN_BOARD_ROWS)
+              for g in points.groups_of_fan(workspace, fan.customer_id)]
+    return render(request, "mobile/fan_boards.html", _points_head({
+        **_fan_context(workspace, fan, "points"), "boards": boards}))
+
+
+@fan_page
+def fan_board(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession, group_id: int) -> HttpResponse:
+    """One group's board (week or month) for a member; for someone outside a fixed-size group,
+    the waiting list (queue, see one's place, leave)."""
+    if fan.customer_id is None:
+        return _join(request, workspace, fan, "points")
+    kind = request.GET.get("period", "week")
+    try:
+        found, mine = points.fan_board(workspace, fan.customer_id, group_id, kind)
+    except ObjectDoesNotExist:
+        return _fan_waitlist(request, workspace, fan, group_id)
+    return render(request, "mobile/fan_board.html", _points_head({
+        **_fan_context(workspace, fan, "points"), "board": found, "mine": mine, "period": found.span.kind}))
+
+
+def _fan_waitlist(request: HttpRequest, workspace: Workspace, fan: sessions.FanSession, group_id: int) -> HttpResponse:
+    rule = points.rule_of(workspace, group_id)
+    if rule is None or rule.seat_limit is None or not rule.active or rule.group.dismissed_at is not None:
+        return _problem(request, _("Not found"), _("This group's board is for its members."), 404)
+    problem = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("leave"):
+                points.leave_waitlist(workspace, group_id, fan.customer_id)  # type: ignore[arg-type]
+            else:
+                points.join_waitlist(workspace, group_id, fan.customer_id)  # type: ignore[arg-type]
+        except points.PointsError as exc:
+            problem = exc.message
+        else:
+            return redirect("mobile:fan_board", workspace.slug, group_id)
+    entry = points.waitlist_entry(workspace, group_id, fan.customer_id)  # type: ignore[arg-type]
+    return render(request, "mobile/fan_waitlist.html", {
+        **_fan_context(workspace, fan, "points"), "group": rule.group, "rule": rule, "entry": entry,
+        "place": points.place_in_line(workspace, entry) if entry else 0, "problem": problem})

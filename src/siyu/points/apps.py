@@ -17,4 +17,5 @@ class PointsConfig(contract.SiyuApp):
         "customer_ops": "ve", "data_analyst": "vx", "merchandiser": "ve",
     }, order=52)
     timeline_kinds = dict(PointsTimeline.choices)
+    segment_fields = "siyu.points.segment_fields.register"
     demo_steps = (contract.DemoStep("siyu.points.demo.seed", after_twin=False),)

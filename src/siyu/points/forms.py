@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from siyu.core.bounds import validate_day
-from siyu.points.models import CheckinMode, ExpiryRule, RewardKind, Source
+from siyu.points.models import CheckinMode, EliminationMode, ExpiryRule, Period, RewardKind, Source
 from siyu.web import DayInput
 
 
@@ -52,3 +52,26 @@ class LedgerFilter(forms.Form):
     source = forms.ChoiceField(label=_("source"), required=False, choices=[("", _("All sources")), *Source.choices])
     since = forms.DateField(label=_("from"), required=False, widget=DayInput, validators=[validate_day])
     until = forms.DateField(label=_("to"), required=False, widget=DayInput, validators=[validate_day])
+
+
+class RuleForm(forms.Form):
+    """积分淘汰 / 人员定额 for one group."""
+
+    period = forms.ChoiceField(label=_("period"), choices=Period.choices)
+    mode = forms.ChoiceField(label=_("elimination"), choices=EliminationMode.choices)
+    threshold = forms.IntegerField(label=_("points needed in a period"), min_value=1, max_value=1_000_000,
+                                   help_text=_("Members who earned fewer are warned (with “below a number of points”)."))
+    bottom_percent = forms.IntegerField(label=_("bottom share (%)"), min_value=1, max_value=50,
+                                        help_text=_("The lowest share of members is warned (with “the bottom share”)."))
+    warning_days = forms.IntegerField(label=_("days of warning"), min_value=1, max_value=30,
+                                      help_text=_("A warned member who earns the points in these days keeps the seat."))
+    forfeit_points = forms.BooleanField(label=_("points are cleared on removal"), required=False)
+    seat_limit = forms.IntegerField(label=_("seat limit"), min_value=2, max_value=500, required=False,
+                                    help_text=_("人员定额: empty for no fixed size. Freed seats go to the waiting list in order."))
+    invite_hours = forms.IntegerField(label=_("hours an invitation is held"), min_value=1, max_value=336)
+    active = forms.BooleanField(label=_("on"), required=False)
+
+
+class BoardFilter(forms.Form):
+    period = forms.ChoiceField(label=_("period"), choices=Period.choices, required=False)
+    day = forms.DateField(label=_("a day in the period"), required=False, widget=DayInput, validators=[validate_day])

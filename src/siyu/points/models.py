@@ -27,6 +27,7 @@ class Source(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
     REDEMPTION = "redemption", _("Redemption")
     EXPIRY = "expiry", _("Expiry")
+    ELIMINATION = "elimination", _("Cleared on removal from a group")
 
 
 GRANT_SOURCES = (Source.CHECKIN, Source.INVITATION, Source.ACTIVITY, Source.CONTRIBUTION, Source.PURCHASE)
@@ -40,6 +41,7 @@ class Account(models.TextChoices):
     EXPIRED = "expired", _("Points expired")
     REDEEMED = "redeemed", _("Points redeemed")
     ADJUSTED = "adjusted", _("Points adjusted")
+    FORFEITED = "forfeited", _("Points forfeited")
 
 
 class ExpiryRule(models.TextChoices):
@@ -207,3 +209,113 @@ class Checkin(WorkspaceScoped):
         constraints = [models.UniqueConstraint(fields=["plan", "customer", "day"], name="one_checkin_a_day")]
         indexes = [models.Index(fields=["plan", "customer", "-day"], name="checkin_customer_days")]
         ordering = ["-day"]
+
+
+# --- elimination (积分淘汰) and fixed-size groups (人员定额) -------------------------------------
+
+class Period(models.TextChoices):
+    WEEK = "week", _("Week (Monday to Sunday)")
+    MONTH = "month", _("Month")
+
+
+class EliminationMode(models.TextChoices):
+    OFF = "off", _("No elimination (seats only)")
+    THRESHOLD = "threshold", _("Below a number of points")
+    BOTTOM = "bottom", _("The bottom share of members")
+
+
+class GroupRule(WorkspaceScoped):
+    """积分淘汰 / 人员定额 — a customer group's rule (seed 003): each period, members who earned
+    fewer points than the threshold (or the bottom N %) are warned, then their removal is a task
+    for the owner (WeCom has no API to remove a member); a seat limit keeps the group at a fixed
+    size, with a waiting list that fills the seats that free up."""
+
+    group = models.OneToOneField("community.CustomerGroup", on_delete=models.CASCADE, related_name="points_rule")
+    period = models.CharField(_("period"), max_length=5, choices=Period.choices, default=Period.WEEK)
+    mode = models.CharField(_("elimination"), max_length=10, choices=EliminationMode.choices,
+                            default=EliminationMode.THRESHOLD)
+    threshold = models.PositiveIntegerField(_("points needed in a period"), default=20)
+    bottom_percent = models.PositiveSmallIntegerField(_("bottom share (%)"), default=10)
+    warning_days = models.PositiveSmallIntegerField(_("days of warning"), default=3)
+    forfeit_points = models.BooleanField(_("points are cleared on removal"), default=False)
+    seat_limit = models.PositiveIntegerField(_("seat limit"), null=True, blank=True)  # None: no fixed size
+    invite_hours = models.PositiveSmallIntegerField(_("hours an invitation is held"), default=48)
+    active = models.BooleanField(_("on"), default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class RoundState(models.TextChoices):
+    WARNING = "warning", _("Warning period")
+    DONE = "done", _("Removal tasks given")
+
+
+class EliminationRound(WorkspaceScoped):
+    """One period of one rule judged: unique per (rule, period), so the job judges it once."""
+
+    rule = models.ForeignKey(GroupRule, on_delete=models.CASCADE, related_name="rounds")
+    period_start = models.DateField()
+    period_end = models.DateField()  # the first day after the period (Asia/Shanghai)
+    judged_at = models.DateTimeField()
+    remove_after = models.DateTimeField()  # the warning period ends
+    state = models.CharField(max_length=8, choices=RoundState.choices, default=RoundState.WARNING)
+    judged = models.PositiveIntegerField(default=0)  # members judged (newcomers of the period are not)
+    cutoff = models.PositiveIntegerField(default=0)  # points a warned member must earn to be spared
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["rule", "period_start"], name="points_round_once")]
+        indexes = [models.Index(fields=["workspace", "state", "remove_after"])]
+        ordering = ["-period_start", "-pk"]
+
+
+class CaseState(models.TextChoices):
+    WARNED = "warned", _("Warned")
+    SPARED = "spared", _("Spared: earned the points in the warning period")
+    LEFT = "left", _("Left the group")
+    REMOVAL = "removal", _("Removal task given")
+    REMOVED = "removed", _("Removed")
+
+
+class EliminationCase(WorkspaceScoped):
+    """A member found below the line in a round, and what became of them."""
+
+    round = models.ForeignKey(EliminationRound, on_delete=models.CASCADE, related_name="cases")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    points = models.BigIntegerField(default=0)  # earned in the period
+    state = models.CharField(max_length=8, choices=CaseState.choices, default=CaseState.WARNED)
+    warning_task_id = models.BigIntegerField(null=True, blank=True)
+    removal_task_id = models.BigIntegerField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["round", "customer"], name="points_case_once")]
+        indexes = [models.Index(fields=["workspace", "state"])]
+        ordering = ["points", "pk"]
+
+
+class WaitState(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    INVITED = "invited", _("Invited")
+    JOINED = "joined", _("Joined")
+    EXPIRED = "expired", _("Invitation expired")
+    CANCELLED = "cancelled", _("Left the list")
+
+
+class WaitlistEntry(WorkspaceScoped):
+    """排队 — a customer waiting for a seat in a fixed-size group; invited (a task for the owner)
+    when a seat frees, in the order they queued."""
+
+    group = models.ForeignKey("community.CustomerGroup", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=9, choices=WaitState.choices, default=WaitState.WAITING)
+    queued_at = models.DateTimeField()
+    invited_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # an invitation not taken up by then lapses
+    task_id = models.BigIntegerField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceScoped.Meta):
+        constraints = [models.UniqueConstraint(fields=["group", "customer"], name="points_wait_once",
+                                               condition=Q(state__in=["waiting", "invited"]))]
+        indexes = [models.Index(fields=["group", "state", "queued_at"])]
+        ordering = ["queued_at", "pk"]

@@ -1,4 +1,6 @@
-"""积分 jobs: each night, expire what is left of lots past their date (idempotent per lot)."""
+"""积分 jobs: each night, expire what is left of lots past their date (idempotent per lot); every
+hour, each brand's group rules (积分淘汰 and 人员定额: judge ended periods, settle warnings and
+removals, fill free seats; idempotent per round, case and seat)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from django_tasks import task
 from siyu.core.fanout import brands_of, for_each_brand, open_brand
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
-from siyu.points.models import PointsEntry
-from siyu.points.services import expire_due
+from siyu.points.models import GroupRule, PointsEntry
+from siyu.points.services import expire_due, run_rules
 
 
 @task()
@@ -29,3 +31,22 @@ def expire_nightly() -> int:
 
 
 register_job("points.expire_nightly", "5 0 * * *", expire_nightly)
+
+
+@task()
+def rules_brand(workspace_id: int) -> dict[str, int]:
+    """One brand's group rules: each step claims its round, case or seat, so a rerun does nothing."""
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return {}
+    with workspace_context(workspace):
+        done = run_rules(workspace)
+    return {"rounds": done.rounds, "removals": done.removals, "removed": done.removed, "invited": done.invited}
+
+
+@task()
+def group_rules() -> int:
+    return for_each_brand(rules_brand, brands_of(GroupRule.unscoped.filter(active=True)))
+
+
+register_job("points.group_rules", "25 * * * *", group_rules)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("rewards/<int:reward_id>/", views.reward, name="reward"),
     path("ledger/", views.ledger, name="ledger"),
     path("adjust/", views.adjust, name="adjust"),
+    path("groups/", views.groups, name="groups"),
+    path("groups/<int:group_id>/", views.group, name="group"),
     path("redemptions/<int:redemption_id>/shipped/", views.shipped, name="shipped"),
 ]

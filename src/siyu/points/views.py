@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +14,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siyu.channels.models import Welfare
+from siyu.community.models import CustomerGroup
 from siyu.customers.models import Customer
 from siyu.points import services
-from siyu.points.forms import AdjustForm, LedgerFilter, PlanForm, RewardForm
-from siyu.points.models import PointsEntry, Redemption, RedemptionState, Reward
+from siyu.points.forms import AdjustForm, BoardFilter, LedgerFilter, PlanForm, RewardForm, RuleForm
+from siyu.points.models import (
+    CaseState,
+    EliminationCase,
+    EliminationRound,
+    GroupRule,
+    Period,
+    PointsEntry,
+    Redemption,
+    RedemptionState,
+    Reward,
+    WaitlistEntry,
+    WaitState,
+)
 from siyu.web import MemberRequest, apply_errors, member_page
 
 LEDGER_PAGE = 50
@@ -136,3 +150,72 @@ def shipped(request: MemberRequest, redemption_id: int) -> HttpResponse:
     services.mark_shipped(request.workspace, request.membership, redemption_id)
     messages.success(request, _("Marked as shipped."))
     return redirect("points:home")
+
+
+# --- groups: leaderboards, 积分淘汰 and 人员定额 ----------------------------------------------------
+
+GROUP_SEARCH_ROWS = 20
+
+
+@member_page
+def groups(request: MemberRequest) -> HttpResponse:
+    """Groups with a points rule, and a search to open any group's board and rule."""
+    services.require_view(request.membership)
+    workspace = request.workspace
+    q = request.GET.get("q", "").strip()[:100]
+    found = (list(CustomerGroup.objects.for_workspace(workspace).filter(dismissed_at__isnull=True, name__icontains=q)
+                  .order_by("-member_count", "pk")[:GROUP_SEARCH_ROWS]) if q else [])
+    waiting = dict(WaitlistEntry.objects.for_workspace(workspace).filter(state=WaitState.WAITING)
+                   .values("group_id").annotate(n=Count("pk")).values_list("group_id", "n"))
+    rules = list(GroupRule.objects.for_workspace(workspace).select_related("group").order_by("group__name", "pk"))
+    for rule in rules:
+        rule.waiting = waiting.get(rule.group_id, 0)  # type: ignore[attr-defined]
+    return render(request, "points/groups.html", {"rules": rules, "found": found, "q": q})
+
+
+@member_page
+def group(request: MemberRequest, group_id: int) -> HttpResponse:
+    """One group: its leaderboard for a period, its rule (edit), its waiting list and recent rounds."""
+    services.require_view(request.membership)
+    workspace = request.workspace
+    filters = BoardFilter(request.GET or None)
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    found = services.board(workspace, request.membership, group_id, wanted.get("period") or Period.WEEK,
+                           wanted.get("day"))
+    rule = services.rule_of(workspace, group_id)
+    can_edit = services.can_edit(request.membership)
+    form = None
+    if can_edit:
+        if request.method == "POST":
+            form = RuleForm(request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                try:
+                    services.save_rule(workspace, request.membership, group_id, services.RuleInput(
+                        d["period"], d["mode"], d["threshold"], d["bottom_percent"], d["warning_days"],
+                        d["forfeit_points"], d["seat_limit"], d["invite_hours"], d["active"]))
+                except ValidationError as exc:
+                    apply_errors(form, exc)
+                else:
+                    messages.success(request, _("Group rule saved."))
+                    return redirect("points:group", group_id=group_id)
+        else:
+            defaults = services.RuleInput()
+            form = RuleForm(initial={name: getattr(rule or defaults, name) for name in (
+                "period", "mode", "threshold", "bottom_percent", "warning_days", "forfeit_points", "seat_limit",
+                "invite_hours", "active")})
+    elif request.method == "POST":
+        services.require_edit(request.membership)
+    line = list(WaitlistEntry.objects.for_workspace(workspace)
+                .filter(group_id=group_id, state__in=(WaitState.WAITING, WaitState.INVITED))
+                .select_related("customer").order_by("queued_at", "pk")[:100])
+    rounds = list(EliminationRound.objects.for_workspace(workspace).filter(rule__group_id=group_id)[:6])
+    tally: dict[int, dict[str, int]] = {}
+    for round_id, state, n in (EliminationCase.objects.for_workspace(workspace).filter(round__in=rounds)
+                               .values("round_id", "state").annotate(n=Count("pk")).values_list("round_id", "state", "n")):
+        tally.setdefault(round_id, {})[state] = n
+    for r in rounds:
+        r.tally = [(label, tally.get(r.pk, {}).get(value, 0)) for value, label in CaseState.choices]  # type: ignore[attr-defined]
+    return render(request, "points/group.html", {
+        "board": found, "filters": filters, "rule": rule, "form": form, "line": line, "rounds": rounds,
+        "periods": Period.choices, "period": found.span.kind})

@@ -29,6 +29,7 @@ from siyu.simulator import (
     notices,
     page,
     phone,
+    refusals,
     tags,
     transfers,
     wechat,
@@ -62,6 +63,7 @@ ENDPOINTS: dict[str, api.Endpoint] = (
     | acquisition.ENDPOINTS
     | transfers.ENDPOINTS
     | identity.ENDPOINTS
+    | refusals.ENDPOINTS  # what WeCom refuses in customer groups (kick, auto-reply, notice)
     # The WeChat service account's API (api.weixin.qq.com/cgi-bin/...): paths WeCom does not use.
     | wechat.ENDPOINTS
 )
@@ -138,6 +140,10 @@ class TwinApp:
         with self.world.lock:
             way = self.world.contact_ways.get(config_id)
             has_qr = way is not None and bool(way.qr_code)
+            join_way_png = None if has_qr else groups.join_way_qr_png(
+                self.world, api.REQUEST_BASE_URL.get(), config_id)
+        if join_way_png is not None:
+            return 200, "image/png", join_way_png
         if not has_qr:
             return 404, "application/json; charset=utf-8", b'{"error": "no such QR code"}'
         return 200, "image/png", api.contact_way_qr_png(api.REQUEST_BASE_URL.get(), config_id)

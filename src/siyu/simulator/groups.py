@@ -12,12 +12,14 @@ under `/twin/groups` do, with `change_external_chat` XML built as WeCom builds i
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from siyu.simulator.admin import AdminError, AdminHandler, Twin, need
-from siyu.simulator.api import Endpoint
+from siyu.simulator.api import REQUEST_BASE_URL, Endpoint, contact_way_qr_png, contact_way_qr_url
 from siyu.simulator.callbacks import chat_event_xml
+from siyu.simulator.media import check_media
 from siyu.simulator.params import Body, Query, int_param, page, required, text_param
 from siyu.simulator.world import (
     INVALID_CHAT_ID,
@@ -125,7 +127,9 @@ def group_for_qr_join(world: World, way: JoinWay) -> tuple[Group, Group | None]:
         world, template.owner, f"{way.room_base_name or template.name}{way.room_base_id}"
     )
     way.room_base_id += 1
-    way.chat_id_list.append(made.chat_id)  # the new group serves the same code from now on
+    # The new group serves the same code from now on; the list holds at most 5 groups, so the
+    # oldest (closed to QR joins, as every group of the list is here) makes room.
+    way.chat_id_list = [*way.chat_id_list, made.chat_id][-MAX_JOIN_WAY_CHATS:]
     return made, made
 
 
@@ -221,6 +225,20 @@ def _join_way_fields(world: World, body: Body, adding: bool) -> dict[str, Any]:
     return fields
 
 
+def join_way_qr_url(config_id: str) -> str:
+    """The join way's QR image, served by the twin like a contact way's (`/twin/qr/<id>.png`)."""
+    return contact_way_qr_url(REQUEST_BASE_URL.get(), config_id)
+
+
+def join_way_qr_png(world: World, base_url: str, config_id: str) -> bytes | None:
+    """A real, scannable QR (PNG) of a QR join way, or None when there is no such join way.
+    Call with `world.lock` held."""
+    way = world.join_ways.get(config_id)
+    if way is None or not way.qr_code:
+        return None
+    return contact_way_qr_png(base_url, config_id)
+
+
 def _join_way(world: World, body: Body) -> JoinWay:
     way = world.join_ways.get(required(body.get("config_id"), "config_id"))
     if way is None:
@@ -233,7 +251,7 @@ def add_join_way(world: World, query: Query, body: Body) -> dict[str, Any]:
     config_id = world.new_id("", 32, "0123456789abcdef")
     way = JoinWay(config_id=config_id, created_at=world.clock.now(), **fields)
     if way.scene == 2:
-        way.qr_code = f"https://wework.qpic.cn/wwpic/twin_join_{config_id}/0"
+        way.qr_code = join_way_qr_url(config_id)
     world.join_ways[config_id] = way
     return {"config_id": config_id}
 
@@ -260,7 +278,7 @@ def update_join_way(world: World, query: Query, body: Body) -> dict[str, Any]:
     for key, value in _join_way_fields(world, body, adding=False).items():
         setattr(way, key, value)
     if way.scene == 2 and not way.qr_code:
-        way.qr_code = f"https://wework.qpic.cn/wwpic/twin_join_{way.config_id}/0"
+        way.qr_code = join_way_qr_url(way.config_id)
     return {}
 
 
@@ -410,6 +428,105 @@ def groupchat_statistic_by_day(world: World, query: Query, body: Body) -> dict[s
                       for day in _days(first, end, int(world.clock.now()))]}
 
 
+# --- group_welcome_template: 入群欢迎语素材 (WECOM.md §10) -------------------------------------
+
+MAX_WELCOME_TEXT_BYTES = 4000
+WELCOME_ATTACHMENTS = ("image", "link", "miniprogram", "file", "video")  # WeCom's order of priority
+
+
+@dataclass
+class GroupWelcomeTemplate:
+    template_id: str
+    text: str
+    attachment: tuple[str, dict[str, str]] | None  # (kind, its fields): WeCom keeps one
+    notified: int  # how many times the group owners were told of a change (notify = 1)
+
+
+_WELCOME_TEMPLATES: weakref.WeakKeyDictionary[World, dict[str, GroupWelcomeTemplate]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def welcome_templates(world: World) -> dict[str, GroupWelcomeTemplate]:
+    """The world's group welcome templates (call with `world.lock` held)."""
+    return _WELCOME_TEMPLATES.setdefault(world, {})
+
+
+def _welcome_fields(world: World, body: Body) -> tuple[str, tuple[str, dict[str, str]] | None]:
+    """Text and the one attachment WeCom keeps: with several kinds given, the first of
+    image, link, miniprogram, file, video wins, as WeCom documents."""
+    text = body.get("text") or {}
+    content = str(text.get("content") or "") if isinstance(text, dict) else ""
+    if len(content.encode("utf-8")) > MAX_WELCOME_TEXT_BYTES:
+        raise ApiError(INVALID_PARAMETER, "text.content is longer than 4000 bytes")
+    attachment = None
+    for kind in WELCOME_ATTACHMENTS:
+        value = body.get(kind)
+        if not isinstance(value, dict) or not value:
+            continue
+        fields = {str(k): str(v) for k, v in value.items()}
+        if kind == "image":
+            if fields.get("media_id"):
+                check_media(world, fields["media_id"], "image")
+            elif not fields.get("pic_url"):
+                raise ApiError(INVALID_PARAMETER, "image needs media_id or pic_url")
+        elif kind == "link" and not (fields.get("title") and fields.get("url")):
+            raise ApiError(INVALID_PARAMETER, "link needs title and url")
+        elif kind == "miniprogram":
+            if not all(fields.get(k) for k in ("title", "pic_media_id", "appid", "page")):
+                raise ApiError(INVALID_PARAMETER, "miniprogram needs title, pic_media_id, appid and page")
+            check_media(world, fields["pic_media_id"], "image")
+        elif kind in ("file", "video"):
+            check_media(world, fields.get("media_id"), kind)
+        attachment = (kind, fields)
+        break
+    if not content and attachment is None:
+        raise ApiError(INVALID_PARAMETER, "a group welcome needs text or an attachment")
+    return content, attachment
+
+
+def _notify(body: Body) -> int:
+    notify = int_param(body, "notify", 1)
+    if notify not in (0, 1):
+        raise ApiError(INVALID_PARAMETER, "invalid notify")
+    return notify
+
+
+def _welcome_template(world: World, body: Body) -> GroupWelcomeTemplate:
+    template = welcome_templates(world).get(str(required(body.get("template_id"), "template_id")))
+    if template is None:
+        raise ApiError(INVALID_PARAMETER, "invalid template_id")
+    return template
+
+
+def add_group_welcome(world: World, query: Query, body: Body) -> dict[str, Any]:
+    content, attachment = _welcome_fields(world, body)
+    template_id = world.new_id("msg", 24)
+    welcome_templates(world)[template_id] = GroupWelcomeTemplate(template_id, content, attachment, _notify(body))
+    return {"template_id": template_id}
+
+
+def edit_group_welcome(world: World, query: Query, body: Body) -> dict[str, Any]:
+    template = _welcome_template(world, body)
+    template.text, template.attachment = _welcome_fields(world, body)
+    template.notified += _notify(body)
+    return {}
+
+
+def get_group_welcome(world: World, query: Query, body: Body) -> dict[str, Any]:
+    template = _welcome_template(world, body)
+    data: dict[str, Any] = {"text": {"content": template.text}}
+    if template.attachment is not None:
+        kind, fields = template.attachment
+        data[kind] = dict(fields)
+    return data
+
+
+def del_group_welcome(world: World, query: Query, body: Body) -> dict[str, Any]:
+    del welcome_templates(world)[_welcome_template(world, body).template_id]
+    return {}
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "externalcontact/groupchat/list": Endpoint("POST", groupchat_list),
     "externalcontact/groupchat/get": Endpoint("POST", groupchat_get),
@@ -421,6 +538,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "externalcontact/groupchat/del_join_way": Endpoint("POST", del_join_way),
     "externalcontact/groupchat/onjob_transfer": Endpoint("POST", onjob_transfer),
     "externalcontact/groupchat/transfer": Endpoint("POST", resigned_transfer),
+    "externalcontact/group_welcome_template/add": Endpoint("POST", add_group_welcome),
+    "externalcontact/group_welcome_template/edit": Endpoint("POST", edit_group_welcome),
+    "externalcontact/group_welcome_template/get": Endpoint("POST", get_group_welcome),
+    "externalcontact/group_welcome_template/del": Endpoint("POST", del_group_welcome),
 }
 
 
@@ -495,6 +616,7 @@ def join_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
         if external_userid not in world.customers:
             raise AdminError(404, "no such customer")
         state = ""
+        made: Group | None = None
         if body.get("config_id"):
             way = world.join_ways.get(str(body["config_id"]))
             if way is None:
@@ -554,8 +676,43 @@ def join_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
                 ),
             )
         )
-        result = {"chat_id": group.chat_id, "member_count": len(group.members), "state": state}
+        result = {"chat_id": group.chat_id, "member_count": len(group.members), "state": state,
+                  "created": made is not None}
     return 200, result | {"delivery_ids": twin.emit(events)}
+
+
+MAX_SCANS_PER_CALL = 500
+
+
+def scan_join_way(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
+    """`count` new WeChat users (friends of nobody, as people who scan a poster are) scan a join
+    way's QR one after another: each lands in the group WeCom's rules pick (join scene 3, the
+    way's `state` on the member), with the callbacks WeCom sends. A scan WeCom turns down (every
+    group closed to QR joins, auto_create_room off) ends the run; `refused` says so."""
+    world = twin.world
+    count = int(body.get("count") or 1)
+    if not 1 <= count <= MAX_SCANS_PER_CALL:
+        raise AdminError(400, f"count is 1 to {MAX_SCANS_PER_CALL}")
+    prefix = str(body.get("name") or "扫码用户")
+    joined: list[dict[str, Any]] = []
+    refused = ""
+    for n in range(count):
+        with world.lock:
+            external_userid = world.new_id("wm", 30)
+            world.customers[external_userid] = Customer(
+                external_userid, f"{prefix}{len(world.customers)}", unionid=derived_unionid(external_userid)
+            )
+        try:
+            _status, outcome = join_group(
+                twin, {"config_id": need(body, "config_id"), "external_userid": external_userid, "scene": "qr"}
+            )
+        except AdminError as exc:
+            if n == 0 and exc.status == 404:
+                raise
+            refused = exc.message
+            break
+        joined.append({"external_userid": external_userid} | outcome)
+    return 200, {"joined": joined, "refused": refused}
 
 
 def leave_group(twin: Twin, body: Body) -> tuple[int, dict[str, Any]]:
@@ -624,6 +781,7 @@ ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "groups"): create_group,
     ("POST", "groups/edit"): edit_group,
     ("POST", "groups/join"): join_group,
+    ("POST", "groups/scan"): scan_join_way,
     ("POST", "groups/leave"): leave_group,
     ("POST", "groups/dismiss"): dismiss_group,
 }

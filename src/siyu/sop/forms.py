@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from siyu.customers.models import LifecycleStage
+from siyu.sop.groups import directory
 from siyu.sop.models import SopKind, StepChannel, TaskKind, Timing, TriggerKind
 from siyu.sop.services import SNOOZE_HOURS, SopInput, StepInput
 from siyu.web import MinuteInput
@@ -19,11 +20,12 @@ WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thu
 
 
 class KindSelect(forms.Select):
-    """The kinds, with the group SOP shown but not selectable (no customer groups stored yet)."""
+    """The kinds, with the group SOP shown but not selectable when no app stores customer groups
+    (the community app registers them with `sop.groups`)."""
 
     def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(name, value, *args, **kwargs)
-        if value == SopKind.GROUP:
+        if value == SopKind.GROUP and directory() is None:
             option["attrs"]["disabled"] = True
         return option
 
@@ -32,8 +34,8 @@ class SopForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     kind = forms.ChoiceField(label=_("Kind"), choices=SopKind.choices, initial=SopKind.CUSTOMER, widget=KindSelect,
                              required=False,
-                             help_text=_("Group SOPs come with the community work: Siyu does not store customer "
-                                         "groups yet."))
+                             help_text=_("A group SOP runs for customer groups (社群): choose its audience by group "
+                                         "type and tag below, and a group trigger."))
     trigger = forms.ChoiceField(label=_("Trigger"), choices=TriggerKind.choices,
                                 help_text=_("A customer SOP's trigger; an event SOP enrols its audience instead."))
     channel_states = forms.CharField(label=_("Channel code states"), required=False, max_length=500,
@@ -51,6 +53,13 @@ class SopForm(forms.Form):
     event_at = forms.DateTimeField(label=_("Event date and time"), required=False, widget=MinuteInput(),
                                    help_text=_("For an event SOP: steps are days before (negative) or after it; "
                                                "its audience is the segment or the tag above."))
+    group_type = forms.ChoiceField(label=_("Group type"), required=False,
+                                   help_text=_("For a group SOP: the groups of this type (any when empty)."))
+    group_tag = forms.CharField(label=_("Group tag"), required=False, max_length=12,
+                                help_text=_("For a group SOP: the groups carrying this tag (any when empty)."))
+    member_count = forms.IntegerField(label=_("Member count"), required=False, min_value=2, max_value=500,
+                                      help_text=_("For “A customer group reached a member count”: seed 003's stages "
+                                                  "are about 100, 400 and 500."))
     delay_days = forms.IntegerField(label=_("Days after the trigger"), min_value=0, max_value=365, initial=0,
                                     help_text=_("“N days after the add”: choose the add trigger and set N here."))
     quiet_start = forms.TimeField(label=_("Quiet hours from"), widget=TIME, initial="22:00")
@@ -62,6 +71,8 @@ class SopForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["tag_id"].choices = [("", "—"), *tags]  # type: ignore[attr-defined]
         self.fields["segment_id"].choices = [("", "—"), *segments]  # type: ignore[attr-defined]
+        found = directory()
+        self.fields["group_type"].choices = [("", "—"), *(found.types() if found else [])]  # type: ignore[attr-defined]
 
     def to_input(self) -> SopInput:
         d = self.cleaned_data
@@ -71,7 +82,8 @@ class SopForm(forms.Form):
                         quiet_start=d["quiet_start"], quiet_end=d["quiet_end"],
                         working_days_only=d["working_days_only"], stage=d["stage"], at_time=d["at_time"],
                         schedule_weekday=d["schedule_weekday"], schedule_date=d["schedule_date"],
-                        event_at=d["event_at"])
+                        event_at=d["event_at"], group_type=d["group_type"] or "",
+                        group_tag=(d["group_tag"] or "").strip(), member_count=d["member_count"])
 
 
 class StepForm(forms.Form):

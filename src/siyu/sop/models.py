@@ -39,10 +39,14 @@ class TriggerKind(models.TextChoices):
     STAGE_REACHED = "stage_reached", _("Reached a lifecycle stage")
     BIRTHDAY = "birthday", _("Birthday (every year, at a time of day)")
     SCHEDULE = "schedule", _("On a weekday or a date, for a segment's members")
+    GROUP_CREATED = "group_created", _("A customer group created")
+    GROUP_SIZE = "group_size", _("A customer group reached a member count")
 
 
 # Triggers that come round on a clock (the schedule job), not on a customer's event.
 SCHEDULED_TRIGGERS = (TriggerKind.BIRTHDAY, TriggerKind.SCHEDULE)
+# A group SOP's triggers: a group made, a member count reached, or a weekly rhythm (SCHEDULE).
+GROUP_TRIGGERS = (TriggerKind.GROUP_CREATED, TriggerKind.GROUP_SIZE, TriggerKind.SCHEDULE)
 
 
 class Sop(WorkspaceScoped):
@@ -62,6 +66,14 @@ class Sop(WorkspaceScoped):
     schedule_date = models.DateField(null=True, blank=True)  # SCHEDULE: once, on this day
     last_occurrence = models.CharField(max_length=10, blank=True)  # the schedule job's last day enrolled
     event_at = models.DateTimeField(null=True, blank=True)  # EVENT: the activity; steps are offset from it
+    # GROUP: its audience, groups of this type and/or carrying this tag (empty: any group), and
+    # GROUP_SIZE's member count (seed 003's stages: about 100, 400, 500).
+    group_type = models.CharField(max_length=12, blank=True)
+    group_tag = models.CharField(max_length=12, blank=True)
+    member_count = models.PositiveIntegerField(null=True, blank=True)
+    # EVENT: the background enrolment of its audience (`tasks.enrol_event_audience`): the last
+    # customer id done, so a sliced job resumes where it stopped; None when none is running.
+    enrol_cursor = models.BigIntegerField(null=True, blank=True)
     quiet_start = models.TimeField(_("quiet hours from"), default=dt.time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=dt.time(8, 0))
     working_days_only = models.BooleanField(_("working days only"), default=True)
@@ -137,22 +149,31 @@ class SopStep(WorkspaceScoped):
 
 
 class Enrolment(WorkspaceScoped):
-    """入组 — a customer running one version of an SOP; `anchor_at` is when its clock started.
+    """入组 — a customer (or, in a group SOP, a customer group) running one version of an SOP;
+    `anchor_at` is when its clock started.
     `period` tells apart the runs of a repeating trigger ("2026" for a birthday, "2026-W49" for
     a weekly schedule, a stage change's instant); empty for triggers that enrol a customer once."""
 
     # No index of their own: they lead the (sop, customer) and (version, customer) indexes below.
     sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
     version = models.ForeignKey(SopVersion, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    # A group SOP's group: the community app's key, no foreign key (sop sits below community).
+    group_id = models.BigIntegerField(null=True, blank=True)
     anchor_at = models.DateTimeField()
     enrolled_at = models.DateTimeField()
     calendar_note = models.CharField(max_length=120, blank=True)  # e.g. a year the holiday calendar lacks
     period = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta(WorkspaceScoped.Meta):
-        constraints = [models.UniqueConstraint(fields=["version", "customer", "period"], name="sop_enrolment_unique")]
-        indexes = [models.Index(fields=["sop", "customer"])]
+        constraints = [models.UniqueConstraint(fields=["version", "customer", "period"], name="sop_enrolment_unique"),
+                       models.UniqueConstraint(fields=["version", "group_id", "period"],
+                                               condition=models.Q(group_id__isnull=False),
+                                               name="sop_group_enrolment_unique")]
+        indexes = [models.Index(fields=["sop", "customer"]),
+                   models.Index(fields=["sop", "group_id"], condition=models.Q(group_id__isnull=False),
+                                name="sop_enrolment_group")]
 
 
 class RunState(models.TextChoices):
@@ -175,6 +196,7 @@ REASONS = {
     "no_budget": _("receive limit reached"),
     "refused": _("refused by the mass message service"),
     "moment_refused": _("refused by the moments service"),
+    "group_gone": _("group dismissed or without an active owner"),
 }
 # Beyond these, a reason is the error that failed a 群发 hand-over MAX_ATTEMPTS times, as raised.
 
@@ -189,7 +211,8 @@ class StepRun(WorkspaceScoped):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="runs", db_index=False)
     step = models.ForeignKey(SopStep, on_delete=models.CASCADE, related_name="runs", db_index=False)
     occurrence = models.PositiveSmallIntegerField(default=0)
-    customer_id = models.BigIntegerField()  # the enrolment's, copied so the sweep needs no join
+    customer_id = models.BigIntegerField(null=True)  # the enrolment's, copied so the sweep needs no join
+    group_id = models.BigIntegerField(null=True)  # a group SOP's run: the enrolment's group
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     state = models.CharField(max_length=8, choices=RunState.choices, default=RunState.DUE)
@@ -231,7 +254,10 @@ class StaffTask(WorkspaceScoped):
                                  related_name="+")
     operator = models.ForeignKey("core.Membership", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")  # None: a task about a customer group
+    group_id = models.BigIntegerField(null=True, blank=True)  # the community app's group, for a group task
+    subject = models.CharField(max_length=200, blank=True)  # what a group task is about: the group's name
     kind = models.CharField(max_length=6, choices=TaskKind.choices)
     text = models.TextField(blank=True)
     due_at = models.DateTimeField()

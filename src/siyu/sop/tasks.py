@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from siyu.core.fanout import brands_of, for_each_brand, open_brand
+from siyu.core.queue import enqueue
 from siyu.core.schedule import register_job
 from siyu.core.tenancy import workspace_context
 from siyu.sop.models import (
@@ -20,7 +21,10 @@ from siyu.sop.models import (
     StepRun,
     TaskState,
 )
-from siyu.sop.services import LEASE, enrol_scheduled, escalate_overdue, sweep
+from siyu.sop.services import LEASE, enrol_event_slice, enrol_scheduled, escalate_overdue, sweep
+
+ENROL_TASK = "siyu.sop.tasks.enrol_event_audience"
+SLICES_PER_TASK = 10  # then the task queues itself again, so one event never holds a worker for long
 
 
 @task()
@@ -69,15 +73,34 @@ def enrol_scheduled_brand(workspace_id: int) -> int:
     if workspace is None:
         return 0
     with workspace_context(workspace):
-        return enrol_scheduled(workspace)
+        enrolled = enrol_scheduled(workspace)
+        # A background event enrolment whose worker died: queued again (its cursor says where).
+        for sop_id in Sop.unscoped.filter(workspace=workspace, enrol_cursor__isnull=False).values_list("pk", flat=True):
+            enqueue(ENROL_TASK, workspace_id, sop_id)
+        return enrolled
 
 
 @task()
 def enrol_scheduled_due() -> int:
     # Every five minutes rather than once a day: an SOP activated mid-morning still gets today's
     # occurrence, and a missed run is caught by the next (each occurrence is enrolled once).
-    scheduled = Sop.unscoped.filter(status=SopStatus.ACTIVE, trigger__in=SCHEDULED_TRIGGERS)
+    scheduled = Sop.unscoped.filter(Q(status=SopStatus.ACTIVE, trigger__in=SCHEDULED_TRIGGERS)
+                                    | Q(enrol_cursor__isnull=False))
     return for_each_brand(enrol_scheduled_brand, brands_of(scheduled))
+
+
+@task()
+def enrol_event_audience(workspace_id: int, sop_id: int) -> int:
+    """A large event audience (活动 SOP), enrolled in slices from the SOP's cursor; idempotent."""
+    workspace = open_brand(workspace_id)
+    if workspace is None:
+        return 0
+    with workspace_context(workspace):
+        for done in range(1, SLICES_PER_TASK + 1):
+            if not enrol_event_slice(workspace, sop_id):
+                return done
+        enqueue(ENROL_TASK, workspace_id, sop_id)
+        return SLICES_PER_TASK
 
 
 register_job("sop.schedules", "*/5 * * * *", enrol_scheduled_due)

@@ -48,7 +48,8 @@ def _initial(sop: Any, steps: list[SopStep]) -> tuple[dict[str, Any], list[dict[
             "channel_states": ", ".join(sop.channel_states), "tag_id": sop.tag_id, "segment_id": sop.segment_id,
             "delay_days": sop.delay_days, "quiet_start": sop.quiet_start, "quiet_end": sop.quiet_end,
             "working_days_only": sop.working_days_only, "stage": sop.stage, "at_time": sop.at_time,
-            "schedule_weekday": sop.schedule_weekday, "schedule_date": sop.schedule_date, "event_at": sop.event_at}
+            "schedule_weekday": sop.schedule_weekday, "schedule_date": sop.schedule_date, "event_at": sop.event_at,
+            "group_type": sop.group_type, "group_tag": sop.group_tag, "member_count": sop.member_count}
     rows = [{"timing": s.timing, "days": s.days, "hours": s.hours, "at_time": s.at_time, "absolute_at": s.absolute_at,
              "repeat_every_days": s.repeat_every_days, "repeat_times": s.repeat_times, "channel": s.channel,
              "task_kind": s.task_kind, "text": s.text, "not_tag_id": (s.not_tag_ids or [None])[0], "stage": s.stage,

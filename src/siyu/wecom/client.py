@@ -39,9 +39,11 @@ from siyu.wecom.errors import (
     DownloadFailed,
     DownloadProblem,
     GroupChatMissing,
+    GroupWelcomeMissing,
     InvalidCode,
     InvalidParameter,
     IpNotTrusted,
+    JoinWayMissing,
     NotAFriend,
     NotAMember,
     NotReady,
@@ -79,6 +81,11 @@ from siyu.wecom.schemas import (
     FailedChats,
     GroupChat,
     GroupChatPage,
+    GroupDayStat,
+    GroupDayStats,
+    GroupWelcome,
+    GroupWelcomeCreated,
+    GroupWelcomeHeld,
     JoinWay,
     JoinWaySpec,
     JoinWayUpdate,
@@ -142,10 +149,15 @@ __all__ = [
     "GroupChatMissing",
     "GroupChat",
     "GroupChatPage",
+    "GroupDayStat",
     "InvalidCode",
     "InvalidParameter",
     "IpNotTrusted",
+    "GroupWelcome",
+    "GroupWelcomeHeld",
+    "GroupWelcomeMissing",
     "JoinWay",
+    "JoinWayMissing",
     "JoinWaySpec",
     "JoinWayUpdate",
     "MassMessageCreated",
@@ -543,6 +555,18 @@ class WeComClient:
 
     # -- customer groups and join ways (客户群, 群活码; WECOM.md §4) --
 
+    def group_statistic_by_day(
+        self, day_begin_time: int, day_end_time: int, owners: Sequence[str]
+    ) -> list[GroupDayStat]:
+        """`groupchat/statistic_group_by_day`: the owners' groups summed per day (China time),
+        days that are over only; a window of at most 30 days within the last 180 (WECOM.md §10)."""
+        body = {
+            "day_begin_time": day_begin_time,
+            "day_end_time": day_end_time,
+            "owner_filter": {"userid_list": list(owners)},
+        }
+        return self._post("externalcontact/groupchat/statistic_group_by_day", body, GroupDayStats).items
+
     def list_groups(
         self, status_filter: int = 0, owners: Sequence[str] = (), cursor: str = "", limit: int = 100
     ) -> GroupChatPage:
@@ -569,6 +593,22 @@ class WeComClient:
 
     def delete_join_way(self, config_id: str) -> None:
         self._post("externalcontact/groupchat/del_join_way", {"config_id": config_id}, Empty)
+
+    def add_group_welcome(self, template: GroupWelcome) -> str:
+        """`group_welcome_template/add`: the new template's template_id (WECOM.md §10)."""
+        endpoint = "externalcontact/group_welcome_template/add"
+        return self._post(endpoint, template.wire(), GroupWelcomeCreated).template_id
+
+    def edit_group_welcome(self, template_id: str, template: GroupWelcome) -> None:
+        body = {"template_id": template_id} | template.wire()
+        self._post("externalcontact/group_welcome_template/edit", body, Empty)
+
+    def get_group_welcome(self, template_id: str) -> GroupWelcomeHeld:
+        body = {"template_id": template_id}
+        return self._post("externalcontact/group_welcome_template/get", body, GroupWelcomeHeld)
+
+    def delete_group_welcome(self, template_id: str) -> None:
+        self._post("externalcontact/group_welcome_template/del", {"template_id": template_id}, Empty)
 
     def transfer_groups(
         self, chat_ids: Sequence[str], new_owner: str, *, resigned: bool = False

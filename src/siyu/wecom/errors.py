@@ -51,6 +51,15 @@ class AcquisitionLinkMissing(InvalidParameter):
     deleted outside the platform, or the twin restarted with empty memory (§7)."""
 
 
+class JoinWayMissing(InvalidParameter):
+    """WeCom does not know this join way's config_id (40058 on a join-way call) [?]: it was
+    deleted outside the platform, or the twin restarted with empty memory (§4)."""
+
+
+class GroupWelcomeMissing(InvalidParameter):
+    """WeCom does not know this group welcome template (40058 on a template call) [?] (§10)."""
+
+
 class StaffGone(WeComError):
     """The userid is not a member of the corp (any more): WeCom answers 60111 (userid not
     found) for a member who left, the twin 40003 (invalid userid)."""
@@ -122,6 +131,12 @@ ERRORS: dict[tuple[int, str], type[WeComError]] = {
     (40058, "externalcontact/customer_acquisition/get"): AcquisitionLinkMissing,
     (40058, "externalcontact/customer_acquisition/update_link"): AcquisitionLinkMissing,
     (40058, "externalcontact/customer_acquisition/delete_link"): AcquisitionLinkMissing,
+    (40058, "externalcontact/groupchat/get_join_way"): JoinWayMissing,
+    (40058, "externalcontact/groupchat/update_join_way"): JoinWayMissing,
+    (40058, "externalcontact/groupchat/del_join_way"): JoinWayMissing,
+    (40058, "externalcontact/group_welcome_template/get"): GroupWelcomeMissing,
+    (40058, "externalcontact/group_welcome_template/edit"): GroupWelcomeMissing,
+    (40058, "externalcontact/group_welcome_template/del"): GroupWelcomeMissing,
     (41051, ANY_ENDPOINT): WelcomeCodeUsed,
     (45009, ANY_ENDPOINT): RateLimited,
     (45033, ANY_ENDPOINT): RateLimited,

@@ -305,6 +305,27 @@ class OneGroupChat(WeComModel):
     group_chat: GroupChat
 
 
+class GroupStatData(WeComModel):
+    """One day's figures of an owner's groups (`groupchat/statistic_group_by_day`)."""
+
+    new_chat_cnt: int = 0
+    chat_total: int = 0
+    chat_has_msg: int = 0
+    new_member_cnt: int = 0
+    member_total: int = 0
+    member_has_msg: int = 0  # members who spoke
+    msg_total: int = 0
+
+
+class GroupDayStat(WeComModel):
+    stat_time: int  # the day's start (China time), epoch seconds
+    data: GroupStatData
+
+
+class GroupDayStats(WeComModel):
+    items: list[GroupDayStat] = []
+
+
 class JoinWaySpec(WeComModel):
     """群活码 — a join way to create (WECOM.md §4: remark and state <= 30, base name <= 40,
     1 to 5 groups; auto_create_room defaults to 1)."""
@@ -343,6 +364,32 @@ class JoinWay(WeComModel):
 
 class OneJoinWay(WeComModel):
     join_way: JoinWay
+
+
+class GroupWelcome(WeComModel):
+    """入群欢迎语素材 — a group welcome template (WECOM.md §10): text and at most one attachment
+    (image, link or mini-program); `notify` 1 tells the group owners it changed. Group owners pick
+    it in their client; WeCom sends it to whoever joins their group."""
+
+    text: dict[str, str] | None = None  # {"content": ...}, <= 4000 bytes
+    image: dict[str, str] | None = None  # {"media_id"} or {"pic_url"}
+    link: dict[str, str] | None = None  # {"title", "url", "picurl"?, "desc"?}
+    miniprogram: dict[str, str] | None = None  # {"title", "pic_media_id", "appid", "page"}
+    agentid: int | None = None
+    notify: Literal[0, 1] | None = None
+
+
+class GroupWelcomeCreated(WeComModel):
+    template_id: str
+
+
+class GroupWelcomeHeld(WeComModel):
+    """`group_welcome_template/get`: the template as WeCom holds it (no notify)."""
+
+    text: dict[str, str] | None = None
+    image: dict[str, str] | None = None
+    link: dict[str, str] | None = None
+    miniprogram: dict[str, str] | None = None
 
 
 class FailedChat(WeComModel):

@@ -24,6 +24,8 @@ from siyu.community.services.health import (  # noqa: F401 - re-exported
     refresh_health,
     stage_for,
 )
+from siyu.community.services.mass import GroupPick, picked_groups, plan_group_message  # noqa: F401 - re-exported
+from siyu.community.services.statistics import record_statistics  # noqa: F401 - re-exported
 from siyu.community.services.sync import (  # noqa: F401 - re-exported
     apply_group,
     keep_member_change,

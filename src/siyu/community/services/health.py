@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from siyu.community.models import CustomerGroup, GroupDaily, GroupMember, MemberKind, Stage
+from siyu.community.services.statistics import record_statistics
 from siyu.community.timeline import CommunityTimeline
 from siyu.core.models import Workspace
 from siyu.customers.models import Customer
@@ -152,5 +153,8 @@ def refresh_health(workspace: Workspace, now: dt.datetime | None = None) -> dict
     """The hourly job for one brand: yesterday's and today's rows, stages, split advice."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    return {"days": record_days(workspace, [today - dt.timedelta(days=1), today]),
-            "stages": recompute_stages(workspace, now), "splits": advise_splits(workspace, now)}
+    days = record_days(workspace, [today - dt.timedelta(days=1), today])
+    # Yesterday's messages (WeCom reports a day once it is over), before the stages use them.
+    messages = record_statistics(workspace, [today - dt.timedelta(days=1)])
+    return {"days": days, "messages": messages, "stages": recompute_stages(workspace, now),
+            "splits": advise_splits(workspace, now)}

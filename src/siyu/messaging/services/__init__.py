@@ -4,9 +4,10 @@ progress and results, and the brand's messaging settings.
 
 Sub-modules: `budget` (the ledger: `preview`, `reserve`, `release`), `content` (text and
 attachments in WeCom's shapes), `planning`, `sending` (confirm, send, track, remind, cancel),
-`results` (progress, export, settings), `tally` (stored progress counters), `senders` (群发 for
-other apps: `send_to_customers`), `notices` (应用消息 to staff: `notify_staff`). Other apps call
-the names re-exported here.
+`results` (progress, export, settings), `tally` (stored progress counters), `recipients` (the
+customer or group ledger of a message), `senders` (群发 for other apps: `send_to_customers`,
+`send_to_groups`), `notices` (应用消息 to staff: `notify_staff`). Other apps call the names
+re-exported here.
 
 Roles: the `messaging` column — view to see, edit to plan, send, remind and cancel, export to
 download results.
@@ -19,6 +20,7 @@ from siyu.messaging.services.budget import Recipients, Source  # noqa: F401 - re
 from siyu.messaging.services.notices import notify_staff, send_due_notices  # noqa: F401 - re-exported
 from siyu.messaging.services.planning import (  # noqa: F401 - re-exported
     BATCH_SIZE,
+    GroupTarget,
     MessageInput,
     PlanSummary,
     get_message,
@@ -38,7 +40,7 @@ from siyu.messaging.services.results import (  # noqa: F401 - re-exported
     progress,
     update_settings,
 )
-from siyu.messaging.services.senders import send_to_customers  # noqa: F401 - re-exported
+from siyu.messaging.services.senders import send_to_customers, send_to_groups  # noqa: F401 - re-exported
 from siyu.messaging.services.sending import (  # noqa: F401 - re-exported
     cancel_message,
     confirm_message,

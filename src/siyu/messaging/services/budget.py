@@ -85,6 +85,14 @@ class Recipients:
             return cls(RecipientKind.CUSTOMER, query=ids_or_query)
         return cls(RecipientKind.CUSTOMER, ids=tuple(int(i) for i in ids_or_query))
 
+    @classmethod
+    def groups(cls, ids_or_query: Iterable[int] | QuerySet[Any, Any]) -> Recipients:
+        """Customer groups (客户群) by the community app's group key: WeCom counts a group's
+        receive limit like a customer's (WECOM.md §5), in a ledger of its own."""
+        if isinstance(ids_or_query, QuerySet):
+            return cls(RecipientKind.GROUP, query=ids_or_query)
+        return cls(RecipientKind.GROUP, ids=tuple(int(i) for i in ids_or_query))
+
     def sql(self) -> tuple[str, list[Any]]:
         """A SELECT of one column, the recipients' ids (with repeats, if given twice)."""
         if self.query is not None:
@@ -182,9 +190,9 @@ def release(workspace: Workspace, recipients: Recipients, at: dt.datetime, sourc
 
 
 def received(workspace: Workspace, customer_ids: Iterable[int], at: dt.datetime,
-             rule: BudgetRule | None = None) -> dict[int, int]:
-    """How many units each customer holds in the period of `at` (for pages and tests)."""
+             rule: BudgetRule | None = None, kind: RecipientKind = RecipientKind.CUSTOMER) -> dict[int, int]:
+    """How many units each customer (or group) holds in the period of `at` (for pages and tests)."""
     period = _period(workspace, at, rule)
-    rows = ReceiveCount.unscoped.filter(workspace=workspace, kind=RecipientKind.CUSTOMER, span=period.span,
+    rows = ReceiveCount.unscoped.filter(workspace=workspace, kind=kind, span=period.span,
                                         period_start=period.start, recipient_id__in=list(customer_ids))
     return dict(rows.values_list("recipient_id", "count"))

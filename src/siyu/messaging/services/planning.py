@@ -29,6 +29,7 @@ from siyu.core.permissions import Action, Seat, require, role_of
 from siyu.customers.models import Customer, FollowRelation
 from siyu.messaging.models import (
     MassBatch,
+    MassGroupRecipient,
     MassMessage,
     MassRecipient,
     MassStatus,
@@ -39,6 +40,7 @@ from siyu.messaging.models import (
 )
 from siyu.messaging.services import budget, tally
 from siyu.messaging.services.content import clean_content
+from siyu.messaging.services.recipients import GROUPS, table_of
 from siyu.messaging.services.templates import template_problems
 from siyu.segments.models import Segment
 from siyu.segments.services import segment_members
@@ -52,6 +54,17 @@ SCHEDULE_AHEAD = dt.timedelta(days=90)
 SUBJECT = gettext_lazy("mass message")
 
 
+@dataclass(frozen=True)
+class GroupTarget:
+    """A customer group (客户群) to send to, as the community app knows it: its key, its WeCom
+    chat_id, its owner's staff account (the sender; None when unknown) and its name."""
+
+    group_id: int
+    chat_id: str
+    owner_id: int | None
+    name: str = ""
+
+
 @dataclass
 class MessageInput:
     name: str
@@ -59,6 +72,7 @@ class MessageInput:
     segment_id: int | None = None
     tag_ids: list[int] = field(default_factory=list)  # Siyu tag ids; grouped by tag group
     customer_ids: list[int] = field(default_factory=list)
+    groups: list[GroupTarget] = field(default_factory=list)  # target_kind "groups": given by the caller
     text: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
     allow_select: bool = False
@@ -133,9 +147,52 @@ def _sql_of(query: QuerySet[Any, Any]) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
+def _write_group_plan(workspace: Workspace, message: MassMessage, at: dt.datetime) -> None:
+    """Replace a group 群发's ledger: one row per group whose owner is an active staff account
+    (the sender, WeCom's rule for group messages), batched per owner (<= 2,000 chats each, in
+    group order), planned or refused by the group's own receive limit (WECOM.md §5)."""
+    targets = [GroupTarget(int(g), str(c), int(o) if o is not None else None, str(n))
+               for g, c, o, n in message.group_targets]
+    active = set(StaffAccount.objects.for_workspace(workspace).filter(
+        pk__in={t.owner_id for t in targets if t.owner_id is not None}, active=True).values_list("pk", flat=True))
+    reachable = sorted((t for t in targets if t.owner_id in active), key=lambda t: (t.owner_id or 0, t.group_id))
+    refused = budget.preview(workspace, GROUPS.budget([t.group_id for t in reachable]), at).refused
+    rows: list[MassGroupRecipient] = []
+    counters: dict[int, int] = {}
+    planned, refused_status = RecipientStatus.PLANNED, RecipientStatus.REFUSED
+    for target in reachable:
+        assert target.owner_id is not None  # reachable: its owner is an active account
+        if target.group_id in refused:
+            number, status = -1, refused_status
+        else:
+            n = counters.get(target.owner_id, 0)
+            counters[target.owner_id] = n + 1
+            number, status = n // GROUPS.batch_size, planned
+        rows.append(MassGroupRecipient(workspace=workspace, message=message, group_id=target.group_id,
+                                       chat_id=target.chat_id, name=target.name[:200], sender_id=target.owner_id,
+                                       batch_number=number, status=status))
+    with transaction.atomic():
+        MassBatch.unscoped.filter(message=message).delete()
+        MassGroupRecipient.unscoped.filter(message=message).delete()
+        MassGroupRecipient.unscoped.bulk_create(rows, batch_size=2000)
+        sizes: dict[tuple[int, int], int] = {}
+        for row in rows:
+            if row.status == planned:
+                sizes[(row.sender_id, row.batch_number)] = sizes.get((row.sender_id, row.batch_number), 0) + 1
+        MassBatch.unscoped.bulk_create([MassBatch(workspace=workspace, message=message, sender_id=sender, number=number,
+                                                  size=size) for (sender, number), size in sorted(sizes.items())])
+        totals = tally.rewrite(message)
+        message.planned_count = totals.get(planned, 0)
+        message.refused_count = totals.get(refused_status, 0)
+        message.save(update_fields=["planned_count", "refused_count"])
+
+
 def _write_plan(workspace: Workspace, message: MassMessage, at: dt.datetime) -> None:
     """Replace the message's ledger: one row per reachable customer with its sender, its batch
     (per sender, <= BATCH_SIZE in customer order) and planned or refused by the receive limit."""
+    if message.target_kind == TargetKind.GROUPS:
+        _write_group_plan(workspace, message, at)
+        return
     period = budget.period_of(budget.rule_of(workspace), at)
     target_sql, target_params = _sql_of(target_query(workspace, message))
     follows, accounts = FollowRelation._meta.db_table, StaffAccount._meta.db_table
@@ -203,7 +260,7 @@ def clean_input(workspace: Workspace, data: MessageInput, now: dt.datetime) -> d
     elif len(name) > NAME_MAX_CHARS:
         errors["name"] = _("At most %(n)s characters.") % {"n": NAME_MAX_CHARS}
     values: dict[str, Any] = {"name": name, "target_kind": data.target_kind, "segment": None,
-                              "tag_filter": [], "customer_ids": []}
+                              "tag_filter": [], "customer_ids": [], "group_targets": []}
     if data.target_kind == TargetKind.SEGMENT:
         segment = (Segment.objects.for_workspace(workspace).filter(pk=data.segment_id).first()
                    if data.segment_id is not None else None)
@@ -227,7 +284,11 @@ def clean_input(workspace: Workspace, data: MessageInput, now: dt.datetime) -> d
             errors["customers"] = _("Unknown customers: %(ids)s") % {"ids": ", ".join(map(str, missing[:20]))}
         values["customer_ids"] = ids
     elif data.target_kind == TargetKind.GROUPS:
-        errors["target_kind"] = _("Sending to customer groups comes with the community app; choose customers for now.")
+        unique = {t.group_id: t for t in data.groups}
+        if not unique:
+            errors["target_kind"] = _("Choose the customer groups on the community pages (社群), then send to them.")
+        values["group_targets"] = [[t.group_id, t.chat_id, t.owner_id, t.name] for t in
+                                   sorted(unique.values(), key=lambda t: t.group_id)]
     else:
         errors["target_kind"] = _("Choose whom to send to.")
     try:
@@ -286,10 +347,13 @@ def summary(workspace: Workspace, membership: Seat | None, message: MassMessage,
     """The preview: how many are targeted, planned, refused by the limit, unreachable; per sender."""
     require_view(membership)
     period = budget.period_of(budget.rule_of(workspace), message.budget_at or message.send_at or now or timezone.now())
-    target_sql, params = _sql_of(target_query(workspace, message))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({target_sql}) t", params)  # noqa: S608
-        targeted = int(cursor.fetchone()[0])
+    if message.target_kind == TargetKind.GROUPS:
+        targeted = len(message.group_targets)
+    else:
+        target_sql, params = _sql_of(target_query(workspace, message))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({target_sql}) t", params)  # noqa: S608
+            targeted = int(cursor.fetchone()[0])
     rows = (MassBatch.unscoped.filter(message=message).values("sender_id").order_by("sender_id")
             .annotate(n=Sum("size"), batches=Count("pk")))
     accounts = StaffAccount.unscoped.in_bulk([r["sender_id"] for r in rows])
@@ -299,9 +363,14 @@ def summary(workspace: Workspace, membership: Seat | None, message: MassMessage,
                        period.limit, period.start, senders)
 
 
-def refused_rows(workspace: Workspace, membership: Seat | None, message: MassMessage) -> QuerySet[MassRecipient]:
-    """The customers the receive limit refuses, in customer order."""
+def refused_rows(workspace: Workspace, membership: Seat | None, message: MassMessage) -> QuerySet[Any]:
+    """The customers (or groups) the receive limit refuses, in their order."""
     require_view(membership)
+    table = table_of(message)
+    if table is GROUPS:
+        return (MassGroupRecipient.unscoped.filter(workspace=workspace, message=message,
+                                                   status=RecipientStatus.REFUSED)
+                .select_related("sender").order_by("group_id"))
     return (MassRecipient.unscoped.filter(workspace=workspace, message=message, status=RecipientStatus.REFUSED)
             .select_related("customer", "sender").order_by("customer_id"))
 

@@ -22,6 +22,7 @@ from siyu.core.permissions import Action, Seat, require, role_of
 from siyu.messaging.models import (
     BatchStatus,
     MassBatch,
+    MassGroupRecipient,
     MassMessage,
     MassRecipient,
     MessagingSettings,
@@ -29,6 +30,7 @@ from siyu.messaging.models import (
 )
 from siyu.messaging.services import tally
 from siyu.messaging.services.planning import MODULE, require_edit, require_view
+from siyu.messaging.services.recipients import GROUPS, table_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_REMINDERS = 3  # WECOM.md §5: remind_groupmsg_send at most 3 times per message in 24 h
@@ -87,13 +89,17 @@ def progress(workspace: Workspace, membership: Seat | None, message: MassMessage
 def export_results(workspace: Workspace, membership: Seat | None, message: MassMessage) -> bytes:
     """Every recipient's result as .xlsx; the export is audit-logged."""
     require(role_of(membership), MODULE, Action.EXPORT)
-    rows = (MassRecipient.unscoped.filter(message=message).order_by("customer_id")
+    groups = table_of(message) is GROUPS
+    rows = (MassGroupRecipient.unscoped.filter(message=message).order_by("group_id")
+            .values_list("name", "chat_id", "sender__name", "sender__userid", "status", "sent_at") if groups else
+            MassRecipient.unscoped.filter(message=message).order_by("customer_id")
             .values_list("customer__name", "customer__external_userid", "sender__name", "sender__userid",
                          "status", "sent_at"))
     labels = dict(RecipientStatus.choices)
 
     def lines() -> Iterator[list[Any]]:
-        yield [_("Customer"), _("External user ID"), _("Sender"), _("Sender's WeCom ID"), _("Result"), _("Sent at")]
+        yield ([_("Customer group"), _("Chat ID")] if groups else [_("Customer"), _("External user ID")]) + [
+            _("Sender"), _("Sender's WeCom ID"), _("Result"), _("Sent at")]
         for name, external, sender, userid, status, sent_at in rows.iterator(chunk_size=5000):
             when = sent_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if sent_at else ""
             yield [name, external, sender, userid, str(labels.get(status, status)), when]

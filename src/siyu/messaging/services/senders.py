@@ -9,7 +9,7 @@ console's list with its source, and is audited as the system.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from siyu.messaging.services.planning import (
     MODULE,
     NAME_MAX_CHARS,
     SUBJECT,
+    GroupTarget,
     MessageInput,
     clean_input,
     create_plan,
@@ -53,6 +54,25 @@ def send_to_customers(workspace: Workspace, *, source: Source | str, ref: str, n
     Returns the message; a second call with the same `ref` returns the first one and sends
     nothing again. Customers over the receive limit are left out (`refused_count`); a bad
     input (no customers, unknown ones, text too long) raises a ValidationError."""
+    return _send(workspace, source, ref, now, send_at, lambda at: MessageInput(
+        name=name.strip()[:NAME_MAX_CHARS], target_kind=TargetKind.CUSTOMERS,
+        customer_ids=_ids(workspace, customer_ids), text=text, attachments=list(attachments), send_at=at))
+
+
+def send_to_groups(workspace: Workspace, *, source: Source | str, ref: str, name: str,
+                   groups: Sequence[GroupTarget], text: str, attachments: Sequence[dict[str, Any]] = (),
+                   send_at: dt.datetime | None = None, now: dt.datetime | None = None) -> MassMessage:
+    """Plan and confirm a group 群发 (客户群群发) to these groups, each sent by its owner, for
+    `source` (e.g. "sop", "community"). Idempotent on `ref` like `send_to_customers`; groups over
+    their receive limit are refused, groups whose owner is not an active staff account are left
+    out (not planned)."""
+    return _send(workspace, source, ref, now, send_at, lambda at: MessageInput(
+        name=name.strip()[:NAME_MAX_CHARS], target_kind=TargetKind.GROUPS, groups=list(groups), text=text,
+        attachments=list(attachments), send_at=at))
+
+
+def _send(workspace: Workspace, source: Source | str, ref: str, now: dt.datetime | None,
+          send_at: dt.datetime | None, data: Callable[[dt.datetime | None], MessageInput]) -> MassMessage:
     source = Source(source)
     if source == Source.MASS or not ref:
         raise ValueError("a system sender gives its own source and a ref")
@@ -61,9 +81,7 @@ def send_to_customers(workspace: Workspace, *, source: Source | str, ref: str, n
     now = now or timezone.now()
     if send_at is not None and send_at <= now:
         send_at = None  # a time already past means now
-    values = clean_input(workspace, MessageInput(
-        name=name.strip()[:NAME_MAX_CHARS], target_kind=TargetKind.CUSTOMERS,
-        customer_ids=_ids(workspace, customer_ids), text=text, attachments=list(attachments), send_at=send_at), now)
+    values = clean_input(workspace, data(send_at), now)
     try:
         with transaction.atomic():
             message = create_plan(workspace, values, now, source=source, ref=ref)

@@ -37,14 +37,14 @@ from siyu.messaging.models import (
     BatchStatus,
     MassBatch,
     MassMessage,
-    MassRecipient,
     MassStatus,
     MessagingSettings,
     RecipientStatus,
 )
 from siyu.messaging.services import budget, notices, tally
-from siyu.messaging.services.budget import Recipients, Source
+from siyu.messaging.services.budget import Source
 from siyu.messaging.services.planning import MODULE, SUBJECT, require_edit
+from siyu.messaging.services.recipients import GROUPS, table_of
 from siyu.wecom.client import (
     Attachment,
     MassMessageSpec,
@@ -86,20 +86,21 @@ def _finish_recipients(workspace: Workspace, message: MassMessage, rows: Any, st
     """Move `rows` (a queryset of the message's recipients, still planned or pending) to `status`,
     giving back the budget of those who did not receive it. Each row moves once: the ids are
     locked and moved in this transaction, so a second caller finds none left."""
+    table = table_of(message)
     with transaction.atomic():
         found = list(rows.filter(status__in=(RecipientStatus.PLANNED, RecipientStatus.PENDING))
-                     .select_for_update(of=("self",)).values_list("customer_id", "status", "sender_id", "batch_number"))
+                     .select_for_update(of=("self",)).values_list(table.key, "status", "sender_id", "batch_number"))
         if not found:
             return 0
         ids = [row[0] for row in found]
-        MassRecipient.unscoped.filter(message=message, customer_id__in=ids).update(status=status, sent_at=sent_at)
+        table.rows(message).filter(**{f"{table.key}__in": ids}).update(status=status, sent_at=sent_at)
         tally.shift(message, Counter(row[1] for row in found), status)
         if status == RecipientStatus.SENT:
             for (sender_id, number), n in Counter((row[2], row[3]) for row in found).items():
                 MassBatch.unscoped.filter(message=message, sender_id=sender_id, number=number).update(
                     sent_count=F("sent_count") + n)
         if status != RecipientStatus.SENT:
-            budget.release(workspace, Recipients.customers(ids), _budget_at(message), *spend_key(message))
+            budget.release(workspace, table.budget(ids), _budget_at(message), *spend_key(message))
     return len(ids)
 
 
@@ -138,10 +139,11 @@ def schedule(workspace: Workspace, message: MassMessage, now: dt.datetime) -> No
         if not MassMessage.unscoped.filter(pk=message.pk, status=MassStatus.DRAFT).update(
                 status=MassStatus.SCHEDULED, confirmed_at=now, budget_at=at):
             raise ValidationError({"status": _("This mass message was confirmed already.")})
-        planned = MassRecipient.unscoped.filter(message=message, status=RecipientStatus.PLANNED)
-        got = budget.reserve(workspace, Recipients.customers(planned.values("customer_id")), at, *spend_key(message))
+        table = table_of(message)
+        planned = table.rows(message).filter(status=RecipientStatus.PLANNED)
+        got = budget.reserve(workspace, table.budget(planned.values(table.key)), at, *spend_key(message))
         if got.refused:
-            MassRecipient.unscoped.filter(message=message, customer_id__in=list(got.refused)).update(
+            table.rows(message).filter(**{f"{table.key}__in": list(got.refused)}).update(
                 status=RecipientStatus.REFUSED)
             tally.shift(message, {RecipientStatus.PLANNED: len(got.refused)}, RecipientStatus.REFUSED)
             MassMessage.unscoped.filter(pk=message.pk).update(
@@ -155,13 +157,17 @@ def schedule(workspace: Workspace, message: MassMessage, now: dt.datetime) -> No
 
 
 def _spec(message: MassMessage, batch: MassBatch, externals: list[str]) -> MassMessageSpec:
+    attachments = [Attachment.model_validate(a) for a in message.attachments]
+    if table_of(message) is GROUPS:  # sent by the groups' owner; WeCom lets only 1:1 tasks choose
+        return MassMessageSpec(chat_type="group", chat_id_list=externals, sender=batch.sender.userid,
+                               text=message.text, attachments=attachments)
     return MassMessageSpec(chat_type="single", external_userid=externals, sender=batch.sender.userid,
                            allow_select=message.allow_select or None, text=message.text,
                            attachments=[Attachment.model_validate(a) for a in message.attachments])
 
 
 def _batch_rows(message: MassMessage, batch: MassBatch) -> Any:
-    return MassRecipient.unscoped.filter(message=message, sender_id=batch.sender_id, batch_number=batch.number)
+    return table_of(message).rows(message).filter(sender_id=batch.sender_id, batch_number=batch.number)
 
 
 def _create_batch(workspace: Workspace, client: WeComClient, message: MassMessage, batch: MassBatch,
@@ -170,7 +176,7 @@ def _create_batch(workspace: Workspace, client: WeComClient, message: MassMessag
             status=BatchStatus.CREATING, claimed_at=now):
         return  # another worker has it, or it was cancelled
     rows = _batch_rows(message, batch).filter(status=RecipientStatus.PLANNED)
-    externals = list(rows.values_list("customer__external_userid", flat=True))
+    externals = list(rows.values_list(table_of(message).wire, flat=True))
     if not externals:
         MassBatch.unscoped.filter(pk=batch.pk).update(status=BatchStatus.CANCELLED)
         return
@@ -210,9 +216,10 @@ def _record_created(workspace: Workspace, message: MassMessage, batch: MassBatch
             status=BatchStatus.PENDING, msgid=msgid, created_in_wecom_at=now, next_check_at=now + FIRST_CHECK,
             error="")
         failed = list(fail_list)
-        if failed:  # WeCom knows no friendship between this sender and them
-            _finish_recipients(workspace, message, rows.filter(customer__external_userid__in=failed),
-                               RecipientStatus.NOT_FRIEND)
+        table = table_of(message)
+        if failed:  # WeCom knows no friendship between this sender and them (a group: not its owner)
+            _finish_recipients(workspace, message, rows.filter(**{f"{table.wire}__in": failed}),
+                               RecipientStatus.FAILED if table is GROUPS else RecipientStatus.NOT_FRIEND)
         moved = rows.filter(status=RecipientStatus.PLANNED).update(status=RecipientStatus.PENDING)
         tally.shift(message, {RecipientStatus.PLANNED: moved}, RecipientStatus.PENDING)
 
@@ -254,8 +261,7 @@ def _fail(workspace: Workspace, message: MassMessage, error: str) -> None:
     with transaction.atomic():
         MassMessage.unscoped.filter(pk=message.pk).update(status=MassStatus.FAILED, error=error[:300])
         MassBatch.unscoped.filter(message=message, status=BatchStatus.NEW).update(status=BatchStatus.FAILED)
-        _finish_recipients(workspace, message, MassRecipient.unscoped.filter(message=message),
-                           RecipientStatus.FAILED)
+        _finish_recipients(workspace, message, table_of(message).rows(message), RecipientStatus.FAILED)
 
 
 def send_due(workspace: Workspace, now: dt.datetime | None = None) -> int:
@@ -327,18 +333,19 @@ def _record_results(workspace: Workspace, client: WeComClient, message: MassMess
     while True:
         page = client.get_mass_message_results(batch.msgid, batch.sender.userid, cursor=cursor, limit=1000)
         for row in page.send_list:
-            by_status.setdefault(row.status, []).append(row.external_userid)
-            sent_times[row.external_userid] = row.send_time
+            key = row.chat_id or row.external_userid
+            by_status.setdefault(row.status, []).append(key)
+            sent_times[key] = row.send_time
         cursor = page.next_cursor
         if not cursor:
             break
     rows = _batch_rows(message, batch)
+    wire = table_of(message).wire
     with transaction.atomic():
         for code, externals in by_status.items():
             status = RESULT_STATUS.get(code, RecipientStatus.FAILED)
             sent_at = confirmed_at if status == RecipientStatus.SENT else None
-            _finish_recipients(workspace, message, rows.filter(customer__external_userid__in=externals), status,
-                               sent_at)
+            _finish_recipients(workspace, message, rows.filter(**{f"{wire}__in": externals}), status, sent_at)
         # Listed by nobody: WeCom dropped them (e.g. no longer a friend when the task was made).
         _finish_recipients(workspace, message, rows.filter(status=RecipientStatus.PENDING), RecipientStatus.FAILED)
         MassBatch.unscoped.filter(pk=batch.pk).update(status=BatchStatus.SENT, confirmed_at=confirmed_at,
@@ -381,6 +388,7 @@ def _reconcile(workspace: Workspace, client: WeComClient, message: MassMessage, 
     claimed = batch.claimed_at or now
     try:
         page = client.list_mass_messages(int(claimed.timestamp()) - 60, int(now.timestamp()) + 60,
+                                         chat_type="group" if table_of(message) is GROUPS else "single",
                                          creator=batch.sender.userid, filter_type=0, limit=100)
     except WeComError as exc:
         MassBatch.unscoped.filter(pk=batch.pk).update(error=str(exc)[:300], next_check_at=now + RECONCILE_AFTER)
@@ -465,11 +473,12 @@ def cancel_message(workspace: Workspace, membership: Seat | None, message_id: in
         raise ValidationError({"status": _("This mass message changed meanwhile; look again.")})
     with transaction.atomic():
         MassBatch.unscoped.filter(message=message, status=BatchStatus.NEW).update(status=BatchStatus.CANCELLED)
+        rows = table_of(message).rows(message)
         if before != MassStatus.DRAFT:  # a draft reserved nothing
-            _finish_recipients(workspace, message, MassRecipient.unscoped.filter(
-                message=message, status=RecipientStatus.PLANNED), RecipientStatus.CANCELLED)
+            _finish_recipients(workspace, message, rows.filter(status=RecipientStatus.PLANNED),
+                               RecipientStatus.CANCELLED)
         else:
-            moved = MassRecipient.unscoped.filter(message=message, status=RecipientStatus.PLANNED).update(
+            moved = rows.filter(status=RecipientStatus.PLANNED).update(
                 status=RecipientStatus.CANCELLED)
             tally.shift(message, {RecipientStatus.PLANNED: moved}, RecipientStatus.CANCELLED)
     pending = list(MassBatch.unscoped.filter(message=message, status=BatchStatus.PENDING).select_related("sender"))

@@ -11,14 +11,16 @@ from collections.abc import Mapping
 
 from django.db.models import Count, F
 
-from siyu.messaging.models import MassMessage, MassRecipient, MassTally, RecipientStatus
+from siyu.messaging.models import MassMessage, MassTally, RecipientStatus
+from siyu.messaging.services.recipients import table_of
 
 
 def rewrite(message: MassMessage) -> dict[str, int]:
     """Count the ledger once (after planning) and store a row per state, zeros included, so
     later shifts are plain UPDATEs that never race to create a row."""
-    counts = dict(MassRecipient.unscoped.filter(message=message).values("status").order_by()
-                  .annotate(n=Count("customer_id")).values_list("status", "n"))
+    table = table_of(message)
+    counts = dict(table.rows(message).values("status").order_by()
+                  .annotate(n=Count(table.key)).values_list("status", "n"))
     MassTally.unscoped.filter(message=message).delete()
     MassTally.unscoped.bulk_create([
         MassTally(workspace_id=message.workspace_id, message=message, status=status, count=counts.get(status, 0))

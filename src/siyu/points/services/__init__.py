@@ -1,5 +1,16 @@
 """积分 services: the ledger (grants, spends, expiry, reconcile), check-ins and rewards."""
 
+from siyu.points.services.boards import (
+    Board,
+    PeriodSpan,
+    Standing,
+    board,
+    current_period,
+    fan_board,
+    groups_of_fan,
+    period_of,
+    standings,
+)
 from siyu.points.services.checkins import (
     CalendarDay,
     CheckedIn,
@@ -52,8 +63,30 @@ from siyu.points.services.rewards import (
     rewards_on_offer,
     save_reward,
 )
+from siyu.points.services.rules import (
+    RuleInput,
+    RulesRun,
+    fill_group,
+    fill_seats,
+    forfeit,
+    join_waitlist,
+    judge,
+    judge_periods,
+    leave_waitlist,
+    place_in_line,
+    rule_of,
+    run_rules,
+    save_rule,
+    settle_removals,
+    settle_warnings,
+    waitlist_entry,
+)
 
 __all__ = [
+    "Board", "PeriodSpan", "RuleInput", "RulesRun", "Standing", "board", "current_period", "fan_board", "fill_group",
+    "fill_seats", "forfeit", "groups_of_fan", "join_waitlist", "judge", "judge_periods", "leave_waitlist",
+    "period_of", "place_in_line", "rule_of", "run_rules", "save_rule", "settle_removals", "settle_warnings",
+    "standings", "waitlist_entry",
     "MODULE", "CalendarDay", "CheckedIn", "CheckinMonth", "Granted", "NotEnoughPoints", "OutOfStock", "PlanInput",
     "PointsError", "Reconciliation", "RewardInput", "Tier", "adjust", "balance_of", "bonus_for", "can_adjust",
     "can_edit", "cards_left", "check_in", "entries_of", "expire_due", "expiry_for", "grant", "lock_wallet",

@@ -23,6 +23,7 @@ from siyu.core.auditing import AuditAction, audit_change, model_changes, snapsho
 from siyu.core.days import local_day
 from siyu.core.models import Workspace
 from siyu.core.permissions import Seat
+from siyu.customers.models import Customer
 from siyu.customers.services import add_timeline
 from siyu.points.models import Checkin, CheckinMode, CheckinPlan, Source
 from siyu.points.services.common import MODULE, PointsError, require_edit
@@ -166,7 +167,7 @@ def check_in(workspace: Workspace, plan: CheckinPlan, customer_id: int, now: dt.
         return CheckedIn(existing, False)
     try:
         with transaction.atomic():
-            lock_wallet(workspace, customer_id)  # one customer's check-ins and make-ups in turn
+            wallet = lock_wallet(workspace, customer_id)  # one customer's check-ins and make-ups in turn
             previous = rows.filter(day=day - dt.timedelta(days=1)).first()
             streak = previous.streak + 1 if previous else 1
             first, last = _month_bounds(day)
@@ -178,11 +179,12 @@ def check_in(workspace: Workspace, plan: CheckinPlan, customer_id: int, now: dt.
             if points:
                 reason = (_("Check-in, day %(streak)s of a streak, bonus %(bonus)s") % {"streak": streak, "bonus": bonus}
                           if bonus else _("Check-in"))
-                grant(workspace, customer_id, points, Source.CHECKIN, _ref(plan, customer_id, day), reason=reason, now=now)
+                grant(workspace, customer_id, points, Source.CHECKIN, _ref(plan, customer_id, day), reason=reason, now=now,
+                      wallet=wallet)
     except IntegrityError:
         return CheckedIn(rows.get(day=day), False)
-    add_timeline(workspace, checkin.customer, PointsTimeline.CHECKED_IN, now, detail=f"{plan.name} · {points}",
-                 dedupe_key=f"checkin:{checkin.pk}")
+    add_timeline(workspace, Customer(pk=customer_id, workspace=workspace), PointsTimeline.CHECKED_IN, now,
+                 detail=f"{plan.name} · {points}", dedupe_key=f"checkin:{checkin.pk}")
     return CheckedIn(checkin, True, bonus)
 
 
@@ -256,11 +258,12 @@ def month_of(workspace: Workspace, plan: CheckinPlan, customer_id: int, now: dt.
     today = local_day(now or timezone.now())
     first, last = _month_bounds(today)
     rows = Checkin.objects.for_workspace(workspace).filter(plan=plan, customer_id=customer_id)
-    month = {c.day: c for c in rows.filter(day__range=(first, last))}
-    recent = {c.day: c for c in rows.filter(day__gte=today - dt.timedelta(days=1), day__lte=today)}
-    current = recent.get(today) or recent.get(today - dt.timedelta(days=1))
+    # One read: the month, and yesterday when it is the last day of the month before.
+    held = {c.day: c for c in rows.filter(day__range=(min(first, today - dt.timedelta(days=1)), last))}
+    month = {d: c for d, c in held.items() if d >= first}
+    current = held.get(today) or held.get(today - dt.timedelta(days=1))
     streak = current.streak if current else 0
-    left = cards_left(workspace, plan, customer_id, today)
+    left = max(plan.make_up_cards - sum(1 for c in month.values() if c.made_up), 0)  # as `cards_left` counts
     weeks: list[list[CalendarDay]] = []
     week: list[CalendarDay] = [CalendarDay(None)] * first.weekday()
     for n in range(1, last.day + 1):

@@ -76,9 +76,10 @@ class Granted:
 
 def grant(workspace: Workspace, customer: Customer | int, amount: int, source: str, ref: str, *,
           reason: str = "", now: dt.datetime | None = None, actor: object = None,
-          account: Account = Account.ISSUED) -> Granted:
+          account: Account = Account.ISSUED, wallet: PointsWallet | None = None) -> Granted:
     """Credit `amount` points to the customer's wallet, once per (source, ref): a repeat gives
-    back the first grant. The grant is a lot that expires by the brand's rule."""
+    back the first grant. The grant is a lot that expires by the brand's rule. A caller that
+    already holds the wallet's lock (in its open transaction) passes the wallet."""
     if amount <= 0:
         raise ValueError("a grant is positive")
     customer_id = customer if isinstance(customer, int) else customer.pk
@@ -92,7 +93,7 @@ def grant(workspace: Workspace, customer: Customer | int, amount: int, source: s
                 workspace=workspace, customer_id=customer_id, source=source, source_ref=ref[:120], reason=reason[:200],
                 amount=amount, remaining=amount, created_at=now, expires_at=expiry_for(policy_of(workspace), now),
                 actor=getattr(actor, "user", None) or None)
-            wallet = lock_wallet(workspace, customer_id)
+            wallet = wallet if wallet is not None else lock_wallet(workspace, customer_id)
             PointsWallet.unscoped.filter(pk=wallet.pk).update(balance=F("balance") + amount, updated_at=now)
             _lines(workspace, entry, account)
     except IntegrityError:

@@ -19,7 +19,9 @@ from siyu.core.permissions import Action, Seat, require, role_of
 from siyu.customers.models import LifecycleStage
 from siyu.ip.models import Persona
 from siyu.segments.models import Segment
+from siyu.sop.groups import directory
 from siyu.sop.models import (
+    GROUP_TRIGGERS,
     REASONS,
     RunState,
     Sop,
@@ -32,13 +34,14 @@ from siyu.sop.models import (
     Timing,
     TriggerKind,
 )
-from siyu.sop.services.enrolment import MAX_OCCURRENCES, migrate_enrolments
-from siyu.sop.services.occasions import enrol_event
+from siyu.sop.services.enrolment import MAX_OCCURRENCES, migrate_enrolments, move_event
+from siyu.sop.services.occasions import start_event_enrolment
 from siyu.tags.models import Tag
 
 MODULE = "sop"
 SUBJECT = gettext_lazy("SOP")
 MAX_STEPS = 20
+MAX_GROUP = 500  # WECOM.md §4: a customer group holds at most 500 members
 
 
 @dataclass
@@ -79,6 +82,9 @@ class SopInput:
     schedule_weekday: int | None = None
     schedule_date: dt.date | None = None
     event_at: dt.datetime | None = None
+    group_type: str = ""  # GROUP: the audience's type (any when empty)
+    group_tag: str = ""  # GROUP: the audience's tag (any when empty)
+    member_count: int | None = None  # GROUP_SIZE: the count that starts it
 
 
 def require_edit(membership: Seat | None) -> None:
@@ -124,13 +130,32 @@ def _check_event(workspace: Workspace, data: SopInput) -> dict[str, list[str]]:
     return errors
 
 
+def _check_group(data: SopInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if directory() is None:  # the community app stores the groups; without it nothing could enrol
+        errors.setdefault("kind", []).append(_("Group SOPs need the community app (社群), which is not installed."))
+    if data.trigger not in GROUP_TRIGGERS:
+        errors.setdefault("trigger", []).append(_(
+            "A group SOP starts when a group is created, reaches a member count, or on a weekly rhythm."))
+    if data.trigger == TriggerKind.GROUP_SIZE and not (data.member_count and 2 <= data.member_count <= MAX_GROUP):
+        errors.setdefault("member_count", []).append(_("Give the member count that starts it, 2 to 500 (WeCom's "
+                                                       "largest group)."))
+    if data.trigger == TriggerKind.SCHEDULE:
+        if data.at_time is None:
+            errors.setdefault("at_time", []).append(_("Give the time of day it starts."))
+        if (data.schedule_weekday is None) == (data.schedule_date is None):
+            errors.setdefault("schedule_weekday", []).append(_("Choose either a weekday or a date."))
+    if len(data.group_type) > 12 or len(data.group_tag) > 12:
+        errors.setdefault("group_type", []).append(_("A group type or tag has at most 12 characters."))
+    return errors
+
+
 def _check(workspace: Workspace, data: SopInput, steps: list[StepInput]) -> None:
     errors: dict[str, list[str]] = {}
     if not data.name.strip():
         errors.setdefault("name", []).append(_("Give the SOP a name."))
-    if data.kind == SopKind.GROUP:  # needs the customer groups the community work will store
-        errors.setdefault("kind", []).append(_("Group SOPs are not available yet: Siyu does not store customer "
-                                               "groups until the community work."))
+    if data.kind == SopKind.GROUP:
+        errors.update(_check_group(data))
     elif data.kind == SopKind.EVENT:
         errors.update(_check_event(workspace, data))
     else:
@@ -148,6 +173,8 @@ def _check(workspace: Workspace, data: SopInput, steps: list[StepInput]) -> None
 
 
 def _step_problem(workspace: Workspace, data: SopInput, step: StepInput) -> str:
+    if data.kind == SopKind.GROUP and step.channel == StepChannel.MOMENT:
+        return _("a group SOP sends group messages or gives its owner a task; moments are for customers.")
     if step.channel == StepChannel.MASS and not step.text.strip():
         return _("a mass message needs its text.")
     if step.channel == StepChannel.TASK and not step.task_kind:
@@ -208,13 +235,21 @@ def edit_sop(workspace: Workspace, membership: Seat | None, sop_id: int, data: S
         sop = Sop.objects.for_workspace(workspace).select_for_update().get(pk=sop_id)
         if sop.status == SopStatus.STOPPED:
             raise ValidationError(_("A stopped SOP cannot be edited."))
+        event_before = sop.event_at
         _apply(sop, data)
         sop.save()
         version = _write_version(workspace, sop, steps)
+        # The event moved: enrolled customers' steps not yet fired move with it (first, so a
+        # migration below writes the new version's steps from the new date).
+        shifted = (move_event(workspace, sop, sop.event_at) if sop.kind == SopKind.EVENT and sop.event_at
+                   and event_before and sop.event_at != event_before else 0)
         moved = migrate_enrolments(workspace, sop, version, now or timezone.now()) if migrate else 0
         audit_change(workspace, membership, AuditAction.UPDATED, module=MODULE, subject=SUBJECT, name=sop.name,
+                     changes=[change(gettext_lazy("event date"), event_before, sop.event_at)]
+                     if sop.kind == SopKind.EVENT and event_before != sop.event_at else [],
                      facts=[fact(gettext_lazy("version"), version.number),
-                            fact(gettext_lazy("enrolments migrated"), moved)],
+                            fact(gettext_lazy("enrolments migrated"), moved),
+                            fact(gettext_lazy("steps moved with the event"), shifted)],
                      data={"sop": sop.pk, "version": version.number, "migrated": moved})
     return sop
 
@@ -247,7 +282,8 @@ def set_status(workspace: Workspace, membership: Seat | None, sop_id: int, statu
                      changes=[change(gettext_lazy("status"), SopStatus(before).label, target.label)],
                      data={"sop": sop.pk})
     if target == SopStatus.ACTIVE and sop.kind == SopKind.EVENT:
-        enrol_event(workspace, sop, now=now)  # the audience now; later joiners as they come
+        # The audience now (a large one in the background, sliced); later joiners as they come.
+        start_event_enrolment(workspace, sop, now=now)
     return sop
 
 

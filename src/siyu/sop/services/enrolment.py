@@ -115,10 +115,10 @@ def write_runs(workspace: Workspace, enrolments: QuerySet[Enrolment], planned: S
         written += _insert_select(
             StepRun._meta.db_table,
             ["workspace_id", "step_id", "occurrence", "due_at", "expires_at", "state", "reason", "claim",
-             "sop_id", "enrolment_id", "customer_id"],
+             "sop_id", "enrolment_id", "customer_id", "group_id"],
             [workspace.pk, run.step_id, run.occurrence, _adapt(run.due_at), _adapt(run.expires_at),
              RunState.DUE, "", ""],
-            enrolments.order_by().values("sop_id", "pk", "customer_id"))
+            enrolments.order_by().values("sop_id", "pk", "customer_id", "group_id"))
     return written
 
 
@@ -171,4 +171,23 @@ def migrate_enrolments(workspace: Workspace, sop: Sop, version: SopVersion, now:
                 state=RunState.SKIPPED, reason="migrated", finished_at=now)
             moved += Enrolment.unscoped.filter(pk__in=ids).update(version=version)
             write_runs(workspace, Enrolment.unscoped.filter(pk__in=ids), planned, not_before=now)
+    return moved
+
+
+def move_event(workspace: Workspace, sop: Sop, new_at: dt.datetime) -> int:
+    """An event SOP's date changed: its enrolments' clock moves to `new_at`, and their runs not
+    yet fired (due) move with it, each step at its offset from the new date (quiet hours and
+    working days applied again). Fired, skipped and expired runs stay as they were. Set-based:
+    one UPDATE per (version, step, occurrence). Returns how many runs moved."""
+    moved = 0
+    enrolments = Enrolment.objects.for_workspace(workspace).filter(sop=sop)
+    with transaction.atomic():
+        for version_id in enrolments.values_list("version_id", flat=True).distinct().order_by("version_id"):
+            steps = list(SopStep.objects.for_workspace(workspace).filter(version_id=version_id))
+            planned, note = plan_runs(sop, steps, new_at)
+            for run in planned:
+                moved += StepRun.objects.for_workspace(workspace).filter(
+                    sop=sop, enrolment__version_id=version_id, step_id=run.step_id, occurrence=run.occurrence,
+                    state=RunState.DUE).update(due_at=run.due_at, expires_at=run.expires_at)
+            enrolments.filter(version_id=version_id).update(anchor_at=new_at, calendar_note=note)
     return moved

@@ -20,13 +20,23 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from siyu.core.models import Workspace
+from siyu.core.queue import enqueue
 from siyu.customers.models import Customer
 from siyu.segments.models import Segment
 from siyu.segments.services import members_query
 from siyu.sop.models import SCHEDULED_TRIGGERS, Sop, SopKind, SopStatus, SopStep, TriggerKind
 from siyu.sop.services.calendar import SHANGHAI
 from siyu.sop.services.enrolment import enrol, plan_runs
+from siyu.sop.services.groups import audience, enrol_groups
 from siyu.tags.models import CustomerTag
+
+# An event audience up to this size is enrolled in the activation request; a larger one by the
+# background task `sop.tasks.enrol_event_audience`, in slices of ENROL_SLICE customers.
+INLINE_AUDIENCE = 2_000
+ENROL_SLICE = 5_000
+# A slice enrolled later than the activation still writes steps due this recently (the sweep
+# fires them within their window), so a slow queue loses no step that was still to come.
+SLICE_GRACE = dt.timedelta(hours=1)
 
 # How long after its time an occurrence is still enrolled: a job outage shorter than this loses
 # nothing, and an SOP activated in the afternoon does not enrol yesterday's birthdays.
@@ -78,10 +88,15 @@ def enrol_scheduled(workspace: Workspace, now: dt.datetime | None = None) -> int
     birthdays, or the segment's current members. Idempotent. Returns how many were enrolled."""
     now = now or timezone.now()
     enrolled = 0
-    for sop in (Sop.objects.for_workspace(workspace).filter(status=SopStatus.ACTIVE, kind=SopKind.CUSTOMER,
+    for sop in (Sop.objects.for_workspace(workspace).filter(status=SopStatus.ACTIVE,
+                                                            kind__in=(SopKind.CUSTOMER, SopKind.GROUP),
                                                             trigger__in=SCHEDULED_TRIGGERS).order_by("pk")):
         found = occurrence(sop, now)
         if found is None or sop.last_occurrence == found.day.isoformat():
+            continue
+        if sop.kind == SopKind.GROUP:  # a weekly rhythm: the audience's live groups at that time
+            enrolled += enrol_groups(workspace, sop, audience(workspace, sop), found.at, now, period=found.period)
+            Sop.unscoped.filter(pk=sop.pk).update(last_occurrence=found.day.isoformat())
             continue
         who = (birthdays_on(workspace, found.day) if sop.trigger == TriggerKind.BIRTHDAY
                else _segment_members(workspace, sop.segment_id))
@@ -120,3 +135,41 @@ def enrol_event(workspace: Workspace, sop: Sop, customer_ids: Iterable[int] | No
     if customer_ids is not None:
         audience = audience.filter(pk__in=list(customer_ids))
     return enrol(workspace, sop, audience.values_list("pk", flat=True), sop.event_at, now, not_before=now)
+
+
+def start_event_enrolment(workspace: Workspace, sop: Sop, now: dt.datetime | None = None) -> bool:
+    """An event SOP activated (or resumed): a small audience is enrolled now; a large one is left
+    to the background task, which walks it by customer id from `Sop.enrol_cursor`. Returns True
+    when the enrolment went to the background."""
+    now = now or timezone.now()
+    if sop.kind != SopKind.EVENT or sop.status != SopStatus.ACTIVE or sop.event_at is None:
+        return False
+    if event_audience(workspace, sop).count() <= INLINE_AUDIENCE:
+        enrol_event(workspace, sop, now=now)
+        return False
+    Sop.unscoped.filter(pk=sop.pk).update(enrol_cursor=0)
+    enqueue("siyu.sop.tasks.enrol_event_audience", workspace.pk, sop.pk)
+    return True
+
+
+def enrol_event_slice(workspace: Workspace, sop_id: int, now: dt.datetime | None = None,
+                      size: int | None = None) -> bool:
+    """Enrol the next slice of a background event enrolment. Idempotent: enrolment is ON
+    CONFLICT DO NOTHING, and the cursor moves by a conditional UPDATE from the value read, so
+    two workers on one SOP never skip a slice (at worst both enrol it, once). Returns True while
+    more remain."""
+    now = now or timezone.now()
+    sop = Sop.objects.for_workspace(workspace).filter(pk=sop_id).first()
+    if sop is None or sop.enrol_cursor is None:
+        return False
+    cursor = sop.enrol_cursor
+    if sop.status != SopStatus.ACTIVE or sop.event_at is None or event_over(workspace, sop, now):
+        Sop.unscoped.filter(pk=sop.pk, enrol_cursor=cursor).update(enrol_cursor=None)  # paused, stopped or over
+        return False
+    size = size or ENROL_SLICE
+    ids = list(event_audience(workspace, sop).filter(pk__gt=cursor).order_by("pk").values_list("pk", flat=True)[:size])
+    if ids:
+        enrol(workspace, sop, ids, sop.event_at, now, not_before=now - SLICE_GRACE)
+    following = ids[-1] if len(ids) == size else None
+    Sop.unscoped.filter(pk=sop.pk, enrol_cursor=cursor).update(enrol_cursor=following)
+    return following is not None

@@ -67,7 +67,7 @@ def escalate_overdue(workspace: Workspace, now: dt.datetime | None = None) -> in
                     ESCALATION_KIND, gettext_noop("Task overdue: %(customer)s"),
                     gettext_noop("%(assignee)s has not done “%(text)s” within %(sla)s hours."),
                     reverse("sop:today") + "?all=1", f"sop-task-overdue:{task.pk}",
-                    {"customer": str(task.customer), "assignee": str(task.assignee or "—"),
+                    {"customer": str(task.customer or task.subject), "assignee": str(task.assignee or "—"),
                      "text": task.text[:80], "sla": task.sla_hours}))
                 escalated += 1
         if len(tasks) < ESCALATE_SLICE:

@@ -48,9 +48,11 @@ from siyu.customers.models import Customer, FollowRelation
 from siyu.customers.services import TimelineNote, add_timelines
 from siyu.messaging import services as messaging
 from siyu.moments import services as moments
+from siyu.sop.groups import directory
 from siyu.sop.models import (
     RunState,
     Sop,
+    SopKind,
     SopStatus,
     SopStep,
     StaffTask,
@@ -161,17 +163,19 @@ def _finish(workspace: Workspace, pks: list[int], state: RunState, reason: str, 
                     .values_list("pk", "customer_id", "sop__name", "step__order"))
         n = StepRun.unscoped.filter(pk__in=[d[0] for d in done], state=RunState.CLAIMED).update(
             state=state, reason=reason, finished_at=now, result_id=result_id)
-        add_timelines(workspace, [
+        add_timelines(workspace, [  # a group's run has no customer timeline: the group's page shows it
             TimelineNote(Customer(pk=customer_id), TIMELINE_KIND[state], now, detail=f"{name} #{order}",
-                         dedupe_key=f"sop-run:{pk}") for pk, customer_id, name, order in done])
+                         dedupe_key=f"sop-run:{pk}") for pk, customer_id, name, order in done
+            if customer_id is not None])
         swept.counts[state] += n
         if reason:
             swept.counts[f"{state}:{reason}"] += n
 
 
 def _guard(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> None:
-    runs = list(_claimed(workspace, claim).values_list("pk", "customer_id", "expires_at", "step_id",
-                                                      "enrolment__version_id"))
+    runs = [(pk, c if c is not None else (g or 0), expires, s, v) for pk, c, g, expires, s, v in
+            _claimed(workspace, claim).values_list("pk", "customer_id", "group_id", "expires_at", "step_id",
+                                                   "enrolment__version_id")]
     if not runs:
         return
     step = SopStep.unscoped.select_related("version").get(pk=runs[0][3])
@@ -188,7 +192,8 @@ def _guard(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> 
                 state=RunState.DUE, claim="", claimed_at=None, due_at=again)
             swept.counts["rescheduled"] += len(live)
             return
-        for reason, failing in _failing(workspace, step, [c for _pk, c in live], now):
+        conditions = _group_failing if sop.kind == SopKind.GROUP else _failing
+        for reason, failing in conditions(workspace, step, [c for _pk, c in live], now):
             _finish(workspace, [pk for pk, c in live if c in failing], RunState.SKIPPED, reason, now, swept)
             live = [(pk, c) for pk, c in live if c not in failing]
 
@@ -221,12 +226,33 @@ def _failing(workspace: Workspace, step: SopStep, customer_ids: list[int],
         yield "no_budget", set(refused)
 
 
+def _group_failing(workspace: Workspace, step: SopStep, group_ids: list[int],
+                   now: dt.datetime) -> Iterable[tuple[str, set[int]]]:
+    """A group step's conditions: the group still live with an active owner (WeCom sends a
+    group 群发 only as its owner), and the group's receive budget left (a `mass` step)."""
+    if not group_ids:
+        return
+    found = directory()
+    refs = found.describe(workspace, group_ids) if found is not None else {}
+    yield "group_gone", {g for g in group_ids if g not in refs or not refs[g].live}
+    if step.channel == StepChannel.MASS:
+        refused = messaging.budget.preview(workspace, messaging.Recipients.groups(group_ids), now).refused
+        yield "no_budget", set(refused)
+
+
 def _hand_over(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept) -> None:
-    runs = list(_claimed(workspace, claim).values_list("pk", "customer_id", "step_id"))
+    # (run, its customer or, in a group SOP, its group, step)
+    runs = [(pk, c if c is not None else (g or 0), s) for pk, c, g, s in
+            _claimed(workspace, claim).values_list("pk", "customer_id", "group_id", "step_id")]
     if not runs:
         return
     step = SopStep.unscoped.select_related("version").get(pk=runs[0][2])
-    if step.channel == StepChannel.MASS:
+    if Sop.unscoped.filter(pk=step.version.sop_id, kind=SopKind.GROUP).exists():
+        if step.channel == StepChannel.MASS:
+            _send_mass(workspace, step, claim, runs, now, swept, groups=True)
+        else:
+            _create_group_tasks(workspace, step, runs, now, swept)
+    elif step.channel == StepChannel.MASS:
         _send_mass(workspace, step, claim, runs, now, swept)
     elif step.channel == StepChannel.MOMENT:
         _post_moment(workspace, step, runs, now, swept)
@@ -234,20 +260,34 @@ def _hand_over(workspace: Workspace, claim: str, now: dt.datetime, swept: Swept)
         _create_tasks(workspace, step, runs, now, swept)
 
 
+def _group_targets(workspace: Workspace, group_ids: list[int]) -> list[messaging.GroupTarget]:
+    found = directory()
+    refs = found.describe(workspace, group_ids) if found is not None else {}
+    return [messaging.GroupTarget(r.group_id, r.chat_id, r.owner_id, r.name) for r in refs.values()]
+
+
 def _send_mass(workspace: Workspace, step: SopStep, ref: str, runs: list[tuple[int, int, int]],
-               now: dt.datetime, swept: Swept) -> None:
+               now: dt.datetime, swept: Swept, *, groups: bool = False) -> None:
+    """One 群发 for the claimed group of runs: to their customers, or (a group SOP) to their
+    groups, each sent by its owner. Idempotent on the claim, its ref."""
     sop = Sop.unscoped.get(pk=step.version.sop_id)
+    name = f"SOP {sop.name} #{step.order}"[:60]
     try:
-        message = messaging.send_to_customers(
-            workspace, source="sop", ref=ref, name=f"SOP {sop.name} #{step.order}"[:60],
-            customer_ids=[c for _pk, c, _s in runs], text=step.text, attachments=[], send_at=None, now=now)
+        if groups:
+            message = messaging.send_to_groups(
+                workspace, source="sop", ref=ref, name=name, groups=_group_targets(workspace, [c for _pk, c, _s in runs]),
+                text=step.text, attachments=[], send_at=None, now=now)
+        else:
+            message = messaging.send_to_customers(
+                workspace, source="sop", ref=ref, name=name, customer_ids=[c for _pk, c, _s in runs], text=step.text,
+                attachments=[], send_at=None, now=now)
     except ValidationError:  # refused before anything was created (e.g. no text, brand not connected)
         _finish(workspace, [pk for pk, _c, _s in runs], RunState.FAILED, "refused", now, swept)
         return
     except Exception as exc:  # noqa: BLE001 - counted; the lease retries it, MAX_ATTEMPTS fails it
         _attempt_failed(workspace, ref, exc, now, swept)
         return
-    included = set(message.customer_ids)
+    included = {int(g[0]) for g in message.group_targets} if groups else set(message.customer_ids)
     with transaction.atomic():
         _finish(workspace, [pk for pk, c, _s in runs if c in included], RunState.SENT, "", now, swept, message.pk)
         # Claimed after that ref's 群发 was made (a race at the minute's edge): never handed over,
@@ -307,6 +347,29 @@ def _assignees(workspace: Workspace, customer_ids: list[int]) -> dict[int, tuple
                 .order_by("added_at").values_list("customer_id", "account_id", "account__operator_id")):
             found[customer_id] = (account_id, operator_id)
     return found
+
+
+def _create_group_tasks(workspace: Workspace, step: SopStep, runs: list[tuple[int, int, int]],
+                        now: dt.datetime, swept: Swept) -> None:
+    """A group step's staff task: one `StaffTask` for the group's owner per run (about the group,
+    no customer), made in the transaction that marks the run sent, its card queued with it."""
+    found = directory()
+    refs = found.describe(workspace, [g for _pk, g, _s in runs]) if found is not None else {}
+    with transaction.atomic():
+        made = []
+        for pk, group_id, _s in runs:
+            ref = refs.get(group_id)
+            made.append(StaffTask(
+                workspace=workspace, customer=None, group_id=group_id, subject=(ref.name if ref else "")[:200],
+                assignee_id=ref.owner_id if ref else None, operator_id=ref.operator_id if ref else None,
+                kind=step.task_kind or "send", text=step.text, due_at=now, sla_hours=step.window_hours,
+                breach_at=now + dt.timedelta(hours=step.window_hours), priority=TaskPriority.NORMAL,
+                source="sop", ref=f"sop-run:{pk}"))
+        StaffTask.unscoped.bulk_create(made, ignore_conflicts=True)
+        _finish(workspace, [pk for pk, _g, _s in runs], RunState.SENT, "", now, swept)
+        for chunk in _chunks([pk for pk, _g, _s in runs]):
+            tell_assignees(workspace, StaffTask.unscoped.filter(
+                workspace=workspace, source="sop", ref__in=[f"sop-run:{pk}" for pk in chunk]), now)
 
 
 def _create_tasks(workspace: Workspace, step: SopStep, runs: list[tuple[int, int, int]],
