@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from siyu.core import contract
 
 
@@ -9,3 +11,5 @@ class ActivitiesConfig(contract.SiyuApp):
     verbose_name = "Activities"
     url_prefix = "community/activities/"  # a section of 社群 in the menu; checked against its column
     demo_steps = (contract.DemoStep("siyu.activities.demo.seed"),)
+    section_tabs = (contract.SectionTab("community", "activities:home", _("Activities"), order=50),
+                    contract.SectionTab("community", "activities:calendar", _("Community calendar"), order=55))

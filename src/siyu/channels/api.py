@@ -46,6 +46,7 @@ class CodeIn(Schema):
     welfare_id: int | None = None
     auto_tag_ids: list[str] = []
     group_chat_id: str = ""
+    group_code_id: int | None = None
     kind: str = CodeKind.CONTACT_WAY  # fixed once the code exists
     group_id: int | None = None
     expires_on: dt.date | None = None
@@ -71,6 +72,7 @@ class CodeOut(Schema):
     welfare_id: int | None
     auto_tag_ids: list[str]
     group_chat_id: str
+    group_code_id: int | None
     kind: str
     link_url: str
     group_id: int | None
@@ -107,7 +109,7 @@ def _input(body: CodeIn) -> codes.CodeInput:
         name=body.name, touchpoint=body.touchpoint, promoter_name=body.promoter_name, strategy=body.strategy,
         skip_verify=body.skip_verify, welcome_text=body.welcome_text,
         welcome_attachments=body.welcome_attachments, welfare_id=body.welfare_id,
-        auto_tag_ids=body.auto_tag_ids, group_chat_id=body.group_chat_id, kind=body.kind, group_id=body.group_id,
+        auto_tag_ids=body.auto_tag_ids, group_chat_id=body.group_chat_id, group_code_id=body.group_code_id, kind=body.kind, group_id=body.group_id,
         expires_on=body.expires_on, poster_headline=body.poster_headline,
         seats=[codes.SeatInput(s.account_id, s.weight, s.daily_cap, s.is_backup, [sh.dict() for sh in s.shifts])
                for s in body.seats],
@@ -128,7 +130,8 @@ def _code_out(request: MemberRequest, code: ChannelCode) -> CodeOut:
         config_id=code.config_id, qr_code_url=code.qr_code_url, routed_userids=list(code.routed_userids),
         routed_at=code.routed_at, routing_note=code.routing_note, welcome_text=code.welcome_text,
         welcome_attachments=list(code.welcome_attachments), welfare_id=code.welfare_id,
-        auto_tag_ids=list(code.auto_tag_ids), group_chat_id=code.group_chat_id, kind=code.kind,
+        auto_tag_ids=list(code.auto_tag_ids), group_chat_id=code.group_chat_id, group_code_id=code.group_code_id,
+        kind=code.kind,
         link_url=code.link_url, group_id=code.group_id, expires_on=code.expires_on, expired_at=code.expired_at,
         poster_headline=code.poster_headline,
         seats=[_seat_out(s) for s in seats], created_at=code.created_at,

@@ -142,11 +142,17 @@ class CodeForm(forms.Form):
     group_chat_id = forms.CharField(label=_("Group to invite to"), max_length=80, required=False,
                                     help_text=_("The customer group's chat ID (it starts with “wr”), checked with "
                                                 "WeCom when you save. Siyu does not list the corp's groups yet."))
+    group_code = forms.TypedChoiceField(label=_("Group code in the welcome"), coerce=int, empty_value=None,
+                                        required=False,
+                                        help_text=_("The welcome message carries this group live code's QR, so "
+                                                    "new friends join the group with a long press."))
 
     def __init__(self, *args: Any, welfare_choices: list[tuple[int, str]] | None = None,
                  tag_choices: list[tuple[str, list[tuple[str, str]]]] | None = None,
-                 group_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+                 group_choices: list[tuple[int, str]] | None = None,
+                 group_code_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        choice_field(self, "group_code").choices = BLANK + list(group_code_choices or [])
         choice_field(self, "group").choices = BLANK + list(group_choices or [])
         choice_field(self, "welfare").choices = BLANK + list(welfare_choices or [])
         choice_field(self, "auto_tag_ids").choices = list(tag_choices or [])
@@ -157,7 +163,7 @@ class CodeForm(forms.Form):
             "name": code.name, "touchpoint": code.touchpoint, "promoter_name": code.promoter_name,
             "strategy": code.strategy, "skip_verify": code.skip_verify, "welcome_text": code.welcome_text,
             "welfare": code.welfare_id, "auto_tag_ids": list(code.auto_tag_ids),
-            "group_chat_id": code.group_chat_id,
+            "group_chat_id": code.group_chat_id, "group_code": code.group_code_id,
             "kind": code.kind, "group": code.group_id, "expires_on": code.expires_on,
             "poster_headline": code.poster_headline,
         }
@@ -168,7 +174,7 @@ class CodeForm(forms.Form):
             name=d["name"], touchpoint=d["touchpoint"], promoter_name=d["promoter_name"], strategy=d["strategy"],
             skip_verify=d["skip_verify"], seats=seats, welcome_text=d["welcome_text"],
             welcome_attachments=attachments, welfare_id=d["welfare"], auto_tag_ids=list(d["auto_tag_ids"] or []),
-            group_chat_id=d["group_chat_id"],
+            group_chat_id=d["group_chat_id"], group_code_id=d["group_code"],
             kind=d["kind"] or CodeKind.CONTACT_WAY, group_id=d["group"], expires_on=d["expires_on"], poster_headline=d["poster_headline"],
         )
 

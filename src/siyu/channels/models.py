@@ -134,6 +134,9 @@ class ChannelCode(WorkspaceScoped):
                                 verbose_name=_("add-friend welfare"))
     auto_tag_ids = models.JSONField(default=list, blank=True)  # WeCom corp tag ids applied with mark_tag
     group_chat_id = models.CharField(_("group to invite to"), max_length=64, blank=True)
+    # A group live code (群活码) whose QR the welcome carries; the app above that owns group codes
+    # names them (`channels.group_codes`), so this is an id, not a foreign key.
+    group_code_id = models.PositiveIntegerField(_("group code"), null=True, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from siyu.channels.forms import AttachmentForm, AttachmentFormSet, CodeForm, SeatForm, SeatFormSet
+from siyu.channels.group_codes import group_code_choices, group_code_refs
 from siyu.channels.models import ChannelCode, CodeKind
 from siyu.channels.services import codes, groups, qr, routing
 from siyu.core import bounds
@@ -115,6 +116,8 @@ def code_detail(request: MemberRequest, code_id: int) -> HttpResponse:
         "detail": detail, "code": detail.code, "can_edit": codes.can_edit(seat),
         "seat_rows": [(s, _shifts_text(s.seat.shifts)) for s in detail.seats],
         "auto_tags": _auto_tags(workspace, detail.code.auto_tag_ids),
+        "group_code": next(iter(group_code_refs(workspace, [detail.code.group_code_id])), None)
+        if detail.code.group_code_id else None,
         "poster_headline": qr.poster_headline(detail.code, qr.poster_persona(workspace, detail.code)),
     })
 
@@ -153,11 +156,12 @@ def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse
     picked = request.POST.getlist("auto_tag_ids") if request.method == "POST" else (code.auto_tag_ids if code else [])
     tag_choices = codes.tag_options(workspace, seat, keep=[str(t) for t in picked])
     group_choices = [(g.pk, g.name) for g in groups.list_groups(workspace, seat)]
+    choices = {"welfare_choices": welfare_choices, "tag_choices": tag_choices, "group_choices": group_choices,
+               "group_code_choices": group_code_choices(workspace)}
     seat_errors: list[str] = []
     attachment_errors: list[str] = []
     if request.method == "POST":
-        form = CodeForm(request.POST, welfare_choices=welfare_choices, tag_choices=tag_choices,
-                        group_choices=group_choices)
+        form = CodeForm(request.POST, **choices)
         formset = SeatFormSet(request.POST, prefix="seats", account_choices=account_choices)
         attachment_formset = AttachmentFormSet(request.POST, prefix="attachments")
         if form.is_valid() and formset.is_valid() and attachment_formset.is_valid():
@@ -178,8 +182,7 @@ def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse
         initial_fields = CodeForm.initial_from(code) if code else {
             "touchpoint": request.GET.get("touchpoint", ""), "kind": request.GET.get("kind") or CodeKind.CONTACT_WAY,
             "group": bounds.parse_id(request.GET.get("group", ""))}
-        form = CodeForm(initial=initial_fields, welfare_choices=welfare_choices, tag_choices=tag_choices,
-                        group_choices=group_choices)
+        form = CodeForm(initial=initial_fields, **choices)
         initial = [SeatForm.initial_from(s) for s in routing.seats_of(workspace, code)] if code else []
         formset = SeatFormSet(initial=initial, prefix="seats", account_choices=account_choices)
         attachment_formset = AttachmentFormSet(

@@ -17,6 +17,7 @@ class CommunityConfig(contract.SiyuApp):
         "customer_ops": "ve", "data_analyst": "vx", "merchandiser": "v",
     }, order=50)
     nav = contract.NavEntry("community", "community:home", "❖", order=50)
+    section_tabs = (contract.SectionTab("community", "community:home", _("Customer groups"), order=10),)
     timeline_kinds = dict(CommunityTimeline.choices)
     demo_steps = (contract.DemoStep("siyu.community.demo.seed"), contract.DemoStep("siyu.community.demo.seed_weekly_sop"))
     # `sop_groups` registers the group directory the SOP engine reads (sop sits below community).

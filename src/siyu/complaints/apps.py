@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from siyu.core import contract
 
 
@@ -16,4 +18,5 @@ class ComplaintsConfig(contract.SiyuApp):
     url_prefix = ""
     urlconf = "siyu.complaints.urls"
     demo_steps = (contract.DemoStep("siyu.complaints.demo.seed"),)
+    section_tabs = (contract.SectionTab("community", "complaints:home", _("Complaints"), order=60),)
     autoload = ("tasks", "fanpages")

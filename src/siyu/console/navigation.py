@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from siyu.core.contract import siyu_apps
+from siyu.core.contract import section_tabs, siyu_apps
 from siyu.core.permissions import Action, allows, module_label
 
 
@@ -71,6 +71,20 @@ def current_section(request: HttpRequest) -> str:
         if request.path.startswith(prefix) and len(prefix) > best_length:
             best, best_length = app.nav.module, len(prefix)
     return best
+
+
+def tabs_of(request: HttpRequest, role: str | None, section: str) -> list[NavItem]:
+    """The section's tabs the role may open, the one whose URL starts the path the longest active."""
+    tabs = []
+    for tab in section_tabs(section):
+        if role and allows(role, tab.module or section, Action.VIEW):
+            try:
+                tabs.append(NavItem(tab.module or section, str(tab.label), reverse(tab.url_name), ""))
+            except NoReverseMatch:
+                continue
+    active = max((t for t in tabs if t.url and request.path.startswith(t.url)), key=lambda t: len(t.url or ""),
+                 default=None)
+    return [NavItem(t.module, t.label, t.url, t.icon, active=t is active) for t in tabs]
 
 
 def business_modules(role: str | None, section: str = "") -> list[NavItem]:

@@ -45,6 +45,19 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class SectionTab:
+    """A tab across the top of a menu section's pages (e.g. 社群: groups, group codes, rules…), so
+    apps that share a section are found from each other's pages. Shown to roles that may view
+    `module`; the tab whose URL starts the page's path the longest is the active one."""
+
+    section: str  # the module key of the menu entry the tab sits under
+    url_name: str
+    label: Promise | str
+    module: str = ""  # the permission column to check; the section's when empty
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class ProfilePanel:
     """A panel an app adds to the customer profile page. `context` is the dotted path of a
     function `(workspace, membership, customer) -> dict | None` (None hides the panel);
@@ -104,10 +117,14 @@ class SiyuApp(AppConfig):
     event_labels: Mapping[str, Promise | str] = {}
     segment_fields: str | None = None  # dotted path of a function registering segment fields
     profile_panels: Sequence[ProfilePanel] = ()
+    section_tabs: Sequence[SectionTab] = ()
     customer_actions: Sequence[CustomerAction] = ()
     # dotted path of `(workspace, states or None) -> [ChannelRef]`: the app that owns channel
     # codes names them for the pages below it (`siyu.customers.channel_codes`)
     channel_directory: str | None = None
+    # dotted path of `(workspace, ids or None) -> [GroupCodeRef]`: the app that owns group live codes
+    # (群活码) names them for channels' "invite to group" (`siyu.channels.group_codes`)
+    group_code_directory: str | None = None
     demo_steps: Sequence[DemoStep] = ()
     autoload: Sequence[str] = ("subscribers", "tasks")
 
@@ -136,6 +153,10 @@ def profile_panels() -> list[ProfilePanel]:
     return sorted((p for app in siyu_apps() for p in app.profile_panels), key=lambda p: p.order)
 
 
+def section_tabs(section: str) -> list[SectionTab]:
+    return sorted((t for app in siyu_apps() for t in app.section_tabs if t.section == section), key=lambda t: t.order)
+
+
 def customer_actions() -> list[CustomerAction]:
     return sorted((a for app in siyu_apps() for a in app.customer_actions), key=lambda a: a.order)
 
@@ -143,6 +164,12 @@ def customer_actions() -> list[CustomerAction]:
 def channel_directory() -> Callable[..., Any] | None:
     """The installed app's channel-code directory (`SiyuApp.channel_directory`), if one names it."""
     path = next((app.channel_directory for app in siyu_apps() if app.channel_directory), None)
+    return import_string(path) if path else None
+
+
+def group_code_directory() -> Callable[..., Any] | None:
+    """The installed app's group-code directory (`SiyuApp.group_code_directory`), if one names it."""
+    path = next((app.group_code_directory for app in siyu_apps() if app.group_code_directory), None)
     return import_string(path) if path else None
 
 

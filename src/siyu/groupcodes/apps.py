@@ -15,6 +15,8 @@ class GroupCodesConfig(contract.SiyuApp):
     verbose_name = "Groupcodes"
     url_prefix = "community/codes/"
     demo_steps = (contract.DemoStep("siyu.groupcodes.demo.seed"),)
+    section_tabs = (contract.SectionTab("community", "groupcodes:home", _("Group live codes"), order=20),)
+    group_code_directory = "siyu.groupcodes.directory.directory"
     subscriber_labels = {
         "siyu.groupcodes.subscribers.rotate_on_join": _("Rotate a group code's groups on a join"),
         "siyu.groupcodes.subscribers.link_new_group": _("Link a new group to the group code waiting for it"),

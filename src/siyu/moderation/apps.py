@@ -14,6 +14,7 @@ class ModerationConfig(contract.SiyuApp):
     verbose_name = "Moderation"
     url_prefix = "community/moderation/"
     demo_steps = (contract.DemoStep("siyu.moderation.demo.seed"),)
+    section_tabs = (contract.SectionTab("community", "moderation:rules", _("Rules & moderation"), order=30),)
     subscriber_labels = {
         "siyu.moderation.subscribers.screen_member_changes": _("Screen group joins and removals (blacklist, keywords)"),
     }

@@ -16,6 +16,7 @@ class PointsConfig(contract.SiyuApp):
         "admin": "vexa", "ops_lead": "vexa", "copywriter": "v", "planner": "ve",
         "customer_ops": "ve", "data_analyst": "vx", "merchandiser": "ve",
     }, order=52)
+    section_tabs = (contract.SectionTab("community", "points:home", _("Points & check-ins"), module="points", order=40),)
     timeline_kinds = dict(PointsTimeline.choices)
     segment_fields = "siyu.points.segment_fields.register"
     demo_steps = (contract.DemoStep("siyu.points.demo.seed", after_twin=False),)

@@ -118,6 +118,7 @@ class TaskKind(models.TextChoices):
     CALL = "call", _("Call")
     TAG = "tag", _("Tag")
     INVITE = "invite", _("Invite to a group")
+    REMOVE = "remove", _("Remove from a group")  # WeCom has no server API for it: the owner does it
 
 
 class SopStep(WorkspaceScoped):

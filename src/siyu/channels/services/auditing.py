@@ -15,7 +15,7 @@ from siyu.core.services import snapshot, worded
 from siyu.tags.models import Tag
 
 CODE_FIELDS = ("name", "touchpoint", "promoter_name", "strategy", "skip_verify", "welcome_text", "welfare",
-               "group_chat_id", "group", "expires_on", "poster_headline")
+               "group_chat_id", "group_code_id", "group", "expires_on", "poster_headline")
 CODE_LABELS: dict[str, Any] = {
     "name": pgettext_lazy("audit field", "name"),
     "touchpoint": _("touchpoint"),
@@ -27,6 +27,7 @@ CODE_LABELS: dict[str, Any] = {
     "welfare": _("add-friend welfare"),
     "auto_tags": _("auto-tags"),
     "group_chat_id": _("group to invite to"),
+    "group_code_id": _("group code"),
     "seats": _("staff accounts"),
     "group": pgettext_lazy("channel code", "code group"),
     "expires_on": _("expires after"),

@@ -27,7 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from siyu.accounts.models import StaffAccount
+from siyu.channels.group_codes import group_code_refs
 from siyu.channels.models import (
+    MAX_ATTACHMENTS,
     POSTER_HEADLINE_MAX_CHARS,
     REMARK_MAX_CHARS,
     STATE_MAX_CHARS,
@@ -107,6 +109,7 @@ class CodeInput:
     welfare_id: int | None = None
     auto_tag_ids: list[str] = field(default_factory=list)
     group_chat_id: str = ""
+    group_code_id: int | None = None  # a group live code whose QR the welcome carries
     kind: str = CodeKind.CONTACT_WAY  # fixed once the code exists
     group_id: int | None = None
     expires_on: dt.date | None = None  # the last day (Asia/Shanghai) it takes adds
@@ -240,6 +243,12 @@ def _validate(workspace: Workspace, data: CodeInput, code: ChannelCode | None) -
                                or not GROUP_CHAT_ID.match(data.group_chat_id)):
         _add(errors, "group_chat_id", _("“%(value)s” is not a WeCom group chat ID (they start with “wr”).")
              % {"value": data.group_chat_id[:GROUP_CHAT_MAX_CHARS]})
+    if data.group_code_id is not None:
+        if not group_code_refs(workspace, [data.group_code_id]):
+            _add(errors, "group_code", _("Choose one of this brand's group codes."))
+        elif len(data.welcome_attachments or []) >= MAX_ATTACHMENTS:
+            _add(errors, "group_code", _("The group code's QR is sent as an attachment: keep at most %(n)s "
+                                         "others.") % {"n": MAX_ATTACHMENTS - 1})
     picked: list[str] = []
     for tag in data.auto_tag_ids or []:
         tag = str(tag).strip()
@@ -320,6 +329,7 @@ def _apply_fields(code: ChannelCode, data: CodeInput) -> None:
     code.strategy, code.skip_verify = data.strategy, data.skip_verify
     code.welcome_text, code.welcome_attachments = data.welcome_text, list(data.welcome_attachments or [])
     code.welfare_id, code.auto_tag_ids, code.group_chat_id = data.welfare_id, data.auto_tag_ids, data.group_chat_id
+    code.group_code_id = data.group_code_id
     code.group_id, code.expires_on, code.poster_headline = data.group_id, data.expires_on, data.poster_headline
 
 

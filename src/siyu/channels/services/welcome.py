@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from siyu.accounts.models import StaffAccount
+from siyu.channels.group_codes import invite_attachment
 from siyu.channels.models import MAX_ATTACHMENTS, ChannelCode, WelcomeRecord, WelcomeStatus
 from siyu.channels.services.welcome_media import UPLOADED_FILE, file_problems, fresh_media
 from siyu.channels.services.welfare import try_issue_welfare, welfare_text
@@ -263,6 +264,8 @@ class WelcomeJob:
     staff_name: str
     welfare: str
     welfare_note: str
+    # the group code's QR, sent after the code's own attachments and never stored on the code
+    invite: dict[str, str] | None = None
 
 
 def _age_note(age: dt.timedelta) -> str:
@@ -405,7 +408,7 @@ def _without_send(add: NewFriend, code: ChannelCode | None) -> tuple[WelcomeStat
             "WeCom gave no welcome code (an admin welcome message is set, or the pair chatted before).")
     if code is None:
         return WelcomeStatus.NOT_CONFIGURED, _("No active channel code for this state.")
-    if not (code.welcome_text.strip() or code.welcome_attachments):
+    if not (code.welcome_text.strip() or code.welcome_attachments or code.group_code_id):
         return WelcomeStatus.NOT_CONFIGURED, _("The code has no welcome message.")
     return None
 
@@ -423,7 +426,7 @@ def _job(workspace: Workspace, add: NewFriend, record: WelcomeRecord, code: Chan
         welcome_code=add.welcome_code, occurred_at=add.at,
         text=code.welcome_text, attachments=list(code.welcome_attachments),
         persona_name=account.persona.name if account.persona else "", staff_name=account.name or account.userid,
-        welfare=welfare, welfare_note=welfare_note,
+        welfare=welfare, welfare_note=welfare_note, invite=invite_attachment(workspace, code.group_code_id),
     )
 
 
@@ -484,7 +487,7 @@ def _send(workspace: Workspace, pool: WeComClient, record: WelcomeRecord, job: W
         "staff_name": job.staff_name, "welfare": job.welfare,
     })
     try:
-        attachments = _with_fresh_media(workspace, client, job)
+        attachments = _with_fresh_media(workspace, client, job) + ([job.invite] if job.invite else [])
         client.send_welcome_message(job.welcome_code, text, to_attachments(attachments))
     except WeComUnavailable as exc:
         return WelcomeStatus.MISSED, _(

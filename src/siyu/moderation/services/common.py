@@ -18,9 +18,7 @@ from siyu.sop.services import tell_assignees
 
 MODULE = "community"  # moderation pages are a section of 社群 and answer to its column
 SOURCE = "moderation"  # StaffTask.source
-# The task centre has no "remove from a group" kind yet; until it does, a removal is a task to
-# act in the chat (the text says what to do).
-REMOVAL_KIND: str = getattr(TaskKind, "REMOVE", TaskKind.SEND)
+REMOVAL_KIND: str = TaskKind.REMOVE
 REMOVAL_SLA_HOURS = 4
 NOTICE_SLA_HOURS = 24
 
