@@ -103,7 +103,14 @@ MAIN_PAGES = [
     "/channels/codes/new/",
     "/content/sop/", "/content/sop/new/", "/content/sop/today/",
     "/content/moments/", "/content/moments/new/",
-    "/community/", "/community/{group}/",
+    "/community/", "/community/{group}/", "/community/mass/",
+    "/community/codes/", "/community/codes/new/",
+    "/community/moderation/", "/community/moderation/rules/new/", "/community/moderation/blacklist/",
+    "/community/moderation/alerts/", "/community/moderation/checklist/",
+    "/community/points/", "/community/points/plan/", "/community/points/ledger/", "/community/points/groups/",
+    "/community/activities/", "/community/activities/new/", "/community/activities/calendar/",
+    "/community/complaints/", "/community/complaints/new/", "/community/complaints/analytics/",
+    "/fission/", "/fission/new/", "/fission/review/",
 ]
 
 

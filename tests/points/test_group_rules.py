@@ -110,7 +110,7 @@ def test_after_the_warning_period_members_are_spared_let_go_or_given_a_removal_t
     assert states == {fans[0].pk: CaseState.SPARED, fans[1].pk: CaseState.REMOVAL, fans[2].pk: CaseState.LEFT,
                       fans[3].pk: CaseState.REMOVAL, fans[4].pk: CaseState.REMOVAL}
     removals = StaffTask.objects.for_workspace(ws).filter(source="points", ref__startswith="remove:")
-    assert removals.count() == 3 and all(t.assignee_id == owner.pk for t in removals)
+    assert removals.count() == 3 and all(t.assignee_id == owner.pk and t.kind == TaskKind.REMOVE for t in removals)
     assert EliminationRound.objects.for_workspace(ws).get().state == RoundState.DONE
 
 

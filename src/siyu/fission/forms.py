@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -19,6 +20,9 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+MESSAGE_VARIABLES = {"msg_counted": ("nickname", "invited", "to_go", "next_reward"), "msg_tier": ("nickname", "reward")}
 
 
 class CampaignForm(forms.Form):
@@ -40,10 +44,9 @@ class CampaignForm(forms.Form):
     msg_joined = forms.CharField(label=_("message on joining"), required=False, max_length=500,
                                  widget=forms.Textarea(attrs={"rows": 2}))
     msg_counted = forms.CharField(label=_("message on each counted invite"), required=False, max_length=500,
-                                  widget=forms.Textarea(attrs={"rows": 2}),
-                                  help_text=_("Variables: {nickname} {invited} {to_go} {next_reward}"))
+                                  widget=forms.Textarea(attrs={"rows": 2}))
     msg_tier = forms.CharField(label=_("message on reaching a tier"), required=False, max_length=500,
-                               widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Variables: {nickname} {reward}"))
+                               widget=forms.Textarea(attrs={"rows": 2}))
     template_id = forms.CharField(label=_("service account template ID"), required=False, max_length=64)
 
     def __init__(self, *args: Any, account_choices: list[tuple[int, str]], segment_choices: list[tuple[int, str]],
@@ -51,6 +54,9 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["accounts"].choices = account_choices  # type: ignore[attr-defined]
         self.fields["segment"].choices = [("", "—"), *segment_choices]  # type: ignore[attr-defined]
+        for name, variables in MESSAGE_VARIABLES.items():
+            self.fields[name].help_text = format_html(  # the names as code: they are typed as written
+                "{} {}", _("Variables:"), format_html_join(" ", "<code>{{{}}}</code>", ((v,) for v in variables)))
 
 
 class TierForm(forms.Form):

@@ -255,7 +255,7 @@ def settle_round(workspace: Workspace, round_: EliminationRound, now: dt.datetim
         names = dict(GroupMember.objects.for_workspace(workspace)
                      .filter(group=group, customer_id__in=[c.customer_id for c in removing])
                      .values_list("customer_id", "nickname"))
-        tasks = [_task(workspace, group, c.customer_id, TaskKind.SEND, _in_console_language(
+        tasks = [_task(workspace, group, c.customer_id, TaskKind.REMOVE, _in_console_language(
             REMOVAL_TEXT, name=names.get(c.customer_id) or c.customer_id, cutoff=round_.cutoff, group=str(group)),
             f"remove:{round_.pk}:{c.customer_id}", now, REMOVAL_SLA_HOURS, TaskPriority.HIGH, "points.removal")
             for c in removing]
