@@ -158,3 +158,13 @@ def test_the_sidebar_shows_the_customers_groups_and_the_open_group(client, phone
     assert group.status_code == 200 and "每晚八点福利" in group.content.decode()
     assert client.get(f"/m/{ws.slug}/staff/g/wrLEFT/").status_code == 404  # not the account's group
     assert client.get(f"/m/{ws.slug}/staff/g/wrNONE/").status_code == 404
+
+
+def test_a_task_about_a_group_shows_the_groups_name_in_the_sidebar(client, phones):
+    StaffTask.objects.create(workspace=phones.workspace, assignee=phones.account, customer=None, group_id=1,
+                             subject="宝妈福利群3", kind=TaskKind.REMOVE, text="把违规成员移出群聊",
+                             due_at=timezone.now(), source="moderation", ref="g1")
+    staff_sign_in(client, phones, f"/m/{phones.workspace.slug}/staff/")
+    tasks = client.get(f"/m/{phones.workspace.slug}/staff/tasks/")
+    assert tasks.status_code == 200
+    assert "宝妈福利群3" in tasks.content.decode() and "把违规成员移出群聊" in tasks.content.decode()

@@ -11,7 +11,6 @@ from siyu.channels.group_codes import GroupCodeRef
 from siyu.core.models import Workspace
 from siyu.groupcodes.models import CodeStatus, GroupCode
 
-
 TAKING_JOINS = (CodeStatus.ACTIVE, CodeStatus.WAITING)
 
 

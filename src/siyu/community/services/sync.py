@@ -37,6 +37,7 @@ MODULE = "community"
 GROUPS_PER_PAGE = 100  # groupchat/list limit is 1..1000 (WECOM.md §4); 100 keeps a page's reads short
 STALE_AFTER = dt.timedelta(minutes=10)
 MEMBER_STAFF = 1  # groupchat/get member type: 1 staff, 2 external
+MEMBER_FACTS = ("kind", "customer_id", "nickname", "join_time", "join_scene", "invitor", "state")
 
 
 def _at(ts: int) -> dt.datetime | None:
@@ -77,23 +78,24 @@ def apply_group(workspace: Workspace, chat: GroupChat, *, sync_id: int | None = 
         CustomerGroup.unscoped.filter(pk=group.pk).update(**facts)
         for key, value in facts.items():
             setattr(group, key, value)
-    held = {m.userid: m for m in GroupMember.objects.for_workspace(workspace).filter(group=group)}
+    # Compared as tuples, not model instances: a join event re-applies a group of up to 500 members.
+    held = {userid: (pk, left_at, tuple(rest)) for userid, pk, left_at, *rest in
+            GroupMember.objects.for_workspace(workspace).filter(group=group)
+            .values_list("userid", "pk", "left_at", *MEMBER_FACTS)}
     new_rows = []
     for userid, m in members.items():
-        row_facts = {
-            "kind": MemberKind.STAFF if m.type == MEMBER_STAFF else MemberKind.CUSTOMER,
-            "customer_id": customers.get(userid), "nickname": (m.group_nickname or m.name)[:64],
-            "join_time": _at(m.join_time), "join_scene": m.join_scene,
-            "invitor": (m.invitor.userid if m.invitor else "")[:64], "state": m.state[:30],
-        }
+        values = (MemberKind.STAFF if m.type == MEMBER_STAFF else MemberKind.CUSTOMER, customers.get(userid),
+                  (m.group_nickname or m.name)[:64], _at(m.join_time), m.join_scene,
+                  (m.invitor.userid if m.invitor else "")[:64], m.state[:30])
         row = held.get(userid)
         if row is None:
-            new_rows.append(GroupMember(workspace=workspace, group=group, userid=userid[:64], **row_facts))
-        elif row.left_at is not None or any(getattr(row, k) != v for k, v in row_facts.items()):
-            GroupMember.unscoped.filter(pk=row.pk).update(left_at=None, quit_scene=None, **row_facts)
+            new_rows.append(GroupMember(workspace=workspace, group=group, userid=userid[:64],
+                                        **dict(zip(MEMBER_FACTS, values, strict=True))))
+        elif row[1] is not None or row[2] != values:
+            GroupMember.unscoped.filter(pk=row[0]).update(left_at=None, quit_scene=None,
+                                                          **dict(zip(MEMBER_FACTS, values, strict=True)))
     GroupMember.unscoped.bulk_create(new_rows, ignore_conflicts=True)
-    gone = [pk for userid, row in held.items() if userid not in members and row.left_at is None
-            for pk in (row.pk,)]
+    gone = [pk for userid, (pk, left, _facts) in held.items() if userid not in members and left is None]
     if gone:
         GroupMember.unscoped.filter(pk__in=gone, left_at__isnull=True).update(
             left_at=left_at or now, quit_scene=quit_scene)
