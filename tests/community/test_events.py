@@ -120,3 +120,38 @@ def test_the_customers_app_still_marks_a_join_as_engagement(club):
     assert Customer.objects.for_workspace(club.workspace).get(external_userid="wm0003").last_engaged_at is not None
     member = GroupMember.objects.for_workspace(club.workspace).get(group__chat_id=chat_id, userid="wm0003")
     assert member.customer_id == club.customers[3].pk
+
+
+def test_events_in_order_write_only_their_members_and_a_gap_still_converges(club):
+    """In order, each event builds on the version we hold and writes only its own members; an
+    event after a missed one (we hold an older version) or one WeCom has moved past reads the
+    whole group, so nothing in between is lost."""
+    chat_id = _created(club, "福利群", ["wm0000"])
+    v0 = club.version(chat_id)
+    club.join(chat_id, "wm0001")
+    v1 = club.version(chat_id)
+    subscribers.keep_group_updated(club.workspace, _update(chat_id, "add_member", ["wm0001"], v0, v1), None)
+    assert _active(club, chat_id) == {"staff0", "wm0000", "wm0001"}
+    # A member row we hold drifts from WeCom's: an in-order event about someone else leaves it be.
+    GroupMember.objects.for_workspace(club.workspace).filter(userid="wm0000").update(nickname="本地改的")
+    club.join(chat_id, "wm0002")
+    v2 = club.version(chat_id)
+    subscribers.keep_group_updated(club.workspace, _update(chat_id, "add_member", ["wm0002"], v1, v2), None)
+    assert _active(club, chat_id) == {"staff0", "wm0000", "wm0001", "wm0002"}
+    assert GroupMember.objects.for_workspace(club.workspace).get(userid="wm0000").nickname == "本地改的"
+    # wm0003 joins and wm0001 leaves, but only the second event arrives (the first is lost).
+    club.join(chat_id, "wm0003")
+    v3 = club.version(chat_id)
+    club.leave(chat_id, "wm0001")
+    v4 = club.version(chat_id)
+    subscribers.keep_group_updated(club.workspace, _update(chat_id, "del_member", ["wm0001"], v3, v4, quit_scene=0),
+                                   None)
+    assert _active(club, chat_id) == {"staff0", "wm0000", "wm0002", "wm0003"}
+    # An in-order event that WeCom has already moved past (wm0004 joined since) reads everyone.
+    club.join(chat_id, "wm0005")
+    v5 = club.version(chat_id)
+    club.join(chat_id, "wm0004")
+    subscribers.keep_group_updated(club.workspace, _update(chat_id, "add_member", ["wm0005"], v4, v5), None)
+    group = CustomerGroup.objects.for_workspace(club.workspace).get(chat_id=chat_id)
+    assert _active(club, chat_id) == {"staff0", "wm0000", "wm0002", "wm0003", "wm0004", "wm0005"}
+    assert group.member_version == club.version(chat_id) and group.member_count == 6

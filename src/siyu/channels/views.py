@@ -156,7 +156,7 @@ def _code_form_page(request: MemberRequest, code_id: int | None) -> HttpResponse
     picked = request.POST.getlist("auto_tag_ids") if request.method == "POST" else (code.auto_tag_ids if code else [])
     tag_choices = codes.tag_options(workspace, seat, keep=[str(t) for t in picked])
     group_choices = [(g.pk, g.name) for g in groups.list_groups(workspace, seat)]
-    choices = {"welfare_choices": welfare_choices, "tag_choices": tag_choices, "group_choices": group_choices,
+    choices: dict[str, Any] = {"welfare_choices": welfare_choices, "tag_choices": tag_choices, "group_choices": group_choices,
                "group_code_choices": group_code_choices(workspace)}
     seat_errors: list[str] = []
     attachment_errors: list[str] = []

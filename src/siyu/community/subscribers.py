@@ -24,7 +24,8 @@ def keep_group_created(workspace: Workspace, event: GroupCreated, record: EventR
 def keep_group_updated(workspace: Workspace, event: GroupUpdated, record: EventRecord) -> None:
     if event.update_detail in MEMBER_CHANGES:
         services.keep_member_change(workspace, event.chat_id, current_version=event.current_member_version,
-                                    at=event.occurred_at, quit_scene=event.quit_scene)
+                                    at=event.occurred_at, quit_scene=event.quit_scene,
+                                    last_version=event.last_member_version, changed=event.member_changes)
         group_changed(workspace, event.chat_id, at=event.occurred_at)  # a member count SOP may start
     else:  # change_owner, change_name, change_notice: the group's facts, read again
         services.refresh_group(workspace, event.chat_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,15 +55,17 @@ def _owner(workspace: Workspace, userid: str, cache: dict[str, StaffAccount]) ->
 
 def apply_group(workspace: Workspace, chat: GroupChat, *, sync_id: int | None = None,
                 left_at: dt.datetime | None = None, quit_scene: int | None = None,
-                owners: dict[str, StaffAccount] | None = None) -> CustomerGroup:
+                owners: dict[str, StaffAccount] | None = None,
+                changed: Collection[str] | None = None, base_version: str = "") -> CustomerGroup:
     """Write one `groupchat/get` answer (call inside a transaction). Idempotent. Members WeCom no
-    longer lists leave at `left_at` (the event's time when an event told us, else now)."""
+    longer lists leave at `left_at` (the event's time when an event told us, else now).
+
+    `changed` (with `base_version`): only these members changed since `base_version`, so only
+    their rows are compared, not the whole group's (a join event in a group of 500). Used only
+    while we still hold `base_version` under the group's row lock; otherwise every member is."""
     now = timezone.now()
     owner = _owner(workspace, chat.owner, owners if owners is not None else {})
     members = {m.userid: m for m in chat.member_list}
-    customers = dict(Customer.objects.for_workspace(workspace)
-                     .filter(external_userid__in=[u for u, m in members.items() if m.type != MEMBER_STAFF])
-                     .values_list("external_userid", "pk"))
     facts = {
         "name": chat.name[:200], "owner": owner, "owner_userid": chat.owner[:64], "notice": chat.notice,
         "created_at": _at(chat.create_time), "member_version": chat.member_version[:64], "synced_at": now,
@@ -74,13 +77,21 @@ def apply_group(workspace: Workspace, chat: GroupChat, *, sync_id: int | None = 
         facts["last_sync_id"] = sync_id
     group, created = CustomerGroup.objects.for_workspace(workspace).select_for_update().get_or_create(
         workspace=workspace, chat_id=chat.chat_id, defaults=facts)
+    if created or group.member_version != base_version:
+        changed = None
+    if changed is not None:
+        members = {userid: m for userid, m in members.items() if userid in changed}
+    customers = dict(Customer.objects.for_workspace(workspace)
+                     .filter(external_userid__in=[u for u, m in members.items() if m.type != MEMBER_STAFF])
+                     .values_list("external_userid", "pk"))
     if not created:
         CustomerGroup.unscoped.filter(pk=group.pk).update(**facts)
         for key, value in facts.items():
             setattr(group, key, value)
     # Compared as tuples, not model instances: a join event re-applies a group of up to 500 members.
     held = {userid: (pk, left_at, tuple(rest)) for userid, pk, left_at, *rest in
-            GroupMember.objects.for_workspace(workspace).filter(group=group)
+            GroupMember.objects.for_workspace(workspace)
+            .filter(group=group, **({} if changed is None else {"userid__in": list(changed)}))
             .values_list("userid", "pk", "left_at", *MEMBER_FACTS)}
     new_rows = []
     for userid, m in members.items():
@@ -109,27 +120,38 @@ def mark_dismissed(workspace: Workspace, chat_id: str, at: dt.datetime) -> int:
 
 
 def refresh_group(workspace: Workspace, chat_id: str, *, left_at: dt.datetime | None = None,
-                  quit_scene: int | None = None) -> CustomerGroup | None:
-    """Read one group from WeCom and apply it; a group WeCom no longer knows is dismissed."""
+                  quit_scene: int | None = None, changed: Collection[str] | None = None,
+                  base_version: str = "", expected_version: str = "") -> CustomerGroup | None:
+    """Read one group from WeCom and apply it; a group WeCom no longer knows is dismissed. With
+    `changed`, only those members are compared when WeCom answers at `expected_version` (the
+    event's own result) and we still hold `base_version` (see `apply_group`)."""
     try:
         with client_for(workspace) as client:
             chat = client.get_group(chat_id)
     except GroupChatMissing:
         mark_dismissed(workspace, chat_id, timezone.now())
         return None
+    if changed is not None and chat.member_version != expected_version:
+        changed = None  # WeCom has moved on since the event: compare every member
     with transaction.atomic():
-        return apply_group(workspace, chat, left_at=left_at, quit_scene=quit_scene)
+        return apply_group(workspace, chat, left_at=left_at, quit_scene=quit_scene, changed=changed,
+                           base_version=base_version)
 
 
 def keep_member_change(workspace: Workspace, chat_id: str, *, current_version: str, at: dt.datetime,
-                       quit_scene: int | None = None) -> CustomerGroup | None:
+                       quit_scene: int | None = None, last_version: str = "",
+                       changed: Collection[str] = ()) -> CustomerGroup | None:
     """add_member / del_member: nothing to do when we already hold `CurMemVer` (a replay, or a
     later read already saw it); otherwise the group is read again, which also repairs any change
-    we missed between `LastMemVer` and now."""
+    we missed between `LastMemVer` and now. When we hold `LastMemVer` and the event names its
+    members (`MemChangeList`), only their rows are written."""
     held = CustomerGroup.objects.for_workspace(workspace).filter(chat_id=chat_id).first()
     if held is not None and current_version and held.member_version == current_version:
         return held
-    return refresh_group(workspace, chat_id, left_at=at, quit_scene=quit_scene)
+    incremental = held is not None and bool(last_version) and held.member_version == last_version and bool(changed)
+    return refresh_group(workspace, chat_id, left_at=at, quit_scene=quit_scene,
+                         changed=set(changed) if incremental else None, base_version=last_version,
+                         expected_version=current_version)
 
 
 # --- the full sync ------------------------------------------------------------------------------
