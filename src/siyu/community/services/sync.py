@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,19 +65,26 @@ def apply_group(workspace: Workspace, chat: GroupChat, *, sync_id: int | None = 
     their rows are compared, not the whole group's (a join event in a group of 500). Used only
     while we still hold `base_version` under the group's row lock; otherwise every member is."""
     now = timezone.now()
-    owner = _owner(workspace, chat.owner, owners if owners is not None else {})
     members = {m.userid: m for m in chat.member_list}
-    facts = {
-        "name": chat.name[:200], "owner": owner, "owner_userid": chat.owner[:64], "notice": chat.notice,
+    group = CustomerGroup.objects.for_workspace(workspace).select_for_update().filter(chat_id=chat.chat_id).first()
+    facts: dict[str, Any] = {
+        "name": chat.name[:200], "owner_userid": chat.owner[:64], "notice": chat.notice,
         "created_at": _at(chat.create_time), "member_version": chat.member_version[:64], "synced_at": now,
         "member_count": len(members),
         "customer_count": sum(1 for m in members.values() if m.type != MEMBER_STAFF),
         "dismissed_at": None,
     }
+    if group is not None and group.owner_userid == facts["owner_userid"]:
+        facts["owner_id"] = group.owner_id  # the same owner: no lookup on every join
+    else:
+        owner = _owner(workspace, chat.owner, owners if owners is not None else {})
+        facts["owner_id"] = owner.pk if owner else None
     if sync_id is not None:
         facts["last_sync_id"] = sync_id
-    group, created = CustomerGroup.objects.for_workspace(workspace).select_for_update().get_or_create(
-        workspace=workspace, chat_id=chat.chat_id, defaults=facts)
+    created = False
+    if group is None:
+        group, created = CustomerGroup.objects.for_workspace(workspace).select_for_update().get_or_create(
+            workspace=workspace, chat_id=chat.chat_id, defaults=facts)
     if created or group.member_version != base_version:
         changed = None
     if changed is not None:
