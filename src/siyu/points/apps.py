@@ -19,4 +19,5 @@ class PointsConfig(contract.SiyuApp):
     section_tabs = (contract.SectionTab("community", "points:home", _("Points & check-ins"), module="points", order=40),)
     timeline_kinds = dict(PointsTimeline.choices)
     segment_fields = "siyu.points.segment_fields.register"
-    demo_steps = (contract.DemoStep("siyu.points.demo.seed", after_twin=False),)
+    demo_steps = (contract.DemoStep("siyu.points.demo.seed", after_twin=False),
+                  contract.DemoStep("siyu.points.demo.seed_checkins"))

@@ -50,3 +50,12 @@ def group_rules() -> int:
 
 
 register_job("points.group_rules", "25 * * * *", group_rules)
+
+
+@task()
+def seed_demo_checkins(workspace_id: int, attempt: int) -> None:
+    from siyu.points import demo  # demo is loaded by `siyu demo` only
+
+    workspace = open_brand(workspace_id)
+    if workspace is not None:
+        demo.seed_checkins(workspace, attempt)
