@@ -15,6 +15,7 @@ from django.utils import timezone
 from siyu.community import subscribers
 from siyu.community.models import CustomerGroup, GroupType
 from siyu.community.services import mark_dismissed, refresh_group
+from siyu.core.services import OPERATOR
 from siyu.messaging.models import MassGroupRecipient, MassMessage, RecipientStatus
 from siyu.messaging.services import send_message
 from siyu.sop import services as sop
@@ -29,7 +30,7 @@ from siyu.sop.models import (
     TaskKind,
     TriggerKind,
 )
-from siyu.sop.services import SopInput, StepInput
+from siyu.sop.services import SopInput, StepInput, analytics
 from siyu.wecom.events import GroupCreated, GroupUpdated
 
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -104,6 +105,12 @@ def test_a_weekly_rhythm_runs_for_the_welfare_groups_once_each(club, client):
     gone = client.get(f"/community/{b.pk}/", HTTP_HOST="localhost").content.decode()
     assert "group dismissed" in gone or "群已解散" in gone or "无有效群主" in gone
     assert sop.applying_sops(ws, c.pk) == []
+
+    # Analytics count the groups' runs, and a group the owner's 群发 reached (confirmed at WeCom).
+    MassGroupRecipient.unscoped.filter(message=message, group_id=a.pk).update(status=RecipientStatus.SENT)
+    figures = {f.step.order: f for f in analytics.sop_analytics(ws, OPERATOR, weekly.pk).steps}
+    first = figures[min(figures)]
+    assert (first.counts["sent"], first.reached) == (2, 1)
 
 
 def _update(club, chat_id):

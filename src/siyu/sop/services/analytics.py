@@ -60,7 +60,7 @@ from siyu.core.permissions import Action, Seat, allows, require, role_of
 
 # Per-recipient outcomes of a 群发: read in the same query as the runs (a primary-key probe per
 # run), which no service of `messaging` can offer without a round trip per message.
-from siyu.messaging.models import MassRecipient, RecipientStatus
+from siyu.messaging.models import MassGroupRecipient, MassRecipient, RecipientStatus
 from siyu.sop.models import (
     REASONS,
     RunState,
@@ -258,7 +258,10 @@ def sop_analytics(workspace: Workspace, membership: Seat | None, sop_id: int, *,
 
     delivered = MassRecipient.objects.for_workspace(workspace).filter(
         message_id=OuterRef("result_id"), customer_id=OuterRef("customer_id"), status=RecipientStatus.SENT)
-    reached = dict(runs.filter(Exists(delivered), state=RunState.SENT, step__channel=StepChannel.MASS)
+    delivered_to_group = MassGroupRecipient.objects.for_workspace(workspace).filter(  # a group SOP's run
+        message_id=OuterRef("result_id"), group_id=OuterRef("group_id"), status=RecipientStatus.SENT)
+    reached = dict(runs.filter(Exists(delivered) | Exists(delivered_to_group), state=RunState.SENT,
+                               step__channel=StepChannel.MASS)
                    .values("step_id").order_by("step_id").annotate(n=Count("pk")).values_list("step_id", "n"))
 
     task_steps = [pk for pk, s in steps_by_id.items() if s.channel == StepChannel.TASK]
