@@ -22,6 +22,8 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M")
 
 
+# The persona's words with `{variables}` in them, as the operator writes them: not for translation.
+MESSAGE_BOX = forms.Textarea(attrs={"rows": 2, "translate": "no"})
 MESSAGE_VARIABLES = {"msg_counted": ("nickname", "invited", "to_go", "next_reward"), "msg_tier": ("nickname", "reward")}
 
 
@@ -42,11 +44,11 @@ class CampaignForm(forms.Form):
                                           help_text=_("Invites past the limit are held and let through at this pace."))
     zombie_percent = forms.IntegerField(label=_("zombie share that holds a reward (%)"), min_value=1, max_value=100)
     msg_joined = forms.CharField(label=_("message on joining"), required=False, max_length=500,
-                                 widget=forms.Textarea(attrs={"rows": 2}))
+                                 widget=MESSAGE_BOX)
     msg_counted = forms.CharField(label=_("message on each counted invite"), required=False, max_length=500,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+                                  widget=MESSAGE_BOX)
     msg_tier = forms.CharField(label=_("message on reaching a tier"), required=False, max_length=500,
-                               widget=forms.Textarea(attrs={"rows": 2}))
+                               widget=MESSAGE_BOX)
     template_id = forms.CharField(label=_("service account template ID"), required=False, max_length=64)
 
     def __init__(self, *args: Any, account_choices: list[tuple[int, str]], segment_choices: list[tuple[int, str]],
